@@ -1,0 +1,85 @@
+"""The per-site boilerplate model: near-duplicate block clusters counted over distinct pages. Pure.
+
+Count first, then strip: every page of the site is sketched and counted before any block is marked,
+and unique texts are sorted before clustering, so the decision does not depend on file order.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from pipeline.clean import lsh
+from pipeline.clean.main_content import norm_tokens
+from pipeline.clean.minhash import char_shingles, signatures
+from pipeline.config import BoilerplateConfig, MinHashConfig
+from pipeline.records import Block, ParsedPage
+
+
+@dataclass(frozen=True)
+class BoilerplateCluster:
+    cluster_id: str
+    text: str          # the most frequent variant, as it appears on pages
+    tag_path: str
+    n_pages: int
+    share_of_pages: float
+    n_variants: int
+
+
+def _cluster_id(prefix: str, region: str, key: str) -> str:
+    return prefix + hashlib.sha1(f"{region}\x00{key}".encode()).hexdigest()[:15]
+
+
+def required_pages(n_site_pages: int, cfg: BoilerplateConfig) -> int:
+    return max(cfg.min_pages, math.ceil(cfg.min_share * n_site_pages))
+
+
+def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConfig) -> dict[str, str]:
+    """Map each distinct normalised text to its cluster key (the smallest text of its cluster)."""
+    unique = sorted(set(norm_texts))
+    sigs = signatures([char_shingles(t, cfg.shingle_chars) for t in unique], mh)
+    labels = lsh.cluster(sigs, cfg.bands, cfg.rows, cfg.threshold)
+    key_of_label: dict[int, str] = {}
+    for text, label in zip(unique, labels):
+        key_of_label.setdefault(int(label), text)  # unique is sorted: first seen is the smallest
+    return {text: key_of_label[int(label)] for text, label in zip(unique, labels)}
+
+
+def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
+    """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
+    boilerplate clusters. Date lines are clustered by exact text only: "First published <date>"
+    lines differ only in their dates and must not merge into one boilerplate cluster."""
+    entries: list[tuple[str, Block, str]] = []  # (doc_id, block, normalised text)
+    for page in pages:
+        for b in page.blocks:
+            entries.append((page.page.doc_id, b, norm_tokens(b.text)))
+    keys = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg)
+
+    members: dict[str, list[tuple[str, Block, str]]] = defaultdict(list)
+    for doc_id, b, n in entries:
+        region = b.tag_path if cfg.by_region else ""
+        if b.is_dateline or not n:
+            cid = _cluster_id("d", region, n)
+        else:
+            cid = _cluster_id("c", region, keys[n])
+        b.cluster_id = cid
+        members[cid].append((doc_id, b, n))
+
+    n_pages = len(pages)
+    need = required_pages(n_pages, cfg)
+    out: list[BoilerplateCluster] = []
+    for cid in sorted(members):
+        rows = members[cid]
+        docs = {d for d, _, _ in rows}
+        if len(docs) < need:
+            continue
+        for _, b, _ in rows:
+            b.is_boilerplate = True
+        variants = Counter(b.text for _, b, _ in rows)
+        text = min(variants, key=lambda t: (-variants[t], t))
+        out.append(BoilerplateCluster(
+            cluster_id=cid, text=text, tag_path=rows[0][1].tag_path, n_pages=len(docs),
+            share_of_pages=len(docs) / n_pages, n_variants=len({n for _, _, n in rows}),
+        ))
+    return out

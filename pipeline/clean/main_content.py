@@ -1,0 +1,73 @@
+"""Which blocks of an HTML page are main content, by asking trafilatura and matching its output back
+onto our own blocks. trafilatura removes per-page clutter (related links, share bars); the site model
+later removes what repeats across pages. Pure (CPU only)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import trafilatura
+
+from pipeline.records import Block, DateCandidate
+
+_TOKEN = re.compile(r"\w+")
+_CONTAINERS = {"p", "head", "item", "cell", "row", "quote", "code", "list", "table", "lb", "hi", "ref", "del"}
+
+
+def norm_tokens(text: str) -> str:
+    """Lower-cased word tokens joined by single spaces: the form used to match texts to each other."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
+@dataclass
+class Extraction:
+    texts: set[str]          # normalised text of each element trafilatura kept
+    joined: str              # normalised text of everything it kept
+    title: str | None
+    date: DateCandidate | None
+
+
+def run_trafilatura(content: str, url: str | None) -> Extraction | None:
+    """trafilatura's main content and metadata date; None when it finds nothing."""
+    doc = trafilatura.bare_extraction(
+        content, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        deduplicate=False,
+    )
+    if doc is None or getattr(doc, "body", None) is None:
+        return None
+    texts: set[str] = set()
+    parts: list[str] = []
+    for el in doc.body.iter():
+        if not isinstance(el.tag, str) or el.tag == "body":
+            continue
+        n = norm_tokens("".join(el.itertext()))
+        if n:
+            texts.add(n)
+            if el.getparent() is doc.body:
+                parts.append(n)
+    if not parts:
+        return None
+    date = None
+    if doc.date:
+        try:
+            date = DateCandidate(dt.date.fromisoformat(str(doc.date)[:10]), "published", "htmldate")
+        except ValueError:
+            date = None
+    return Extraction(texts=texts, joined=" \n ".join(parts), title=doc.title, date=date)
+
+
+def mark_main(blocks: list[Block], ext: Extraction) -> None:
+    """Set in_main on blocks that trafilatura kept: exact element match, block inside its text, or one
+    of its elements inside the block (our blocks and its elements are cut at different places)."""
+    long_elements = [t for t in ext.texts if t.count(" ") >= 2]
+    for b in blocks:
+        nb = norm_tokens(b.text)
+        if not nb:
+            b.in_main = False
+        elif nb in ext.texts:
+            b.in_main = True
+        elif (" " in nb or len(nb) >= 8) and nb in ext.joined:
+            b.in_main = True
+        else:
+            b.in_main = any(t in nb for t in long_elements)

@@ -1,0 +1,51 @@
+"""Page -> ParsedPage: segment into blocks, find main content and metadata, flag date lines. Pure (CPU)."""
+from __future__ import annotations
+
+from pipeline.acquire.warc import host_of
+from pipeline.clean.dates import dateline_dates, url_date
+from pipeline.clean.html_meta import extract_html_meta
+from pipeline.clean.main_content import mark_main, run_trafilatura
+from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
+from pipeline.clean.segment_text import segment_text
+from pipeline.config import ExtractConfig
+from pipeline.records import Page, ParsedPage, Skipped
+
+
+def _flag_datelines(parsed: ParsedPage) -> None:
+    for b in parsed.blocks:
+        if dateline_dates(b.text):
+            b.is_dateline = True
+
+
+def parse_page(page: Page, cfg: ExtractConfig) -> ParsedPage | Skipped:
+    if page.kind == "text":
+        parsed = ParsedPage(page=page, site=host_of(page.url) or page.site_hint, blocks=segment_text(page.content))
+    else:
+        try:
+            root = parse_html(page.content)
+            blocks = segment_html(root)
+        except UnparseableHtml as exc:
+            return Skipped(page.site_hint, page.source, "unparseable", str(exc))
+        meta = extract_html_meta(root)
+        url = page.url or meta.url
+        parsed = ParsedPage(
+            page=page, site=host_of(url) or page.site_hint, blocks=blocks, html_title=meta.title,
+            og_title=meta.og_title, date_candidates=list(meta.dates),
+        )
+        if page.url is None and meta.url:
+            parsed.page = Page(**{**page.__dict__, "url": meta.url})
+        extraction = run_trafilatura(page.content, url) if cfg.use_trafilatura else None
+        if extraction is not None:
+            mark_main(blocks, extraction)
+            parsed.extractor = "trafilatura"
+            if extraction.date:
+                parsed.date_candidates.append(extraction.date)
+        else:
+            parsed.extractor = "fallback-full-page"
+    if not parsed.blocks:
+        return Skipped(parsed.site, page.source, "no_text", "no block with words in it")
+    ud = url_date(parsed.page.url)
+    if ud:
+        parsed.date_candidates.append(ud)
+    _flag_datelines(parsed)
+    return parsed

@@ -1,0 +1,103 @@
+"""HTML -> ordered blocks with tag paths, by one iterative lxml walk (no recursion limits). Pure."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree, html
+
+from pipeline.clean.segment_text import has_content
+from pipeline.records import Block
+
+BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog", "div", "dl",
+    "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
+    "table", "tbody", "tfoot", "thead", "tr", "ul", "center", "listing", "plaintext", "xmp",
+}
+SKIP_TAGS = {
+    "script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object", "embed", "canvas",
+    "select", "option", "button", "input", "textarea", "audio", "video", "map", "title", "meta", "link",
+}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_KIND = {"li": "list_item", "dt": "list_item", "dd": "list_item", "pre": "code", "tr": "table_row",
+         "listing": "code", "xmp": "code", "plaintext": "code"}
+_WS = re.compile(r"\s+")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+
+
+class UnparseableHtml(ValueError):
+    """lxml could not build any tree from the page."""
+
+
+def parse_html(content: str) -> html.HtmlElement:
+    """Parse forgivingly; lxml refuses str input that still carries an XML encoding declaration."""
+    content = _XML_DECL.sub("", content, count=1)
+    try:
+        root = html.document_fromstring(content, parser=html.HTMLParser(remove_comments=True, recover=True))
+    except (etree.ParserError, ValueError) as exc:
+        raise UnparseableHtml(str(exc)) from exc
+    if root is None:
+        raise UnparseableHtml("empty document")
+    return root
+
+
+def _kind(tag: str) -> str:
+    if tag in HEADINGS:
+        return "heading"
+    return _KIND.get(tag, "paragraph")
+
+
+def segment_html(root: html.HtmlElement) -> list[Block]:
+    """Blocks in document order. A block is the inline text owned by its nearest block-level ancestor,
+    split wherever a nested block element starts or ends; table cells are joined with ' | '."""
+    blocks: list[Block] = []
+    stack: list[tuple[str, str]] = []  # (tag, path) of open block elements
+    parts: list[str] = []
+    in_pre = 0
+
+    def flush() -> None:
+        if not parts or not stack:
+            parts.clear()
+            return
+        raw = "".join(parts)
+        parts.clear()
+        tag, path = stack[-1]
+        text = raw.strip("\n") if in_pre else _WS.sub(" ", raw).strip()
+        if has_content(text):
+            blocks.append(Block(position=len(blocks), kind=_kind(tag), text=text, tag_path=path, tag=tag))
+
+    path_tags: list[str] = []
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower().rsplit("}", 1)[-1]
+        if event == "start":
+            if not tag or tag in SKIP_TAGS:
+                walker.skip_subtree()
+                path_tags.append(tag)
+                continue
+            path_tags.append(tag)
+            if tag in BLOCK_TAGS:
+                flush()
+                stack.append((tag, "/".join(path_tags)))
+                if tag == "pre":
+                    in_pre += 1
+            elif tag == "br":
+                parts.append("\n")
+            elif tag in ("td", "th") and parts and stack and stack[-1][0] == "tr":
+                parts.append(" | ")
+            elif tag == "img" and el.get("alt") and stack and stack[-1][0] in ("figure", "figcaption"):
+                pass
+            if el.text and tag not in SKIP_TAGS:
+                parts.append(el.text)
+        else:
+            path_tags.pop()
+            if tag in BLOCK_TAGS and tag not in SKIP_TAGS and tag:
+                flush()
+                stack.pop()
+                if tag == "pre":
+                    in_pre -= 1
+            if el.tail:
+                parts.append(el.tail)
+    flush()
+    return blocks

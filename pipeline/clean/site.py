@@ -1,0 +1,87 @@
+"""One site's parsed pages -> clean Documents: boilerplate model, titles, dates, text. Pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.clean.boilerplate import BoilerplateCluster, learn_and_mark
+from pipeline.clean.dates import choose_dates, dateline_dates
+from pipeline.clean.titles import choose_title, learn_affixes
+from pipeline.config import PipelineConfig
+from pipeline.records import Block, DateCandidate, Document, ParsedPage
+
+_SIDE_REGIONS = ("aside", "nav", "footer")
+
+
+@dataclass
+class SiteResult:
+    site: str
+    n_pages: int
+    documents: list[Document]
+    blocks: list[tuple[str, Block]]           # (doc_id, block), in document then position order
+    boilerplate: list[BoilerplateCluster]
+
+
+def _text_dates(page: ParsedPage) -> list[DateCandidate]:
+    """Dates from date lines that are not boilerplate: main-content ones, else ones outside the side
+    regions (nav, aside, footer) when the extractor dropped the page header."""
+    lines = [b for b in page.blocks if b.is_dateline and not b.is_boilerplate]
+    main = [b for b in lines if b.in_main]
+    if not main:
+        main = [b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)]
+    return [c for b in main for c in dateline_dates(b.text)]
+
+
+def _mark_removed(page: ParsedPage, title_block: Block | None) -> None:
+    for b in page.blocks:
+        if b.is_boilerplate:
+            b.removed_by = "boilerplate"
+        elif not b.in_main:
+            b.removed_by = "extractor"
+        elif b.is_dateline:
+            b.removed_by = "dateline"
+        elif b is title_block:
+            b.removed_by = "title"
+        else:
+            b.removed_by = None
+
+
+def compose_text(blocks: list[Block]) -> str:
+    """Kept blocks as text: paragraphs separated by blank lines, runs of list items or table rows
+    of the same list by single newlines."""
+    out: list[str] = []
+    prev: Block | None = None
+    for b in blocks:
+        if b.removed_by is not None:
+            continue
+        if prev is not None:
+            tight = b.kind == prev.kind and b.kind in ("list_item", "table_row") and b.tag_path == prev.tag_path
+            out.append("\n" if tight else "\n\n")
+        out.append(b.text)
+        prev = b
+    return "".join(out)
+
+
+def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig) -> SiteResult:
+    pages = sorted(pages, key=lambda p: (p.page.source, p.page.doc_id))
+    clusters = learn_and_mark(pages, cfg.minhash, cfg.boilerplate)
+    titles = [t for p in pages for t in (p.html_title, p.og_title) if t]
+    affixes = learn_affixes(titles, cfg.boilerplate.min_pages)
+    documents: list[Document] = []
+    blocks: list[tuple[str, Block]] = []
+    for p in pages:
+        title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
+        published, updated = choose_dates(p.date_candidates + _text_dates(p))
+        _mark_removed(p, title_block)
+        text = compose_text(p.blocks)
+        doc = Document(
+            doc_id=p.page.doc_id, site=site, url=p.page.url, source=p.page.source, title=title,
+            published=published.date if published else None,
+            published_source=published.source if published else None,
+            updated=updated.date if updated else None,
+            updated_source=updated.source if updated else None,
+            text=text, n_blocks=len(p.blocks), n_boilerplate_blocks=sum(b.is_boilerplate for b in p.blocks),
+            chars_raw=p.page.chars_raw, chars_clean=len(text), content_hash=p.page.content_hash,
+        )
+        documents.append(doc)
+        blocks.extend((p.page.doc_id, b) for b in p.blocks)
+    return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters)

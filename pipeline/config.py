@@ -1,0 +1,64 @@
+"""Every tunable default in one place, as frozen dataclasses; the fingerprint goes into Parquet metadata."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    max_page_bytes: int = 10 * 1024 * 1024  # larger inputs are skipped as "too_large" (after gunzip)
+    html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
+    text_suffixes: tuple[str, ...] = (".txt",)
+    warc_suffixes: tuple[str, ...] = (".warc", ".warc.gz")
+
+
+@dataclass(frozen=True)
+class MinHashConfig:
+    num_perm: int = 128          # signature length; 128 gives ~0.03 error around Jaccard 0.8
+    seed: int = 1                # datasketch's default seed, so values match datasketch.MinHash
+    scheme: str = "affine32"     # datasketch 2 permutation scheme
+    hashfunc: str = "xxh32"      # xxhash.xxh32_intdigest over UTF-8 shingles
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    min_pages: int = 3           # a block cluster seen on at least this many pages of a site is boilerplate
+    min_share: float = 0.0       # ...and on at least this share of the site's pages (0 = off)
+    shingle_chars: int = 5       # character shingles: robust to drift and still defined for short lines
+    threshold: float = 0.6       # estimated Jaccard to call two blocks near-duplicates
+    bands: int = 18              # LSH bands x rows = num_perm; (18, 7) is datasketch's optimum for 0.6
+    rows: int = 7
+    by_region: bool = True       # count pages per (cluster, tag path): a post title in a listing is not template
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    shingle_words: int = 3       # word shingles for whole-document near-duplicates
+    threshold: float = 0.8       # estimated Jaccard for two pages to be near-duplicates
+    bands: int = 9               # (9, 13): datasketch's optimum for 0.8 at 128 permutations
+    rows: int = 13
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    use_trafilatura: bool = True   # run trafilatura's main-content extraction on HTML pages
+    max_title_chars: int = 300     # a block longer than this is never a title
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    load: LoadConfig = field(default_factory=LoadConfig)
+    minhash: MinHashConfig = field(default_factory=MinHashConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def fingerprint(self) -> str:
+        """Short stable hash of every parameter: which settings made a dataset."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
