@@ -1,0 +1,118 @@
+"""The whole processing job as plain functions over records; flows/process.py wires the same steps
+into Prefect tasks. Pure except load_inputs (reads raw files) and write_output (writes Parquet)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.acquire.files import iter_raw_inputs
+from pipeline.acquire.load import to_page
+from pipeline.clean.neardup import mark_near_duplicates
+from pipeline.clean.parse import parse_page
+from pipeline.clean.site import SiteResult, build_site
+from pipeline.config import PipelineConfig
+from pipeline.records import ParsedPage, RawInput, Skipped
+from pipeline.store.parquet import publish
+from pipeline.store.tables import output_tables
+
+
+@dataclass
+class RunOutput:
+    sites: list[SiteResult]
+    skipped: list[Skipped]
+    n_dup_clusters: int = 0
+    n_inputs: int = 0
+    summary: dict = field(default_factory=dict)
+
+
+def load_inputs(raw_root: Path, cfg: PipelineConfig) -> tuple[list[RawInput], list[Skipped]]:
+    """Every raw input below raw_root (reads disk). Missing root is an error, not an empty run."""
+    if not raw_root.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_root} does not exist")
+    inputs: list[RawInput] = []
+    skipped: list[Skipped] = []
+    for item in iter_raw_inputs(raw_root, cfg.load):
+        (skipped if isinstance(item, Skipped) else inputs).append(item)
+    return inputs, skipped
+
+
+def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:
+    """Decode and segment pages. A page that breaks a parser is recorded as skipped with the error;
+    the run goes on (third-party extractors raise many exception types on hostile HTML)."""
+    parsed: list[ParsedPage] = []
+    skipped: list[Skipped] = []
+    for raw in inputs:
+        page = to_page(raw)
+        if isinstance(page, Skipped):
+            skipped.append(page)
+            continue
+        try:
+            result = parse_page(page, cfg.extract)
+        except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError) as exc:
+            result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
+        (skipped if isinstance(result, Skipped) else parsed).append(result)
+    return parsed, skipped
+
+
+def group_by_site(parsed: list[ParsedPage]) -> dict[str, list[ParsedPage]]:
+    groups: dict[str, list[ParsedPage]] = defaultdict(list)
+    for p in parsed:
+        groups[p.site].append(p)
+    return {site: groups[site] for site in sorted(groups)}
+
+
+def finish(results: list[SiteResult], skipped: list[Skipped], cfg: PipelineConfig, n_inputs: int) -> RunOutput:
+    """Cross-site steps: document near-duplicates, then the run summary."""
+    results = sorted(results, key=lambda r: r.site)
+    docs = [d for r in results for d in r.documents]
+    n_clusters = mark_near_duplicates(docs, cfg.minhash, cfg.dedup)
+    out = RunOutput(sites=results, skipped=sorted(skipped, key=lambda s: (s.site, s.source)),
+                    n_dup_clusters=n_clusters, n_inputs=n_inputs)
+    out.summary = summarize(out)
+    return out
+
+
+def summarize(out: RunOutput) -> dict:
+    sites = []
+    for r in out.sites:
+        n_blocks = sum(d.n_blocks for d in r.documents)
+        bp_chars = sum(len(b.text) for _, b in r.blocks if b.is_boilerplate)
+        all_chars = sum(len(b.text) for _, b in r.blocks)
+        sites.append({
+            "site": r.site,
+            "pages": r.n_pages,
+            "blocks": n_blocks,
+            "boilerplate_blocks": sum(d.n_boilerplate_blocks for d in r.documents),
+            "boilerplate_clusters": len(r.boilerplate),
+            "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
+            "with_title": sum(d.title is not None for d in r.documents),
+            "with_published": sum(d.published is not None for d in r.documents),
+            "with_updated": sum(d.updated is not None for d in r.documents),
+        })
+    pages = sum(s["pages"] for s in sites)
+    return {
+        "inputs": out.n_inputs,
+        "pages": pages,
+        "skipped": len(out.skipped),
+        "skipped_by_reason": dict(sorted(Counter(s.reason for s in out.skipped).items())),
+        "duplicate_clusters": out.n_dup_clusters,
+        "duplicate_pages": sum(d.duplicate_of is not None for r in out.sites for d in r.documents),
+        "sites": sites,
+    }
+
+
+def write_output(out_dir: Path, out: RunOutput, cfg: PipelineConfig) -> Path:
+    processed_at = dt.datetime.now(dt.UTC)
+    files = output_tables(out.sites, out.skipped, processed_at)
+    return publish(out_dir, files, cfg, extra={"summary": out.summary, "config_fingerprint": cfg.fingerprint()})
+
+
+def process_raw(raw_root: Path, cfg: PipelineConfig | None = None) -> RunOutput:
+    """Everything up to (not including) writing: the pure core that tests and benchmarks call."""
+    cfg = cfg or PipelineConfig()
+    inputs, skipped = load_inputs(raw_root, cfg)
+    parsed, parse_skipped = parse_inputs(inputs, cfg)
+    results = [build_site(site, pages, cfg) for site, pages in group_by_site(parsed).items()]
+    return finish(results, skipped + parse_skipped, cfg, n_inputs=len(inputs) + len(skipped))
