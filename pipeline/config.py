@@ -26,10 +26,10 @@ class MinHashConfig:
 class BoilerplateConfig:
     min_pages: int = 3           # a block cluster seen on at least this many pages of a site is boilerplate
     min_share: float = 0.0       # ...and on at least this share of the site's pages (0 = off)
-    shingle_chars: int = 5       # character shingles: robust to drift and still defined for short lines
-    threshold: float = 0.6       # estimated Jaccard to call two blocks near-duplicates
-    bands: int = 18              # LSH bands x rows = num_perm; (18, 7) is datasketch's optimum for 0.6
-    rows: int = 7
+    shingle_chars: int = 4       # character shingles: robust to drift and still defined for short lines
+    threshold: float = 0.5       # estimated Jaccard to call two blocks near-duplicates (reworded bullet ~0.66)
+    bands: int = 25              # LSH bands x rows <= num_perm; (25, 5) is datasketch's optimum for 0.5
+    rows: int = 5
     by_region: bool = True       # count pages per (cluster, tag path): a post title in a listing is not template
 
 

@@ -49,7 +49,8 @@ def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConf
 def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
     """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
     boilerplate clusters. Date lines are clustered by exact text only: "First published <date>"
-    lines differ only in their dates and must not merge into one boilerplate cluster."""
+    lines differ only in their dates and must not merge into one boilerplate cluster; and an identical
+    date line is template only when it is on more than half of the site's pages."""
     entries: list[tuple[str, Block, str]] = []  # (doc_id, block, normalised text)
     for page in pages:
         for b in page.blocks:
@@ -74,6 +75,8 @@ def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateC
         docs = {d for d, _, _ in rows}
         if len(docs) < need:
             continue
+        if cid.startswith("d") and rows[0][1].is_dateline and len(docs) * 2 <= n_pages:
+            continue  # many pages of a news site share a publication day: only a majority is template
         for _, b, _ in rows:
             b.is_boilerplate = True
         variants = Counter(b.text for _, b, _ in rows)

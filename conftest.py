@@ -1,0 +1,11 @@
+"""Root test configuration. Runs before anything imports Prefect: a throw-away PREFECT_HOME per test
+session (cached results and the database never leak between runs), no telemetry, and room for the
+ephemeral API's cold start on a 2-core machine."""
+import os
+import tempfile
+
+_home = tempfile.mkdtemp(prefix="sitesift-prefect-home-")
+os.environ["PREFECT_HOME"] = _home
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
