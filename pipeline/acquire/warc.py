@@ -41,17 +41,18 @@ def iter_warc_inputs(path: Path, source: str, site_hint: str, cfg: LoadConfig) -
                 if record.rec_type != "response":
                     continue
                 url = record.rec_headers.get_header("WARC-Target-URI")
-                rec_source = f"{source}#{it.get_record_offset()}"
                 site = host_of(url) or site_hint
                 status = record.http_headers.get_statuscode() if record.http_headers else "200"
                 mime, charset = _content_type(record)
+                # read the body before asking for the offset: warcio's get_record_offset() consumes it
+                data = record.content_stream().read(cfg.max_page_bytes + 1)
+                rec_source = f"{source}#{it.get_record_offset()}"
                 if not str(status).startswith("2"):
                     yield Skipped(site, rec_source, "http_status", f"status {status} for {url}")
                     continue
                 if mime not in _HTML_TYPES and mime != "text/plain":
                     yield Skipped(site, rec_source, "unsupported_type", f"content type {mime or '(none)'}")
                     continue
-                data = record.content_stream().read(cfg.max_page_bytes + 1)
                 if len(data) > cfg.max_page_bytes:
                     yield Skipped(site, rec_source, "too_large", f"over {cfg.max_page_bytes} bytes")
                     continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.minhash import char_shingles, signatures
 from pipeline.config import BoilerplateConfig, MinHashConfig
 from pipeline.records import Block, ParsedPage
+
+
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,18 @@ def required_pages(n_site_pages: int, cfg: BoilerplateConfig) -> int:
 
 
 def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConfig) -> dict[str, str]:
-    """Map each distinct normalised text to its cluster key (the smallest text of its cluster)."""
+    """Map each distinct normalised text to its cluster key (the smallest text of its cluster).
+    Near-duplicates must also carry the same numbers: "Story 1" and "Story 2" are two pages' own
+    headings, not one template line that drifted."""
     unique = sorted(set(norm_texts))
     sigs = signatures([char_shingles(t, cfg.shingle_chars) for t in unique], mh)
     labels = lsh.cluster(sigs, cfg.bands, cfg.rows, cfg.threshold)
-    key_of_label: dict[int, str] = {}
+    key_of_label: dict[tuple[int, tuple[str, ...]], str] = {}
+    out: dict[str, str] = {}
     for text, label in zip(unique, labels):
-        key_of_label.setdefault(int(label), text)  # unique is sorted: first seen is the smallest
-    return {text: key_of_label[int(label)] for text, label in zip(unique, labels)}
+        label_key = (int(label), tuple(_NUMBER.findall(text)))
+        out[text] = key_of_label.setdefault(label_key, text)  # unique is sorted: first seen is the smallest
+    return out
 
 
 def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
