@@ -33,7 +33,7 @@ def parse_html(content: str) -> html.HtmlElement:
     """Parse forgivingly; lxml refuses str input that still carries an XML encoding declaration."""
     content = _XML_DECL.sub("", content, count=1)
     try:
-        root = html.document_fromstring(content, parser=html.HTMLParser(remove_comments=True, recover=True))
+        root = html.document_fromstring(content, parser=html.HTMLParser(remove_comments=True, recover=True, huge_tree=True))
     except (etree.ParserError, ValueError) as exc:
         raise UnparseableHtml(str(exc)) from exc
     if root is None:

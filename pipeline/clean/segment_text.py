@@ -7,7 +7,7 @@ from pipeline.records import Block
 
 _BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□–—*+\-]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
 _HAS_WORD = re.compile(r"\w")
-_HARD_WRAP_WIDTH = 80  # paragraphs whose lines all fit this width are treated as hard-wrapped prose
+_HARD_WRAP_WIDTH = 80  # typical width of hard-wrapped plain text
 
 
 def has_content(text: str) -> bool:
@@ -20,19 +20,22 @@ def _heading_like(line: str) -> bool:
 
 
 def segment_text(content: str) -> list[Block]:
-    """Split plain text into blocks. Each line of a paragraph is its own block unless the paragraph
-    looks hard-wrapped (several lines, all within 80 columns, no bullets), when lines are joined."""
+    """Split plain text into blocks. Each line is its own block (text as fetched from a browser has
+    one line per HTML block), except that a line starting in lower case continues the one before
+    (hard-wrapped prose), and a bullet line is a list item."""
     blocks: list[Block] = []
     for chunk in re.split(r"\n\s*\n", content):
         lines = [ln.strip() for ln in chunk.split("\n") if ln.strip()]
         if not lines:
             continue
-        bullets = [bool(_BULLET.match(ln)) for ln in lines]
-        hard_wrapped = len(lines) > 1 and not any(bullets) and all(len(ln) <= _HARD_WRAP_WIDTH for ln in lines)
-        if hard_wrapped and not all(_heading_like(ln) for ln in lines[:-1]):
-            units = [(" ".join(lines), False)]
-        else:
-            units = list(zip(lines, bullets))
+        units: list[list] = []  # [text, is_bullet]
+        for ln in lines:
+            is_bullet = bool(_BULLET.match(ln))
+            continues = units and not is_bullet and ln[:1].islower() and len(units[-1][0]) <= _HARD_WRAP_WIDTH * 2
+            if continues:
+                units[-1][0] += " " + ln
+            else:
+                units.append([ln, is_bullet])
         for text, is_bullet in units:
             if not has_content(text):
                 continue

@@ -1,0 +1,70 @@
+"""Bulk signatures equal datasketch's; LSH clusters equal those of exact pairwise Jaccard."""
+import itertools
+import random
+
+import numpy as np
+import xxhash
+from datasketch import MinHash, MinHashLSH
+
+from pipeline.clean import lsh
+from pipeline.clean.minhash import char_shingles, signatures, to_datasketch
+from pipeline.config import MinHashConfig
+
+CFG = MinHashConfig()
+
+
+def _datasketch(shingles):
+    m = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashfunc=xxhash.xxh32_intdigest)
+    m.update_batch([s.encode() for s in shingles])
+    return m
+
+
+def test_bulk_signatures_equal_datasketch():
+    rng = random.Random(7)
+    words = ["alpha", "beta", "gamma", "delta", "school", "pupil", "menu", "home", "x"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(300)] + ["a", ""]
+    sets = [char_shingles(t, 4) if t else set() for t in texts]
+    sigs = signatures(sets, CFG)
+    for s, row in zip(sets, sigs):
+        expected = _datasketch(s)
+        assert np.array_equal(expected.hashvalues, row)
+    a, b = to_datasketch(sigs[0], CFG), _datasketch(sets[1])
+    assert a.jaccard(b) == _datasketch(sets[0]).jaccard(b)
+
+
+def test_lsh_clusters_match_pairwise_jaccard():
+    base = ["the quick brown fox jumps over the lazy dog near the river bank",
+            "school leaders are committed to keeping children safe so they can learn",
+            "subscribe to our newsletter for the best stories every single morning"]
+    texts = []
+    for i, t in enumerate(base):
+        for k in range(4):  # small edits of each base text
+            words = t.split()
+            words[k] = words[k].upper()[::-1]
+            texts.append(" ".join(words).lower())
+    texts += ["completely unrelated words appear here", "another lonely sentence stands alone"]
+    sets = [char_shingles(t, 4) for t in texts]
+    labels = lsh.cluster(signatures(sets, CFG), bands=25, rows=5, threshold=0.5)
+    # exact answer: connected components of pairs with true Jaccard >= 0.5
+    parent = list(range(len(texts)))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+    for i, j in itertools.combinations(range(len(texts)), 2):
+        if len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= 0.5:
+            parent[find(i)] = find(j)
+    exact = [find(i) for i in range(len(texts))]
+    same = lambda lab: {(i, j) for i, j in itertools.combinations(range(len(texts)), 2) if lab[i] == lab[j]}  # noqa: E731
+    assert same(list(labels)) == same(exact)
+    assert len(set(labels)) == 5
+
+
+def test_datasketch_lsh_agrees_on_candidates():
+    texts = ["home menu search", "home menu search!", "a quite different line of text"]
+    sigs = signatures([char_shingles(t, 4) for t in texts], CFG)
+    index = MinHashLSH(threshold=0.5, num_perm=CFG.num_perm)
+    for i, row in enumerate(sigs):
+        index.insert(str(i), to_datasketch(row, CFG))
+    assert set(index.query(to_datasketch(sigs[0], CFG))) == {"0", "1"}

@@ -1,0 +1,39 @@
+from pipeline.clean.segment_html import parse_html, segment_html
+from pipeline.clean.segment_text import segment_text
+
+
+def test_text_segmentation_bullets_and_noise():
+    text = "Home Menu\n\nTitle here\n\n \n;\n  • first point\n  • second point\n\n  1. numbered\n\nA sentence."
+    blocks = segment_text(text)
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("heading", "Home Menu"), ("heading", "Title here"), ("list_item", "first point"),
+        ("list_item", "second point"), ("list_item", "numbered"), ("paragraph", "A sentence."),
+    ]
+    assert [b.position for b in blocks] == list(range(6))
+
+
+def test_hard_wrapped_paragraph_is_joined():
+    text = "This is a long paragraph that was\nwrapped at a fixed width by an email\nclient long ago."
+    assert [b.text for b in segment_text(text)] == [text.replace("\n", " ")]
+
+
+def test_html_blocks_kinds_and_paths():
+    html = """<html><head><title>T</title><script>var x=1;</script></head><body>
+    <nav><ul><li><a href=/>Home</a></li></ul></nav>
+    <article><h1>Head <em>line</em></h1><p>Para <b>one</b><br>more</p><div>loose text<p>inner</p>tail</div>
+    <pre>code\n  indented</pre><table><tr><th>a</th><td>b</td></tr></table></article><!-- c --></body></html>"""
+    blocks = segment_html(parse_html(html))
+    got = [(b.kind, b.tag, b.text) for b in blocks]
+    assert got == [
+        ("list_item", "li", "Home"), ("heading", "h1", "Head line"), ("paragraph", "p", "Para one more"),
+        ("paragraph", "div", "loose text"), ("paragraph", "p", "inner"), ("paragraph", "div", "tail"),
+        ("code", "pre", "code\n  indented"), ("table_row", "tr", "a | b"),
+    ]
+    assert blocks[1].tag_path == "html/body/article/h1"
+
+
+def test_deeply_nested_html_is_walked_without_recursion():
+    html = "<div>" * 1000 + "<p>deep text</p>" + "</div>" * 1000
+    assert [b.text for b in segment_html(parse_html(html))] == ["deep text"]
+    # beyond libxml2's own depth limit the text is lost, but nothing crashes
+    assert segment_html(parse_html("<div>" * 20000 + "x" + "</div>" * 20000)) is not None
