@@ -19,6 +19,7 @@ from rich.table import Table  # noqa: E402
 app = typer.Typer(help="sitesift: clean, de-boilerplated Parquet datasets from whole websites.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
+errors = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
@@ -51,10 +52,10 @@ def run(
 ) -> None:
     """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
     if not raw.is_dir():
-        console.print(f"[red]error:[/red] raw folder {raw} does not exist")
+        errors.print(f"[red]error:[/red] raw folder {raw} does not exist")
         raise typer.Exit(2)
     if min_pages < 1 or not 0.0 <= min_share <= 1.0:
-        console.print("[red]error:[/red] --min-pages must be >= 1 and --min-share within 0..1")
+        errors.print("[red]error:[/red] --min-pages must be >= 1 and --min-share within 0..1")
         raise typer.Exit(2)
     from flows.process import process
     from flows.progress import cli_progress

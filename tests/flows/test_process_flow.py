@@ -1,0 +1,61 @@
+"""The `process` flow as Prefect runs it, and the `sitesift` command as a user runs it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from prefect.artifacts import Artifact
+
+from flows.process import process
+from tests.conftest import REPO
+
+
+def test_process_flow_writes_datasets_and_summary_artifact(naht_raw, tmp_path):
+    out = tmp_path / "processed"
+    summary = process(raw=str(naht_raw), out=str(out))
+    assert summary["pages"] == 5 and summary["skipped"] == 0
+    site = summary["sites"][0]
+    assert site["site"] == "naht" and site["boilerplate_share"] > 0.5
+    assert (site["with_published"], site["with_updated"]) == (5, 1)
+    docs = pd.read_parquet(out / "documents")
+    assert len(docs) == 5 and docs.title.notna().all()
+    artifact = Artifact.get("sitesift-process-summary")
+    assert artifact is not None and artifact.type == "table"
+    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    assert rows[0]["site"] == "naht" and rows[0]["pages"] == 5
+    progress = Artifact.get("sitesift-progress")
+    assert progress is not None and float(progress.data) == 100.0
+
+
+def test_rerun_replaces_dataset_atomically(naht_raw, tmp_path):
+    out = tmp_path / "processed"
+    process(raw=str(naht_raw), out=str(out))
+    first = os.readlink(out / "documents")
+    (naht_raw / "naht" / "000_0a110b620bc841eb.txt").unlink()
+    process(raw=str(naht_raw), out=str(out))
+    assert os.readlink(out / "documents") != first
+    assert len(pd.read_parquet(out / "documents")) == 4
+
+
+def test_cli_run_as_a_user_would(naht_raw, tmp_path):
+    out = tmp_path / "processed"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "COLUMNS": "120"}
+    env.pop("PREFECT_API_URL", None)  # the harness's server is this process's; the CLI starts its own
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--raw", str(naht_raw), "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "naht" in proc.stdout and "pages 5" in proc.stdout and "skipped 0" in proc.stdout
+    docs = pd.read_parquet(out / "documents")
+    assert sorted(docs.published.astype(str)) == ["2018-06-20", "2020-06-24", "2021-07-19", "2022-03-30", "2025-12-18"]
+
+
+def test_cli_reports_a_missing_raw_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--raw", str(tmp_path / "nope")],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
