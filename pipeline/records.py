@@ -61,7 +61,7 @@ class Block:
     is_dateline: bool = False  # a "Published ... / Updated ..." line: metadata, not text
     is_boilerplate: bool = False
     cluster_id: str | None = None
-    removed_by: str | None = None  # None (kept) | boilerplate | extractor | dateline | title
+    removed_by: str | None = None  # None (kept) | boilerplate | extractor | dateline | title | repeat
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import trafilatura
 from pipeline.records import Block, DateCandidate
 
 _TOKEN = re.compile(r"\w+")
-_CONTAINERS = {"p", "head", "item", "cell", "row", "quote", "code", "list", "table", "lb", "hi", "ref", "del"}
+# trafilatura output elements after which words must not run together ("<cell>a</cell><cell>b</cell>")
+_SEPARATED = {"p", "head", "item", "cell", "row", "quote", "code", "list", "table", "lb", "graphic"}
 
 
 def norm_tokens(text: str) -> str:
@@ -37,16 +38,13 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     if doc is None or getattr(doc, "body", None) is None:
         return None
     texts: set[str] = set()
-    parts: list[str] = []
     for el in doc.body.iter():
-        if not isinstance(el.tag, str) or el.tag == "body":
-            continue
-        n = norm_tokens("".join(el.itertext()))
-        if n:
-            texts.add(n)
-            if el.getparent() is doc.body:
-                parts.append(n)
-    if not parts:
+        if isinstance(el.tag, str) and el.tag != "body":
+            n = norm_tokens(_element_text(el))
+            if n:
+                texts.add(n)
+    joined = norm_tokens(_element_text(doc.body))
+    if not joined:
         return None
     date = None
     if doc.date:
@@ -54,7 +52,26 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
             date = DateCandidate(dt.date.fromisoformat(str(doc.date)[:10]), "published", "htmldate")
         except ValueError:
             date = None
-    return Extraction(texts=texts, joined=" \n ".join(parts), title=doc.title, date=date)
+    return Extraction(texts=texts, joined=joined, title=doc.title, date=date)
+
+
+def _element_text(el) -> str:
+    """Text of an output element with a space after each block-like child, iteratively."""
+    parts: list[str] = []
+    stack: list[tuple[object, bool]] = [(el, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            if node.tag in _SEPARATED:
+                parts.append(" ")
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            continue
+        if node.text:
+            parts.append(node.text)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node) if isinstance(child.tag, str))
+    return "".join(parts)
 
 
 def mark_main(blocks: list[Block], ext: Extraction) -> None:
@@ -70,4 +87,7 @@ def mark_main(blocks: list[Block], ext: Extraction) -> None:
         elif (" " in nb or len(nb) >= 8) and nb in ext.joined:
             b.in_main = True
         else:
-            b.in_main = any(t in nb for t in long_elements)
+            # a container block holding kept elements is main only if they make up most of it:
+            # a hidden full-text copy of the article must not come back in through this door
+            covered = sum(len(t) for t in long_elements if t in nb)
+            b.in_main = covered >= 0.5 * len(nb)

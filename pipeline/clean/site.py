@@ -31,8 +31,13 @@ def _text_dates(page: ParsedPage) -> list[DateCandidate]:
     return [c for b in main for c in dateline_dates(b.text)]
 
 
+_REPEAT_MIN_CHARS = 40  # a long block repeated within one page (hidden copies, AMP duplicates) is kept once
+
+
 def _mark_removed(page: ParsedPage, title_block: Block | None) -> None:
+    seen: set[str] = set()
     for b in page.blocks:
+        key = " ".join(b.text.split())
         if b.is_boilerplate:
             b.removed_by = "boilerplate"
         elif not b.in_main:
@@ -41,8 +46,12 @@ def _mark_removed(page: ParsedPage, title_block: Block | None) -> None:
             b.removed_by = "dateline"
         elif b is title_block:
             b.removed_by = "title"
+        elif len(key) >= _REPEAT_MIN_CHARS and key in seen:
+            b.removed_by = "repeat"
         else:
             b.removed_by = None
+        if b.removed_by is None:
+            seen.add(key)
 
 
 def compose_text(blocks: list[Block]) -> str:
