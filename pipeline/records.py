@@ -107,65 +107,81 @@ class Document:
     duplicate_of: str | None = None
 
 
-DOCUMENTS_SCHEMA = pa.schema(
-    [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("site", pa.string(), nullable=False),
-        pa.field("url", pa.string()),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("title", pa.string()),
-        pa.field("published", pa.date32()),
-        pa.field("published_source", pa.string()),
-        pa.field("updated", pa.date32()),
-        pa.field("updated_source", pa.string()),
-        pa.field("text", pa.large_string(), nullable=False),
-        pa.field("n_blocks", pa.int32(), nullable=False),
-        pa.field("n_boilerplate_blocks", pa.int32(), nullable=False),
-        pa.field("chars_raw", pa.int64(), nullable=False),
-        pa.field("chars_clean", pa.int64(), nullable=False),
-        pa.field("content_hash", pa.string(), nullable=False),
-        pa.field("dup_cluster", pa.string()),
-        pa.field("duplicate_of", pa.string()),
-        pa.field("processed_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("pipeline_version", pa.string(), nullable=False),
-    ]
-)
+def _f(name: str, type_: pa.DataType, description: str, example: str, nullable: bool = True) -> pa.Field:
+    """A schema field that carries its own documentation (docs/schema.md is generated from it)."""
+    return pa.field(name, type_, nullable=nullable, metadata={"description": description, "example": example})
 
-BLOCKS_SCHEMA = pa.schema(
-    [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("site", pa.string(), nullable=False),
-        pa.field("position", pa.int32(), nullable=False),
-        pa.field("kind", pa.string(), nullable=False),
-        pa.field("tag_path", pa.string(), nullable=False),
-        pa.field("text", pa.large_string(), nullable=False),
-        pa.field("in_main", pa.bool_(), nullable=False),
-        pa.field("is_boilerplate", pa.bool_(), nullable=False),
-        pa.field("cluster_id", pa.string()),
-        pa.field("removed_by", pa.string()),
-    ]
-)
 
-BOILERPLATE_SCHEMA = pa.schema(
-    [
-        pa.field("site", pa.string(), nullable=False),
-        pa.field("cluster_id", pa.string(), nullable=False),
-        pa.field("text", pa.large_string(), nullable=False),
-        pa.field("tag_path", pa.string(), nullable=False),
-        pa.field("n_pages", pa.int32(), nullable=False),
-        pa.field("share_of_pages", pa.float64(), nullable=False),
-        pa.field("n_variants", pa.int32(), nullable=False),
-    ]
-)
+DOCUMENTS_SCHEMA = pa.schema([
+    _f("doc_id", pa.string(), "Stable page id: hash of the site folder and source path (or WARC file and offset).",
+       "a7db281b6e3311c5", nullable=False),
+    _f("site", pa.string(), "Host of the page URL when known (WARC target URI, canonical or og:url), else the "
+       "first folder under the raw root.", "naht", nullable=False),
+    _f("url", pa.string(), "Page URL (WARC target URI, canonical link or og:url); null for plain files without one.",
+       "https://rilopez.com/posts/git-bisect/"),
+    _f("source", pa.string(), "Where the page came from: path relative to the raw root, or `file.warc.gz#offset`.",
+       "naht/000_0a110b620bc841eb.txt", nullable=False),
+    _f("title", pa.string(), "The page's own title: first non-boilerplate h1, else <title>/og:title without the "
+       "site-name affix, else the first non-boilerplate heading.", "Git Bisect"),
+    _f("published", pa.date32(), "Publication date.", "2025-12-18"),
+    _f("published_source", pa.string(), "Where `published` came from: json-ld, meta, time, text, url or htmldate.",
+       "text"),
+    _f("updated", pa.date32(), "Last update date, later than `published`.", "2020-09-15"),
+    _f("updated_source", pa.string(), "Where `updated` came from (same values as published_source).", "text"),
+    _f("text", pa.large_string(), "Clean article text: blocks that are not boilerplate, extractor clutter, date "
+       "lines or the title; paragraphs separated by blank lines.", "The Department for Education (DfE) had planned...",
+       nullable=False),
+    _f("n_blocks", pa.int32(), "Number of blocks the page was segmented into.", "28", nullable=False),
+    _f("n_boilerplate_blocks", pa.int32(), "How many of them are site boilerplate.", "21", nullable=False),
+    _f("chars_raw", pa.int64(), "Characters of the decoded page (HTML source or plain text).", "3649", nullable=False),
+    _f("chars_clean", pa.int64(), "Characters of `text`.", "1510", nullable=False),
+    _f("content_hash", pa.string(), "SHA-256 (first 32 hex digits) of the raw bytes.", "9f2c...", nullable=False),
+    _f("dup_cluster", pa.string(), "For pages with near-duplicates (MinHash over clean text): the doc_id of the "
+       "cluster's canonical page; null otherwise.", "a7db281b6e3311c5"),
+    _f("duplicate_of", pa.string(), "The canonical page's doc_id (earliest published, then shortest URL or path) "
+       "for every duplicate but the canonical one itself; null otherwise.", "a7db281b6e3311c5"),
+    _f("processed_at", pa.timestamp("us", tz="UTC"), "When the run that wrote this row started writing.",
+       "2026-11-23 14:28:33+00:00", nullable=False),
+    _f("pipeline_version", pa.string(), "sitesift library version that wrote the row.", "0.1.0", nullable=False),
+])
 
-SKIPPED_SCHEMA = pa.schema(
-    [
-        pa.field("site", pa.string(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("detail", pa.string(), nullable=False),
-    ]
-)
+BLOCKS_SCHEMA = pa.schema([
+    _f("doc_id", pa.string(), "The page (documents.doc_id).", "a7db281b6e3311c5", nullable=False),
+    _f("site", pa.string(), "The page's site.", "naht", nullable=False),
+    _f("position", pa.int32(), "Order of the block in the page, from 0.", "0", nullable=False),
+    _f("kind", pa.string(), "heading, paragraph, list_item, code or table_row.", "heading", nullable=False),
+    _f("tag_path", pa.string(), "Element path of an HTML block (tag names); empty for plain text.",
+       "html/body/main/article/p", nullable=False),
+    _f("text", pa.large_string(), "The block's text.", "Home Menu", nullable=False),
+    _f("in_main", pa.bool_(), "Kept by trafilatura's main-content extraction (always true for plain text).", "true",
+       nullable=False),
+    _f("is_boilerplate", pa.bool_(), "Its near-duplicate cluster is on enough of the site's pages to be template.",
+       "true", nullable=False),
+    _f("cluster_id", pa.string(), "Near-duplicate cluster of the block within its site and region; joins "
+       "boilerplate.cluster_id.", "c5f0e1d2c3b4a5968"),
+    _f("removed_by", pa.string(), "Why the block is not in documents.text: boilerplate, extractor, dateline, title, "
+       "repeat; null when kept.", "boilerplate"),
+])
+
+BOILERPLATE_SCHEMA = pa.schema([
+    _f("site", pa.string(), "Site the cluster belongs to.", "naht", nullable=False),
+    _f("cluster_id", pa.string(), "Cluster id (blocks.cluster_id).", "c5f0e1d2c3b4a5968", nullable=False),
+    _f("text", pa.large_string(), "Its most frequent variant.", "NAHT is campaigning to:", nullable=False),
+    _f("tag_path", pa.string(), "Where in the page template it sits (empty for plain text).", "html/body/nav/ul/li",
+       nullable=False),
+    _f("n_pages", pa.int32(), "Distinct pages of the site it is on.", "5", nullable=False),
+    _f("share_of_pages", pa.float64(), "n_pages divided by the site's page count.", "1.0", nullable=False),
+    _f("n_variants", pa.int32(), "Distinct normalised texts in the cluster (template drift).", "1", nullable=False),
+])
+
+SKIPPED_SCHEMA = pa.schema([
+    _f("site", pa.string(), "Site (or site folder) of the input.", "naht", nullable=False),
+    _f("source", pa.string(), "The input's path relative to the raw root, or WARC file and offset.",
+       "bad/binary.html", nullable=False),
+    _f("reason", pa.string(), "empty, binary, too_large, undecodable, unreadable, unsupported_type, http_status, "
+       "unparseable, no_text or parse_error.", "binary", nullable=False),
+    _f("detail", pa.string(), "Human-readable detail.", "NUL or control bytes: not a text page", nullable=False),
+])
 
 DATASETS: dict[str, pa.Schema] = {
     "documents": DOCUMENTS_SCHEMA,

@@ -1,0 +1,40 @@
+"""Atomic publishing: a run that dies while writing leaves the previous dataset intact."""
+import os
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from pipeline.config import PipelineConfig
+from pipeline.store.parquet import RUNS_DIR, publish
+from tests.conftest import run_and_read
+
+
+def test_failed_write_leaves_previous_version_readable(naht_raw, tmp_path):
+    out = tmp_path / "out"
+    _, before = run_and_read(naht_raw, out)
+    link_before = os.readlink(out / "documents")
+    broken = {"documents": {"naht.parquet": pa.table({"doc_id": [1, 2]})}}  # cannot be cast to the schema
+    with pytest.raises((pa.ArrowInvalid, KeyError, ValueError)):
+        publish(out, broken, PipelineConfig())
+    assert os.readlink(out / "documents") == link_before
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "documents"), before["documents"])
+    # the half-written staging folder is cleaned by the next run, which then succeeds
+    assert any(p.name.endswith(".tmp") for p in (out / RUNS_DIR).iterdir())
+    run_and_read(naht_raw, out)
+    assert not any(p.name.endswith(".tmp") for p in (out / RUNS_DIR).iterdir())
+    assert len(pd.read_parquet(out / "documents")) == 5
+
+
+def test_old_versions_are_pruned(naht_raw, tmp_path):
+    out = tmp_path / "out"
+    for _ in range(4):
+        run_and_read(naht_raw, out)
+    assert len([p for p in (out / RUNS_DIR).iterdir()]) == 2
+
+
+def test_site_names_cannot_escape_the_dataset_folder():
+    from pipeline.store.parquet import site_file_name
+    assert site_file_name("../../etc") == "etc.parquet"
+    assert site_file_name("www.example.org") == "www.example.org.parquet"
+    assert "/" not in site_file_name("a/b\\c")
