@@ -75,3 +75,14 @@ def test_html_site(tmp_path):
     blocks = ds["blocks"]
     promo = blocks[blocks.text == PROMO]
     assert len(promo) == 5 and promo.is_boilerplate.all() and promo.in_main.all()
+
+
+def test_full_page_is_used_when_the_extractor_finds_nothing(tmp_path):
+    from pipeline.clean.main_content import run_trafilatura
+
+    page = "<html><body><footer><p>Opening hours: weekdays nine to five, closed on bank holidays.</p></footer></body></html>"
+    assert run_trafilatura(page, None) is None  # the premise: trafilatura returns nothing here
+    raw = write_files(tmp_path / "raw", {"tiny/hours.html": page})
+    _, ds = run_and_read(raw, tmp_path / "out")
+    assert ds["documents"].text.tolist() == ["Opening hours: weekdays nine to five, closed on bank holidays."]
+    assert ds["blocks"].in_main.all()
