@@ -72,5 +72,54 @@ def run(
     print_summary(summary, out)
 
 
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
+    html: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path("report.html"),
+) -> None:
+    """Write a self-contained HTML report of the last run (plus its two plots as PNG beside it)."""
+    from pipeline.store.report import render_report
+
+    try:
+        path = render_report(out, html)
+    except FileNotFoundError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"report written to [bold]{path}[/bold] (plots: {path.stem}-timeline.png, "
+                  f"{path.stem}-boilerplate-share.png)")
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="a doc_id (or a unique prefix of one)")],
+    out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
+) -> None:
+    """Print one page as the pipeline saw it: every block, the removed ones marked with the reason."""
+    from rich.markup import escape
+
+    from pipeline.store.read import page_view
+
+    try:
+        doc, blocks = page_view(out, doc_id)
+    except (KeyError, FileNotFoundError) as exc:
+        errors.print(f"[red]error:[/red] {exc.args[0]}")
+        raise typer.Exit(2) from exc
+    console.print(f"[bold]{escape(str(doc['title']))}[/bold]  ({doc['doc_id']}, site {doc['site']})")
+    console.print(f"source: {escape(doc['source'])}   url: {escape(str(doc['url'] or '-'))}")
+    for role in ("published", "updated"):
+        value = doc[role]
+        shown = f"{value} (from {doc[role + '_source']})" if value is not None and value == value else "-"
+        console.print(f"{role}: {shown}")
+    console.print(f"blocks: {len(blocks)}, boilerplate: {int(blocks.is_boilerplate.sum())}, "
+                  f"duplicate of: {doc['duplicate_of'] or '-'}\n")
+    for b in blocks.itertuples():
+        text = escape(b.text if len(b.text) <= 300 else b.text[:300] + "…")
+        removed = b.removed_by if isinstance(b.removed_by, str) else None
+        if removed:
+            console.print(f"[dim]  - REMOVED ({removed}) {b.kind}: {text}[/dim]", soft_wrap=True)
+        else:
+            console.print(f"  + {b.kind}: {text}", soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

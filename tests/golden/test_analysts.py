@@ -1,0 +1,108 @@
+"""The analysts' side: README examples run as written, dtypes, the notebook, the report, `show`."""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import nbformat
+import pandas as pd
+import pyarrow as pa
+import pytest
+from nbclient import NotebookClient
+
+from pipeline.store.read import read_dataset
+from pipeline.store.report import render_report
+from tests.conftest import REPO, run_and_read
+
+
+@pytest.fixture
+def processed(naht_raw, tmp_path) -> Path:
+    out = tmp_path / "processed"
+    run_and_read(naht_raw, out)
+    return out
+
+
+def _readme_python_blocks() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Using the data", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def run_snippet(code: str):
+    """Run a README snippet as a notebook would: everything, and the value of its last expression."""
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    scope: dict = {}
+    exec(compile(tree, "<README>", "exec"), scope)  # noqa: S102 - the README's own code
+    return eval(compile(ast.Expression(last.value), "<README>", "eval"), scope) if last else None  # noqa: S307
+
+
+def test_readme_examples_run_as_written(processed, monkeypatch):
+    monkeypatch.chdir(processed.parent)
+    pandas_example, duckdb_example, dataset_example = _readme_python_blocks()
+    docs = run_snippet(pandas_example)
+    assert len(docs) == 5 and list(docs.columns) == ["site", "title", "published", "updated"]
+    assert docs.published.dtype == pd.ArrowDtype(pa.date32())
+    per_site = run_snippet(duckdb_example)
+    assert per_site.to_dict("records") == [{"site": "naht", "pages": 5, "dated": 5, "removed_blocks": 105}]
+    removed = run_snippet(dataset_example)
+    assert len(removed) == 105 and set(removed.columns) == {"site", "doc_id", "text"}
+
+
+def test_dtypes_and_duckdb_reads_all_datasets(processed):
+    docs = read_dataset(processed, "documents")
+    assert docs.published.dtype == pd.ArrowDtype(pa.date32()) and docs.updated.dtype == pd.ArrowDtype(pa.date32())
+    assert not any(dtype == object for dtype in docs.dtypes)
+    plain = pd.read_parquet(processed / "documents")
+    assert str(plain.site.dtype) in ("string", "str", "category")
+    for name in ("documents", "blocks", "boilerplate", "skipped"):
+        n = duckdb.sql(f"select count(*) from read_parquet('{processed / name}/*.parquet')").fetchall()[0][0]
+        assert n == {"documents": 5, "blocks": 167, "boilerplate": 21, "skipped": 0}[name]
+
+
+def test_notebook_executes_on_a_fresh_run(processed, monkeypatch):
+    monkeypatch.setenv("SITESIFT_OUT", str(processed))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not any(o.get("output_type") == "error" for o in outputs)
+    text = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "naht" in text and "with boilerplate restored" in text
+
+
+def test_report_for_the_bundled_pages(processed, tmp_path):
+    html_path = render_report(processed, tmp_path / "rep" / "report.html")
+    html = html_path.read_text(encoding="utf-8")
+    sites = pd.read_html(html_path, match="boilerplate share")[0]
+    row = sites.iloc[0]
+    assert row["site"] == "naht" and row["pages"] == 5
+    assert float(row["boilerplate share"].rstrip("%")) > 50
+    assert row["with published date"] == "5 of 5" and row["with updated date"] == "1 of 5"
+    assert html.count("data:image/png;base64,") == 2  # self-contained
+    for png in ("report-timeline.png", "report-boilerplate-share.png"):
+        assert (html_path.parent / png).read_bytes().startswith(b"\x89PNG")
+    assert "NAHT members are at the forefront of safeguarding children" in html and "Skipped inputs" in html
+
+
+def test_show_prints_a_page_with_removed_blocks_marked(processed):
+    docs = read_dataset(processed, "documents")
+    doc = docs[docs.title.str.startswith("Department for Education")].iloc[0]
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "show", doc.doc_id[:8], "--out", str(processed)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Department for Education behaviour hubs programme: updates" in out
+    assert "published: 2020-06-24 (from text)" in out and "updated: 2020-09-15 (from text)" in out
+    assert "REMOVED (boilerplate) heading: Home Menu" in out
+    assert "REMOVED (dateline) heading: First published 24 June 2020" in out
+    assert "+ paragraph: NAHT continues to engage" in out
+    bad = subprocess.run([sys.executable, "-m", "flows.cli", "show", "zzzz", "--out", str(processed)],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no document" in bad.stderr
