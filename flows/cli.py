@@ -73,6 +73,63 @@ def run(
 
 
 @app.command()
+def crawl(
+    urls: Annotated[list[str], typer.Argument(help="seed URLs (http or https); each URL's host is crawled")] = None,
+    sitemap: Annotated[list[str], typer.Option(help="sitemap URL (repeatable); robots.txt Sitemap: lines are read too")] = None,
+    feed: Annotated[list[str], typer.Option(help="RSS or Atom feed URL (repeatable)")] = None,
+    raw: Annotated[Path, typer.Option(help="where WARC files go: <raw>/<host>/")] = Path("raw"),
+    out: Annotated[Path, typer.Option(help="where the crawl log goes: <out>/crawl_log/")] = Path("processed"),
+    max_pages: Annotated[int, typer.Option(help="pages stored or checked per host")] = 500,
+    max_depth: Annotated[int, typer.Option(help="link hops from a seed")] = 5,
+    delay: Annotated[float, typer.Option(help="seconds between requests to one host (robots Crawl-delay if larger)")] = 1.0,
+    include: Annotated[list[str], typer.Option(help="only URLs matching this regex (repeatable)")] = None,
+    exclude: Annotated[list[str], typer.Option(help="never URLs matching this regex (repeatable)")] = None,
+    user_agent: Annotated[str, typer.Option(help="User-Agent, with a contact URL")] = None,
+    allow_host: Annotated[list[str], typer.Option(help="host or host:port allowed although private/loopback")] = None,
+    process_after: Annotated[bool, typer.Option("--process", help="run `sitesift run` on raw/ afterwards")] = False,
+) -> None:
+    """Crawl sites politely into raw/<host>/ as WARC files, with a crawl log; `sitesift run` then processes them."""
+    from pipeline.acquire.errors import RefusedURL
+    from pipeline.acquire.urls import normalise
+
+    urls, sitemap, feed = urls or [], sitemap or [], feed or []
+    if not (urls or sitemap or feed):
+        errors.print("[red]error:[/red] give at least one seed URL, --sitemap or --feed")
+        raise typer.Exit(2)
+    try:
+        for u in urls + sitemap + feed:
+            normalise(u)
+    except RefusedURL as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if max_pages < 1 or max_depth < 0 or delay < 0:
+        errors.print("[red]error:[/red] --max-pages must be >= 1, --max-depth and --delay >= 0")
+        raise typer.Exit(2)
+    from flows.crawl import crawl as crawl_flow
+    from flows.progress import cli_progress
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        token = cli_progress.set((progress, progress.add_task("crawl", total=None, visible=False)))
+        try:
+            rows = crawl_flow(urls=urls, sitemaps=sitemap, feeds=feed, raw=str(raw), out=str(out),
+                              max_pages=max_pages, max_depth=max_depth, delay=delay, include=include or [],
+                              exclude=exclude or [], user_agent=user_agent, allow_hosts=allow_host or [])
+        finally:
+            cli_progress.reset(token)
+    table = Table(title="sitesift crawl")
+    for col in ("host", "stored", "unchanged (304)", "skipped", "failed", "refused", "disallowed", "bytes",
+                "retries", "status codes", "reasons"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(str(r[c.header]) for c in table.columns))
+    console.print(table)
+    console.print(f"WARC files under [bold]{raw}[/bold]/<host>/, crawl log in [bold]{out}/crawl_log/[/bold]")
+    if process_after:
+        run(raw=raw, out=out)
+
+
+@app.command()
 def report(
     out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
     html: Annotated[Path, typer.Option(help="where to write the HTML report")] = Path("report.html"),

@@ -48,6 +48,28 @@ class ExtractConfig:
 
 
 @dataclass(frozen=True)
+class CrawlConfig:
+    user_agent: str = "sitesift/0.1 (+https://pypi.org/project/sitesift/)"  # say who you are and how to reach you
+    min_delay: float = 1.0                 # seconds between two requests to one host (robots Crawl-delay if larger)
+    max_pages: int = 500                   # pages stored or checked per host per crawl
+    max_depth: int = 5                     # link hops from a seed, sitemap or feed URL
+    include: tuple[str, ...] = ()          # regexes; when given, a URL must match one of them
+    exclude: tuple[str, ...] = ()          # regexes; a URL matching any of them is not fetched
+    obey_robots: bool = True
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    max_retries: int = 3                   # on timeouts, connection errors, 5xx and 429
+    backoff_base: float = 0.5              # first retry waits ~0.5 s, then 1, 2 ... (x0.5-1.5 jitter)
+    backoff_cap: float = 30.0
+    max_retry_after: float = 120.0         # a longer Retry-After gives up on the URL instead of stalling the crawl
+    max_body_bytes: int = 10 * 1024 * 1024  # decoded body limit, enforced while streaming (gzip bombs stop here)
+    max_redirects: int = 5
+    allow_hosts: tuple[str, ...] = ()      # "host" or "host:port" allowed although private/loopback
+    warc_records_per_file: int = 1000      # response records per WARC file before a new file starts
+    stored_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     load: LoadConfig = field(default_factory=LoadConfig)
     minhash: MinHashConfig = field(default_factory=MinHashConfig)

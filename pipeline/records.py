@@ -22,6 +22,12 @@ class RawInput:
     kind: str                 # "html" or "text"
     url: str | None = None
     declared_charset: str | None = None  # from an HTTP Content-Type header, when known
+    record_date: str | None = None       # WARC-Date of a crawled page: the newest record of a URL wins
+
+    @property
+    def identity(self) -> str:
+        """What makes two inputs the same page: the URL for crawled records, else the file path."""
+        return self.url if self.record_date is not None and self.url else self.source
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,12 @@ class Document:
     duplicate_of: str | None = None
 
 
-def _f(name: str, type_: pa.DataType, description: str, example: str, nullable: bool = True) -> pa.Field:
+def documented_field(name: str, type_: pa.DataType, description: str, example: str, nullable: bool = True) -> pa.Field:
     """A schema field that carries its own documentation (docs/schema.md is generated from it)."""
     return pa.field(name, type_, nullable=nullable, metadata={"description": description, "example": example})
+
+
+_f = documented_field
 
 
 DOCUMENTS_SCHEMA = pa.schema([

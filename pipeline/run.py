@@ -35,7 +35,23 @@ def load_inputs(raw_root: Path, cfg: PipelineConfig) -> tuple[list[RawInput], li
     skipped: list[Skipped] = []
     for item in iter_raw_inputs(raw_root, cfg.load):
         (skipped if isinstance(item, Skipped) else inputs).append(item)
-    return inputs, skipped
+    latest, superseded = newest_records(inputs)
+    return latest, skipped + superseded
+
+
+def newest_records(inputs: list[RawInput]) -> tuple[list[RawInput], list[Skipped]]:
+    """A URL crawled several times is one page: keep its newest WARC record (by WARC-Date, then
+    file name), and record the older ones as superseded."""
+    best: dict[tuple[str, str], RawInput] = {}
+    for raw in inputs:
+        key = (raw.site_hint, raw.identity)
+        current = best.get(key)
+        if current is None or (raw.record_date or "", raw.source) > (current.record_date or "", current.source):
+            best[key] = raw
+    kept = {id(r) for r in best.values()}
+    superseded = [Skipped(r.site_hint, r.source, "superseded", f"newer record of {r.url} in "
+                          f"{best[(r.site_hint, r.identity)].source}") for r in inputs if id(r) not in kept]
+    return [r for r in inputs if id(r) in kept], superseded
 
 
 def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:

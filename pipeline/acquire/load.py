@@ -25,7 +25,7 @@ def to_page(raw: RawInput) -> Page | Skipped:
     if not content.strip():
         return Skipped(raw.site_hint, raw.source, "empty", "no text after decoding")
     return Page(
-        doc_id=make_doc_id(raw.site_hint, raw.source),
+        doc_id=make_doc_id(raw.site_hint, raw.identity),
         site_hint=raw.site_hint,
         source=raw.source,
         kind=raw.kind,

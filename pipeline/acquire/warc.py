@@ -57,6 +57,7 @@ def iter_warc_inputs(path: Path, source: str, site_hint: str, cfg: LoadConfig) -
                     yield Skipped(site, rec_source, "too_large", f"over {cfg.max_page_bytes} bytes")
                     continue
                 kind = "text" if mime == "text/plain" else "html"
-                yield RawInput(site, rec_source, data, kind, url=url, declared_charset=charset)
+                date = record.rec_headers.get_header("WARC-Date") or ""
+                yield RawInput(site, rec_source, data, kind, url=url, declared_charset=charset, record_date=date)
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         yield Skipped(site_hint, source, "unreadable", f"WARC: {type(exc).__name__}: {exc}")

@@ -1,0 +1,153 @@
+"""Small real HTTP servers on 127.0.0.1 for crawl tests: a polite site and one full of faults.
+Every request is recorded (path, time, headers). Nothing here talks to anything but loopback."""
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PAGE = """<!DOCTYPE html><html><head><title>{title} | Local Site</title></head><body>
+<nav><a href="/">Home</a> <a href="/a">A</a> <a href="/b">B</a></nav>
+<article><h1>{title}</h1><p>{body}</p>{links}</article>
+<footer><p>Local Site is served from a test. All rights reserved.</p></footer></body></html>"""
+
+
+def page(title: str, body: str, links: list[str] = ()) -> bytes:
+    anchors = "".join(f'<p><a href="{h}">link to {h}</a></p>' for h in links)
+    return PAGE.format(title=title, body=body, links=anchors).encode()
+
+
+@dataclass
+class Hit:
+    path: str
+    at: float
+    headers: dict
+
+
+@dataclass
+class Site:
+    """routes: path -> callable(handler) or (status, headers, body)."""
+    routes: dict = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+    counts: dict = field(default_factory=lambda: defaultdict(int))
+    port: int = 0
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def paths(self) -> list[str]:
+        return [h.path for h in self.hits]
+
+
+def serve(site: Site) -> Site:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+        def do_GET(self):  # noqa: N802
+            site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers)))
+            site.counts[self.path] += 1
+            route = site.routes.get(self.path.split("?")[0])
+            if route is None:
+                return self._send(404, {"Content-Type": "text/html"}, b"<p>not found</p>")
+            if callable(route):
+                return route(self, site.counts[self.path])
+            status, headers, body = route
+            if "ETag" in headers and self.headers.get("If-None-Match") == headers["ETag"]:
+                return self._send(304, {"ETag": headers["ETag"]}, b"")
+            if "Last-Modified" in headers and self.headers.get("If-Modified-Since") == headers["Last-Modified"]:
+                return self._send(304, {"Last-Modified": headers["Last-Modified"]}, b"")
+            self._send(status, headers, body)
+
+        def _send(self, status: int, headers: dict, body: bytes) -> None:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # resets and hang-ups are part of the tests
+            pass
+
+    server = Server(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    site.server, site.port = server, server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return site
+
+
+def stop(site: Site) -> None:
+    if site.server:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+# -- fault handlers ---------------------------------------------------------------------------------
+def flaky(handler, n):
+    if n <= 2:
+        return handler._send(503, {"Content-Type": "text/html"}, b"busy")
+    handler._send(200, {"Content-Type": "text/html"}, page("Flaky page", "Third time lucky for this page."))
+
+
+def rate_limited(handler, n):
+    if n == 1:
+        return handler._send(429, {"Retry-After": "2", "Content-Type": "text/plain"}, b"slow down")
+    handler._send(200, {"Content-Type": "text/html"}, page("Patient page", "Served after waiting as asked."))
+
+
+def slow(handler, n):
+    time.sleep(1.2)
+    try:
+        handler._send(200, {"Content-Type": "text/html"}, page("Slow", "too late"))
+    except OSError:
+        pass
+
+
+def reset(handler, n):
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    handler.connection.close()
+    handler.close_connection = True
+
+
+def big(handler, n):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Content-Length", str(30 * 1024 * 1024))
+    handler.end_headers()
+    chunk = b"<p>" + b"x" * 65530 + b"</p>"
+    try:
+        for _ in range(30 * 16):
+            handler.wfile.write(chunk)
+    except OSError:
+        pass  # the crawler hung up at its limit, as it should
+
+
+def big_no_length(handler, n):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.close_connection = True
+    try:
+        for _ in range(30 * 16):
+            handler.wfile.write(b"y" * 65536)
+    except OSError:
+        pass
+
+
+_BOMB = gzip.compress(b"\0" * (100 * 1024 * 1024), compresslevel=9)
+
+
+def bomb(handler, n):
+    handler._send(200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, _BOMB)
