@@ -33,7 +33,9 @@ def normalise(url: str, base: str | None = None) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port and port != _DEFAULT_PORTS[scheme]:
         netloc += f":{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    raw_path = "/" + parts.path.lstrip("/") if parts.path.startswith("//") else parts.path  # never a new host
+    path = urlsplit(urljoin(f"{scheme}://{netloc}/", raw_path or "/")).path  # resolves /a/../b
+    return urlunsplit((scheme, netloc, path or "/", parts.query, ""))
 
 
 def host_port(url: str) -> tuple[str, int]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from pipeline.records import DATASETS, SCHEMA_VERSION
+from pipeline.store.crawl_log import CRAWL_LOG_SCHEMA
 
 _INTRO = f"""# sitesift output schema
 
@@ -20,6 +21,8 @@ column, changing a type or the meaning of a value increments the schema version,
 of two versions in one dataset (each run republishes every dataset).
 
 Layout: `<out>/<dataset>/<site>.parquet` (skipped: `skipped.parquet`; an empty dataset holds `empty.parquet`).
+`crawl_log/` is written by `sitesift crawl`, one part file per host and batch of rows
+(`<crawl_id>-<host>-<n>.parquet`), appended as crawls go rather than replaced.
 Each `<out>/<dataset>` is a link to the newest complete run under `<out>/_runs/`, switched atomically.
 Read a dataset with `pandas.read_parquet("processed/documents")` or DuckDB
 `select * from 'processed/documents/*.parquet'`.
@@ -28,7 +31,7 @@ Read a dataset with `pandas.read_parquet("processed/documents")` or DuckDB
 
 def render() -> str:
     lines = [_INTRO]
-    for name, schema in DATASETS.items():
+    for name, schema in {**DATASETS, "crawl_log": CRAWL_LOG_SCHEMA}.items():
         lines.append(f"\n## `{name}/`\n")
         lines.append("| column | type | nullable | meaning | example |")
         lines.append("|---|---|---|---|---|")

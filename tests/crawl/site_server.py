@@ -52,6 +52,10 @@ def serve(site: Site) -> Site:
         def log_message(self, *args):  # keep test output clean
             pass
 
+        def setup(self):
+            super().setup()  # no Nagle stalls between the header and body writes
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def do_GET(self):  # noqa: N802
             site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers)))
             site.counts[self.path] += 1

@@ -15,7 +15,9 @@ def test_schema_doc_is_current():
 
 
 def test_every_column_is_documented():
-    for schema in DATASETS.values():
+    from pipeline.store.crawl_log import CRAWL_LOG_SCHEMA
+
+    for schema in [*DATASETS.values(), CRAWL_LOG_SCHEMA]:
         for field in schema:
             assert field.metadata and field.metadata[b"description"], field.name
 
