@@ -38,7 +38,11 @@ def print_summary(summary: dict, out: Path) -> None:
     reasons = ", ".join(f"{k}: {v}" for k, v in summary["skipped_by_reason"].items()) or "none"
     console.print(f"inputs {summary['inputs']} · pages {summary['pages']} · skipped {summary['skipped']} ({reasons})"
                   f" · near-duplicate clusters {summary['duplicate_clusters']}"
-                  f" ({summary['duplicate_pages']} duplicate pages)")
+                  f" ({summary['duplicate_pages']} duplicate pages)", soft_wrap=True)
+    rebuilt = ", ".join(summary["sites_rebuilt"]) or "none"
+    console.print(f"pages new {summary['pages_new']} · changed {summary['pages_changed']} · unchanged "
+                  f"{summary['pages_unchanged']} · removed {summary['pages_removed']} · parsed {summary['parsed']}"
+                  f" · sites re-learned: {rebuilt}", soft_wrap=True)
     console.print(f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/")
 
 
@@ -59,6 +63,7 @@ def run(
         raise typer.Exit(2)
     from flows.process import process
     from flows.progress import cli_progress
+    from pipeline.store.lock import RunLocked
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -67,6 +72,9 @@ def run(
         try:
             summary = process(raw=str(raw), out=str(out), min_pages=min_pages, min_share=min_share,
                               use_trafilatura=trafilatura)
+        except RunLocked as exc:
+            errors.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(3) from exc
         finally:
             cli_progress.reset(token)
     print_summary(summary, out)

@@ -5,39 +5,53 @@ take no cache (inputs are large page bytes; caching on content hashes comes with
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
-from pipeline import run as steps
-from pipeline.clean.site import SiteResult, build_site
+from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
-from pipeline.records import ParsedPage, RawInput, Skipped
+from pipeline.incremental import FolderWork, IncrementalRun, content_hash, parse_for_state
+from pipeline.records import Page, ParsedPage, RawInput, Skipped
+from pipeline.store.lock import RunLock
 from flows.progress import RunProgress
 
-PARSE_BATCH = 50  # pages per parse task: coarse enough that task overhead stays negligible
+PARSE_BATCH = 50           # pages per parse task: coarse enough that task overhead stays negligible
+TASK_CACHE_DIR = "_task_cache"  # under --out; Prefect's persisted parse results, keyed on content hashes
 
 
-@task(name="load-inputs", cache_policy=NO_CACHE)
-def load_inputs(raw: Path, cfg: PipelineConfig) -> tuple[list[RawInput], list[Skipped]]:
-    return steps.load_inputs(raw, cfg)
+def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
+    """Same page bytes + same parse settings = same parse, whatever run or path asks."""
+    cfg: PipelineConfig = parameters["cfg"]
+    h = hashlib.sha256(cfg.parse_fingerprint(PIPELINE_VERSION).encode())
+    for raw in parameters["batch"]:
+        h.update(f"{raw.site_hint}\0{raw.identity}\0{raw.source}\0{content_hash(raw.data)}\n".encode())
+    return "parse-" + h.hexdigest()
 
 
-@task(name="parse-pages", cache_policy=NO_CACHE)
-def parse_pages(batch: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:
-    return steps.parse_inputs(batch, cfg)
+@task(name="parse-pages", cache_key_fn=parse_cache_key, cache_expiration=dt.timedelta(days=30), persist_result=True)
+def parse_pages(batch: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+    return parse_for_state(batch, cfg)
 
 
 @task(name="build-site", cache_policy=NO_CACHE)
-def build_site_task(site: str, pages: list[ParsedPage], cfg: PipelineConfig) -> SiteResult:
-    return build_site(site, pages, cfg)
+def build_site_task(run: IncrementalRun, site: str) -> dict:
+    return run.build(site)
 
 
-@task(name="write-parquet", cache_policy=NO_CACHE)
-def write_parquet(out: Path, output: steps.RunOutput, cfg: PipelineConfig) -> str:
-    return str(steps.write_output(out, output, cfg))
+@task(name="near-duplicates", cache_policy=NO_CACHE)
+def dedup_task(run: IncrementalRun) -> None:
+    run.dedup()
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(run: IncrementalRun) -> dict:
+    return run.commit()
 
 
 def make_config(min_pages: int, min_share: float, use_trafilatura: bool) -> PipelineConfig:
@@ -53,38 +67,51 @@ def summary_rows(summary: dict) -> list[dict]:
             "site": s["site"], "pages": s["pages"], "boilerplate share": s["boilerplate_share"],
             "boilerplate clusters": s["boilerplate_clusters"], "with title": s["with_title"],
             "with published": s["with_published"], "with updated": s["with_updated"],
+            "duplicate pages": s.get("duplicate_pages", 0),
+            "rebuilt": s["site"] in summary["sites_rebuilt"],
         }
         for s in summary["sites"]
     ]
 
 
+def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse) -> tuple[list, list]:
+    parsed, failed = [], []
+    for start in range(0, len(work.to_parse), PARSE_BATCH):
+        got, bad = cached_parse(work.to_parse[start:start + PARSE_BATCH], cfg)
+        parsed += got
+        failed += bad
+    return parsed, failed
+
+
 @flow(name="process", log_prints=True)
 def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_share: float = 0.0,
             use_trafilatura: bool = True) -> dict:
-    """Process every page under `raw` into the Parquet datasets under `out`; returns the run summary."""
+    """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
+    and changed pages are parsed, only changed sites re-learned. Returns the run summary."""
     logger = get_run_logger()
     cfg = make_config(min_pages, min_share, use_trafilatura)
-    inputs, skipped = load_inputs(Path(raw), cfg)
-    n_inputs = len(inputs) + len(skipped)
-    logger.info("found %d inputs under %s (%d skipped while loading)", n_inputs, raw, len(skipped))
-
-    progress = RunProgress(total=len(inputs), description="pages parsed")
-    progress.start()
-    parsed: list[ParsedPage] = []
-    for start in range(0, len(inputs), PARSE_BATCH):
-        batch = inputs[start:start + PARSE_BATCH]
-        got, bad = parse_pages(batch, cfg)
-        parsed.extend(got)
-        skipped.extend(bad)
-        progress.advance(len(batch))
-
-    results = [build_site_task(site, pages, cfg) for site, pages in steps.group_by_site(parsed).items()]
-    output = steps.finish(results, skipped, cfg, n_inputs=n_inputs)
-    version = write_parquet(Path(out), output, cfg)
-    summary = output.summary
+    out_dir = Path(out)
+    cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
+    with RunLock(out_dir):
+        run = IncrementalRun(Path(raw), out_dir, cfg)
+        progress = RunProgress(total=0, description="raw folders parsed")
+        progress.start()
+        for work in run.folders():
+            run.finish_folder(work, *_parse_folder(work, cfg, cached_parse))
+            progress.total = max(progress.total, progress.done + 1)
+            progress.advance(1)
+            logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
+                        work.counts["changed"], work.counts["unchanged"], work.removed)
+        for site in run.sites():
+            build_site_task(run, site)
+        dedup_task(run)
+        summary = publish_task(run)
     create_table_artifact(summary_rows(summary) or [{"site": "(none)"}], key="sitesift-process-summary",
-                          description=f"pages {summary['pages']}, skipped {summary['skipped']} "
-                                      f"{summary['skipped_by_reason']}, duplicate clusters "
+                          description=f"pages {summary['pages']} (new {summary['pages_new']}, changed "
+                                      f"{summary['pages_changed']}, unchanged {summary['pages_unchanged']}, removed "
+                                      f"{summary['pages_removed']}), parsed {summary['parsed']}, skipped "
+                                      f"{summary['skipped']} {summary['skipped_by_reason']}, duplicate clusters "
                                       f"{summary['duplicate_clusters']}")
-    logger.info("wrote %s", version)
+    logger.info("run done: %s pages, %s parsed, sites rebuilt: %s", summary["pages"], summary["parsed"],
+                ", ".join(summary["sites_rebuilt"]) or "none")
     return summary

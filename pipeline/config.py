@@ -82,5 +82,17 @@ class PipelineConfig:
 
     def fingerprint(self) -> str:
         """Short stable hash of every parameter: which settings made a dataset."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _hash(self.to_dict())
+
+    def parse_fingerprint(self, version: str) -> str:
+        """What a page's parse depends on: a change re-parses every page."""
+        return _hash({"version": version, "load": asdict(self.load), "extract": asdict(self.extract)})
+
+    def model_fingerprint(self, version: str) -> str:
+        """What a site's model and rows depend on beyond the parse: a change re-learns every site."""
+        return _hash({"version": version, "minhash": asdict(self.minhash), "boilerplate": asdict(self.boilerplate),
+                      "extract": asdict(self.extract), "dedup": asdict(self.dedup)})
+
+
+def _hash(obj: dict) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]

@@ -11,6 +11,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipeline.clean import lsh
 from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.minhash import char_shingles, signatures
@@ -39,31 +41,44 @@ def required_pages(n_site_pages: int, cfg: BoilerplateConfig) -> int:
     return max(cfg.min_pages, math.ceil(cfg.min_share * n_site_pages))
 
 
-def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConfig) -> dict[str, str]:
-    """Map each distinct normalised text to its cluster key (the smallest text of its cluster).
-    Near-duplicates must also carry the same numbers: "Story 1" and "Story 2" are two pages' own
-    headings, not one template line that drifted."""
+def text_signatures(unique: list[str], mh: MinHashConfig, cfg: BoilerplateConfig,
+                    known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Signature matrix for the sorted distinct texts, reusing signatures kept from an earlier run."""
+    known = known or {}
+    todo = [t for t in unique if t not in known]
+    fresh = dict(zip(todo, signatures([char_shingles(t, cfg.shingle_chars) for t in todo], mh)))
+    if not unique:
+        return np.empty((0, mh.num_perm), dtype=np.uint32)
+    return np.stack([known[t] if t in known else fresh[t] for t in unique])
+
+
+def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConfig,
+                  known: dict[str, np.ndarray] | None = None) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Map each distinct normalised text to its cluster key (the smallest text of its cluster), and
+    return every text's signature. Near-duplicates must also carry the same numbers: "Story 1" and
+    "Story 2" are two pages' own headings, not one template line that drifted."""
     unique = sorted(set(norm_texts))
-    sigs = signatures([char_shingles(t, cfg.shingle_chars) for t in unique], mh)
+    sigs = text_signatures(unique, mh, cfg, known)
     labels = lsh.cluster(sigs, cfg.bands, cfg.rows, cfg.threshold)
     key_of_label: dict[tuple[int, tuple[str, ...]], str] = {}
     out: dict[str, str] = {}
     for text, label in zip(unique, labels):
         label_key = (int(label), tuple(_NUMBER.findall(text)))
         out[text] = key_of_label.setdefault(label_key, text)  # unique is sorted: first seen is the smallest
-    return out
+    return out, dict(zip(unique, sigs))
 
 
-def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
+def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig,
+                   known: dict[str, np.ndarray] | None = None) -> tuple[list[BoilerplateCluster], dict[str, np.ndarray]]:
     """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
-    boilerplate clusters. Date lines are clustered by exact text only: "First published <date>"
+    boilerplate clusters and the signature of every distinct block text (`known` ones are reused). Date lines are clustered by exact text only: "First published <date>"
     lines differ only in their dates and must not merge into one boilerplate cluster; and an identical
     date line is template only when it is on more than half of the site's pages."""
     entries: list[tuple[str, Block, str]] = []  # (doc_id, block, normalised text)
     for page in pages:
         for b in page.blocks:
             entries.append((page.page.doc_id, b, norm_tokens(b.text)))
-    keys = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg)
+    keys, sigs = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg, known)
 
     members: dict[str, list[tuple[str, Block, str]]] = defaultdict(list)
     for doc_id, b, n in entries:
@@ -93,4 +108,4 @@ def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateC
             cluster_id=cid, text=text, tag_path=rows[0][1].tag_path, n_pages=len(docs),
             share_of_pages=len(docs) / n_pages, n_variants=len({n for _, _, n in rows}),
         ))
-    return out
+    return out, sigs

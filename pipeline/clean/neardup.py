@@ -3,6 +3,7 @@ canonical page per cluster (earliest published, then shortest URL or path). Pure
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from pipeline.clean import lsh
 from pipeline.clean.main_content import norm_tokens
@@ -11,30 +12,53 @@ from pipeline.config import DedupConfig, MinHashConfig
 from pipeline.records import Document
 
 
-def _canonical_key(d: Document) -> tuple:
+@dataclass(frozen=True)
+class DocKey:
+    """What choosing a canonical page needs to know about a document."""
+    doc_id: str
+    published: dt.date | None
+    url: str | None
+    source: str
+
+
+def _canonical_key(d: DocKey) -> tuple:
     return (d.published or dt.date.max, len(d.url or d.source), d.url or d.source, d.doc_id)
+
+
+def text_signature_input(text: str, cfg: DedupConfig) -> set[str]:
+    return word_shingles(norm_tokens(text).split(), cfg.shingle_words)
+
+
+def doc_signatures(texts: list[str], mh: MinHashConfig, cfg: DedupConfig):
+    return signatures([text_signature_input(t, cfg) for t in texts], mh)
+
+
+def cluster_documents(keys: list[DocKey], sigs, cfg: DedupConfig) -> dict[str, tuple[str, str | None]]:
+    """doc_id -> (dup_cluster, duplicate_of) for pages in clusters of two or more; pages are sorted
+    by doc_id first so the answer does not depend on input order."""
+    order = sorted(range(len(keys)), key=lambda i: keys[i].doc_id)
+    if len(order) < 2:
+        return {}
+    labels = lsh.cluster(sigs[order], cfg.bands, cfg.rows, cfg.threshold)
+    groups: dict[int, list[DocKey]] = {}
+    for i, label in zip(order, labels):
+        groups.setdefault(int(label), []).append(keys[i])
+    out: dict[str, tuple[str, str | None]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        canonical = min(members, key=_canonical_key)
+        for d in members:
+            out[d.doc_id] = (canonical.doc_id, None if d.doc_id == canonical.doc_id else canonical.doc_id)
+    return out
 
 
 def mark_near_duplicates(docs: list[Document], mh: MinHashConfig, cfg: DedupConfig) -> int:
     """Set dup_cluster (the canonical doc_id) on every member of a cluster of two or more pages and
     duplicate_of on all but the canonical one. Returns the number of clusters."""
-    candidates = sorted((d for d in docs if d.text.strip()), key=lambda d: d.doc_id)
+    candidates = [d for d in docs if d.text.strip()]
+    keys = [DocKey(d.doc_id, d.published, d.url, d.source) for d in candidates]
+    found = cluster_documents(keys, doc_signatures([d.text for d in candidates], mh, cfg), cfg)
     for d in docs:
-        d.dup_cluster = d.duplicate_of = None
-    if len(candidates) < 2:
-        return 0
-    sigs = signatures([word_shingles(norm_tokens(d.text).split(), cfg.shingle_words) for d in candidates], mh)
-    labels = lsh.cluster(sigs, cfg.bands, cfg.rows, cfg.threshold)
-    groups: dict[int, list[Document]] = {}
-    for d, label in zip(candidates, labels):
-        groups.setdefault(int(label), []).append(d)
-    n = 0
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        n += 1
-        canonical = min(members, key=_canonical_key)
-        for d in members:
-            d.dup_cluster = canonical.doc_id
-            d.duplicate_of = None if d is canonical else canonical.doc_id
-    return n
+        d.dup_cluster, d.duplicate_of = found.get(d.doc_id, (None, None))
+    return len({c for c, _ in found.values()})

@@ -1,7 +1,9 @@
 """One site's parsed pages -> clean Documents: boilerplate model, titles, dates, text. Pure."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from pipeline.clean.boilerplate import BoilerplateCluster, learn_and_mark
 from pipeline.clean.dates import choose_dates, dateline_dates
@@ -19,6 +21,7 @@ class SiteResult:
     documents: list[Document]
     blocks: list[tuple[str, Block]]           # (doc_id, block), in document then position order
     boilerplate: list[BoilerplateCluster]
+    text_signatures: dict[str, np.ndarray] = field(default_factory=dict)  # block text -> MinHash, for re-runs
 
 
 def _text_dates(page: ParsedPage) -> list[DateCandidate]:
@@ -70,9 +73,10 @@ def compose_text(blocks: list[Block]) -> str:
     return "".join(out)
 
 
-def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig) -> SiteResult:
+def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
+               known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
     pages = sorted(pages, key=lambda p: (p.page.source, p.page.doc_id))
-    clusters = learn_and_mark(pages, cfg.minhash, cfg.boilerplate)
+    clusters, sigs = learn_and_mark(pages, cfg.minhash, cfg.boilerplate, known_signatures)
     titles = [t for p in pages for t in (p.html_title, p.og_title) if t]
     affixes = learn_affixes(titles, cfg.boilerplate.min_pages)
     documents: list[Document] = []
@@ -93,4 +97,5 @@ def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig) -> SiteR
         )
         documents.append(doc)
         blocks.extend((p.page.doc_id, b) for b in p.blocks)
-    return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters)
+    return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters,
+                      text_signatures=sigs)

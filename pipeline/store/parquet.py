@@ -8,6 +8,7 @@ pandas and DuckDB ignore the underscore-prefixed _runs folder when reading <out>
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -22,14 +23,19 @@ from pipeline import PIPELINE_VERSION
 from pipeline.config import PipelineConfig
 from pipeline.records import DATASETS, SCHEMA_VERSION
 
+STATE_DIR = "_state"
+
 RUNS_DIR = "_runs"
 KEEP_RUNS = 2  # the current version and the one before it (a reader may still be listing it)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def site_file_name(site: str) -> str:
-    """A file name for a site that cannot escape its folder."""
+    """A file name for a site that cannot escape its folder; a site whose name had to be changed gets
+    a hash suffix, so two sites never share a file."""
     name = _SAFE.sub("_", site).strip("._") or "site"
+    if name != site:
+        name += "-" + hashlib.sha1(site.encode()).hexdigest()[:8]
     return f"{name}.parquet"
 
 
@@ -70,35 +76,86 @@ def clean_stale(out: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
+class Staging:
+    """A new run version being written under <out>/_runs/.<run_id>.tmp. Files are written, or
+    hard-linked unchanged from the current version (same inode: content and mtime untouched), then
+    commit() renames the folder into place and switches the dataset links. Until then nothing that
+    readers see changes; a run that dies leaves a .tmp folder that the next run removes."""
+
+    def __init__(self, out: Path, cfg: PipelineConfig):
+        out.mkdir(parents=True, exist_ok=True)
+        clean_stale(out)
+        self.out, self.cfg = out, cfg
+        self.previous = current_run(out)
+        self.run_id = new_run_id()
+        (out / RUNS_DIR).mkdir(exist_ok=True)
+        self.dir = out / RUNS_DIR / f".{self.run_id}.tmp"
+        self.dir.mkdir()
+        for dataset in (*DATASETS, STATE_DIR):
+            (self.dir / dataset).mkdir()
+
+    def write(self, dataset: str, name: str, table: pa.Table) -> Path:
+        """Write one file of an output dataset, cast to its schema, with the run's metadata."""
+        schema = DATASETS[dataset]
+        path = self.dir / dataset / name
+        if path.exists():
+            path.unlink()  # may be a hard link into the previous version: never write through it
+        _write_table(table.cast(schema).replace_schema_metadata(file_metadata(self.cfg, dataset)), path)
+        return path
+
+    def write_state(self, rel: str, table: pa.Table) -> Path:
+        path = self.dir / STATE_DIR / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.unlink()
+        _write_table(table, path)
+        return path
+
+    def staged(self, rel: str) -> Path:
+        return self.dir / rel
+
+    def previous_path(self, rel: str) -> Path | None:
+        if self.previous is None:
+            return None
+        path = self.previous / rel
+        return path if path.exists() else None
+
+    def reuse(self, rel: str) -> bool:
+        """Hard-link <previous version>/rel into this version; False when there is nothing to reuse."""
+        src = self.previous_path(rel)
+        if src is None:
+            return False
+        dst = self.dir / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.link(src, dst)
+        return True
+
+    def commit(self, extra: dict | None = None) -> Path:
+        for dataset, schema in DATASETS.items():
+            folder = self.dir / dataset
+            if not any(folder.glob("*.parquet")):
+                _write_table(schema.empty_table().replace_schema_metadata(file_metadata(self.cfg, dataset)),
+                             folder / "empty.parquet")
+            _fsync_dir(folder)
+        if extra is not None:
+            (self.dir / "run.json").write_text(json.dumps({"run_id": self.run_id, **extra}, indent=2, default=str))
+        final = self.out / RUNS_DIR / self.run_id
+        os.rename(self.dir, final)
+        _fsync_dir(final.parent)
+        for dataset in (*DATASETS, STATE_DIR):
+            _switch_link(self.out, dataset, self.run_id)
+        _fsync_dir(self.out)
+        _prune(self.out)
+        return final
+
+
 def publish(out: Path, files: dict[str, dict[str, pa.Table]], cfg: PipelineConfig, extra: dict | None = None) -> Path:
-    """Write {dataset: {file name: table}} as a new version and switch the dataset links to it.
-    Every dataset gets at least one (possibly empty) file so readers never meet an empty folder."""
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale(out)
-    run_id = new_run_id()
-    runs = out / RUNS_DIR
-    runs.mkdir(exist_ok=True)
-    staging = runs / f".{run_id}.tmp"
-    staging.mkdir()
-    for dataset, schema in DATASETS.items():
-        folder = staging / dataset
-        folder.mkdir()
-        tables = files.get(dataset) or {"empty.parquet": schema.empty_table()}
-        meta = file_metadata(cfg, dataset)
-        for name, table in sorted(tables.items()):
-            table = table.cast(schema).replace_schema_metadata(meta)
-            _write_table(table, folder / name)
-        _fsync_dir(folder)
-    if extra is not None:
-        (staging / "run.json").write_text(json.dumps({"run_id": run_id, **extra}, indent=2, default=str))
-    final = runs / run_id
-    os.rename(staging, final)
-    _fsync_dir(runs)
+    """Write {dataset: {file name: table}} as a complete new version and switch the links to it."""
+    staging = Staging(out, cfg)
     for dataset in DATASETS:
-        _switch_link(out, dataset, run_id)
-    _fsync_dir(out)
-    _prune(out)
-    return final
+        for name, table in sorted((files.get(dataset) or {}).items()):
+            staging.write(dataset, name, table)
+    return staging.commit(extra)
 
 
 def _switch_link(out: Path, dataset: str, run_id: str) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import pyarrow as pa
 
@@ -63,8 +62,6 @@ def output_tables(results: list[SiteResult], skipped: list[Skipped],
     files: dict[str, dict[str, pa.Table]] = {"documents": {}, "blocks": {}, "boilerplate": {}, "skipped": {}}
     for r in sorted(results, key=lambda r: r.site):
         name = site_file_name(r.site)
-        if name in files["documents"]:  # two sites with the same safe name: keep both
-            name = name.replace(".parquet", f"-{hashlib.sha1(r.site.encode()).hexdigest()[:8]}.parquet")
         files["documents"][name] = documents_table(r, processed_at)
         files["blocks"][name] = blocks_table(r)
         files["boilerplate"][name] = boilerplate_table(r)

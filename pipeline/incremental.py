@@ -1,0 +1,336 @@
+"""Incremental processing: a run over raw/ that parses only new and changed pages (by content hash),
+re-learns the boilerplate model only of sites whose pages changed, rewrites only those sites' files,
+and gives exactly the tables a from-scratch run would. Memory is bounded by the largest raw folder
+and site, never the whole corpus.
+
+Steps, each a method the Prefect flow wires into a task:
+    run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
+    for work in run.folders():                 # raw/<folder> by folder: what to parse, what to reuse
+        run.finish_folder(work, *parse_for_state(work.to_parse, cfg))
+    for site in run.sites():
+        run.build(site)                        # re-learn and write, or hard-link last run's files
+    run.dedup()                                # document near-duplicates over all sites
+    summary = run.commit()                     # skipped/, state, summary; switch to the new version
+Touches disk (reads raw/, writes the staged version).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import PIPELINE_VERSION
+from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs
+from pipeline.acquire.load import make_doc_id, to_page
+from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
+from pipeline.clean.parse import parse_page
+from pipeline.clean.site import SiteResult, build_site
+from pipeline.config import PipelineConfig
+from pipeline.records import Page, ParsedPage, RawInput, Skipped
+from pipeline.run import newest_records
+from pipeline.store import state
+from pipeline.store.parquet import STATE_DIR, Staging, site_file_name
+from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
+
+
+def folder_of(item: RawInput | Skipped) -> str:
+    return item.source.split("/", 1)[0] if "/" in item.source else DEFAULT_SITE
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+    """Parse pages; a page that cannot be used is kept with its reason (and content hash), so an
+    unchanged bad page is not parsed again on the next run."""
+    parsed: list[ParsedPage] = []
+    failed: list[tuple[Page, Skipped]] = []
+    for raw in inputs:
+        page = to_page(raw)
+        if isinstance(page, Skipped):
+            stub = Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url,
+                        0, content_hash(raw.data))
+            failed.append((stub, page))
+            continue
+        try:
+            result = parse_page(page, cfg.extract)
+        except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError) as exc:
+            result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
+        if isinstance(result, Skipped):
+            failed.append((page, result))
+        else:
+            parsed.append(result)
+    return parsed, failed
+
+
+@dataclass
+class FolderWork:
+    folder: str
+    to_parse: list[RawInput]
+    reused: list[ParsedPage]
+    reused_failed: list[tuple[Page, Skipped]]
+    load_skipped: list[Skipped]
+    removed: int
+    old_sites: set[str]
+    counts: Counter = field(default_factory=Counter)
+
+
+class IncrementalRun:
+    def __init__(self, raw: Path, out: Path, cfg: PipelineConfig):
+        if not raw.is_dir():
+            raise FileNotFoundError(f"raw folder {raw} does not exist")
+        self.raw, self.out, self.cfg = raw, out, cfg
+        self.staging = Staging(out, cfg)
+        prev = self.staging.previous
+        self.prev_meta = state.read_meta(prev / STATE_DIR) if prev else {}
+        self.parse_fp = cfg.parse_fingerprint(PIPELINE_VERSION)
+        self.model_fp = cfg.model_fingerprint(PIPELINE_VERSION)
+        self.parse_ok = self.prev_meta.get("parse_fingerprint") == self.parse_fp
+        self.model_ok = self.prev_meta.get("model_fingerprint") == self.model_fp
+        self.now = dt.datetime.now(dt.UTC)
+        self.counts: Counter = Counter()
+        self.skipped: list[Skipped] = []
+        self.changed_sites: set[str] = set()
+        self.site_folders: dict[str, set[str]] = defaultdict(set)
+        self.site_summaries: dict[str, dict] = {}
+        self.doc_keys: list[DocKey] = []
+        self.doc_sigs: list[np.ndarray] = []
+        self.doc_site: dict[str, str] = {}
+        self.n_inputs = 0
+        self.n_dup_clusters = 0
+        self.seen_folders: set[str] = set()
+
+    # -- phase 1: folders --------------------------------------------------------------------------
+    def _prev_state(self, folder: str) -> tuple[Path, Path] | None:
+        if not self.parse_ok:
+            return None
+        pages = self.staging.previous_path(f"{STATE_DIR}/parsed/{folder}.pages.parquet")
+        blocks = self.staging.previous_path(f"{STATE_DIR}/parsed/{folder}.blocks.parquet")
+        return (pages, blocks) if pages and blocks else None
+
+    def folders(self) -> Iterator[FolderWork]:
+        """One FolderWork per raw folder, in name order; holds only that folder's inputs."""
+        for folder, items in groupby(iter_raw_inputs(self.raw, self.cfg.load), key=folder_of):
+            items = list(items)
+            self.seen_folders.add(folder)
+            self.n_inputs += len(items)
+            inputs = [i for i in items if isinstance(i, RawInput)]
+            latest, superseded = newest_records(inputs)
+            prev = self._prev_state(folder)
+            prev_parsed, prev_failed = state.read_parsed(*prev) if prev else ({}, {})
+            work = FolderWork(folder, [], [], [], [i for i in items if isinstance(i, Skipped)] + superseded, 0,
+                              {p.site for p in prev_parsed.values()} | {s.site for _, s in prev_failed.values()})
+            current: set[str] = set()
+            for raw in latest:
+                doc_id = make_doc_id(raw.site_hint, raw.identity)
+                current.add(doc_id)
+                known = prev_parsed.get(doc_id) or prev_failed.get(doc_id)
+                known_hash = known.page.content_hash if isinstance(known, ParsedPage) else known[0].content_hash \
+                    if known else None
+                if known_hash is None:
+                    work.counts["new"] += 1
+                    work.to_parse.append(raw)
+                elif known_hash != content_hash(raw.data):
+                    work.counts["changed"] += 1
+                    work.to_parse.append(raw)
+                else:
+                    work.counts["unchanged"] += 1
+                    if isinstance(known, ParsedPage):
+                        work.reused.append(known)
+                    else:
+                        work.reused_failed.append(known)
+            work.removed = len((set(prev_parsed) | set(prev_failed)) - current)
+            work.counts["removed"] = work.removed
+            yield work
+        self._folders_gone()
+
+    def _folders_gone(self) -> None:
+        """Folders of the last run that are gone: their pages are removed, their sites change."""
+        if not self.parse_ok or self.staging.previous is None:
+            return
+        parsed_dir = self.staging.previous / STATE_DIR / "parsed"
+        for pages_file in sorted(parsed_dir.glob("*.pages.parquet")) if parsed_dir.is_dir() else []:
+            folder = pages_file.name[:-len(".pages.parquet")]
+            if folder not in self.seen_folders:
+                gone = pq.read_table(pages_file, columns=["site"]).column("site").to_pylist()
+                self.counts["removed"] += len(gone)
+                self.changed_sites |= set(gone)
+
+    def finish_folder(self, work: FolderWork, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
+        self.counts.update(work.counts)
+        self.counts["parsed"] += len(work.to_parse)
+        pages = work.reused + parsed
+        failures = work.reused_failed + failed
+        rel = f"parsed/{work.folder}"
+        changed = bool(work.to_parse or work.removed)
+        if changed or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
+                           and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
+            pages_t, blocks_t = state.parsed_tables(pages, failures)
+            self.staging.write_state(f"{rel}.pages.parquet", pages_t)
+            self.staging.write_state(f"{rel}.blocks.parquet", blocks_t)
+        sites_now = {p.site for p in pages} | {s.site for _, s in failures}
+        for site in {p.site for p in pages}:
+            self.site_folders[site].add(work.folder)
+        if changed:
+            self.changed_sites |= sites_now | work.old_sites
+        self.skipped += work.load_skipped + [s for _, s in failures]
+
+    # -- phase 2: sites ----------------------------------------------------------------------------
+    def sites(self) -> list[str]:
+        return sorted(self.site_folders)
+
+    def _site_pages(self, site: str) -> list[ParsedPage]:
+        pages: list[ParsedPage] = []
+        for folder in sorted(self.site_folders[site]):
+            staged = self.staging.staged(f"{STATE_DIR}/parsed/{folder}")
+            parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"), {site})
+            pages.extend(parsed.values())
+        return pages
+
+    def _site_files(self, site: str) -> dict[str, str]:
+        name = site_file_name(site)
+        stem = name[:-len(".parquet")]
+        return {"documents": f"documents/{name}", "blocks": f"blocks/{name}", "boilerplate": f"boilerplate/{name}",
+                "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
+                "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "doc_index": f"{STATE_DIR}/doc_index/{name}"}
+
+    def build(self, site: str) -> dict:
+        """Re-learn and write one site, or reuse last run's files when nothing of it changed."""
+        files = self._site_files(site)
+        unchanged = (site not in self.changed_sites and self.model_ok and site in self.prev_meta.get("sites", {})
+                     and all(self.staging.previous_path(f) for f in files.values()))
+        if unchanged:
+            for f in files.values():
+                self.staging.reuse(f)
+            summary = self.prev_meta["sites"][site]
+            index = state.read_signatures(self.staging.staged(files["doc_index"]), "doc_id")
+            docs = pq.read_table(self.staging.staged(files["documents"]),
+                                 columns=["doc_id", "published", "url", "source"]).to_pylist()
+            for d in docs:
+                if d["doc_id"] in index:
+                    self._add_doc(site, DocKey(d["doc_id"], d["published"], d["url"], d["source"]),
+                                  index[d["doc_id"]][0])
+        else:
+            summary = self._rebuild(site, files)
+        self.site_summaries[site] = summary
+        return summary
+
+    def _rebuild(self, site: str, files: dict[str, str]) -> dict:
+        known = {}
+        if self.model_ok and (prev := self.staging.previous_path(files["texts"])):
+            known = {t: sig for t, (sig, _) in state.read_signatures(prev, "text").items()}
+        result = build_site(site, self._site_pages(site), self.cfg, known)
+        self.staging.write("documents", Path(files["documents"]).name, documents_table(result, self.now))
+        self.staging.write("blocks", Path(files["blocks"]).name, blocks_table(result))
+        self.staging.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
+        self._write_model(result, files)
+        self._index_documents(result, files)
+        return site_summary(result)
+
+    def _write_model(self, result: SiteResult, files: dict[str, str]) -> None:
+        first_seen = {}
+        if prev := self.staging.previous_path(files["clusters"]):
+            first_seen = dict(zip(*pq.read_table(prev, columns=["cluster_id", "first_seen"]).to_pydict().values()))
+        clusters = pa.Table.from_pylist([{
+            "cluster_id": c.cluster_id, "text": c.text, "tag_path": c.tag_path, "n_pages": c.n_pages,
+            "first_seen": first_seen.get(c.cluster_id, self.now), "last_seen": self.now,
+        } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
+        self.staging.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
+        self.staging.write_state(files["texts"][len(STATE_DIR) + 1:],
+                                 state.signatures_table(result.text_signatures, state.TEXTS_STATE, "text"))
+
+    def _index_documents(self, result: SiteResult, files: dict[str, str]) -> None:
+        prev = {}
+        if self.model_ok and (path := self.staging.previous_path(files["doc_index"])):
+            prev = state.read_signatures(path, "doc_id")
+        docs = [d for d in result.documents if d.text.strip()]
+        hashes = {d.doc_id: hashlib.sha1(d.text.encode()).hexdigest() for d in docs}
+        todo = [d for d in docs if d.doc_id not in prev or prev[d.doc_id][1]["text_hash"] != hashes[d.doc_id]]
+        fresh = dict(zip((d.doc_id for d in todo), doc_signatures([d.text for d in todo], self.cfg.minhash,
+                                                                  self.cfg.dedup)))
+        sigs = {d.doc_id: fresh[d.doc_id] if d.doc_id in fresh else prev[d.doc_id][0] for d in docs}
+        self.staging.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
+            sigs, state.DOC_INDEX_STATE, "doc_id", extra={"text_hash": hashes}))
+        for d in docs:
+            self._add_doc(result.site, DocKey(d.doc_id, d.published, d.url, d.source), sigs[d.doc_id])
+
+    def _add_doc(self, site: str, key: DocKey, sig: np.ndarray) -> None:
+        self.doc_keys.append(key)
+        self.doc_sigs.append(sig)
+        self.doc_site[key.doc_id] = site
+
+    # -- phase 3: cross-site -----------------------------------------------------------------------
+    def dedup(self) -> None:
+        """Near-duplicate clusters over every site; a site file whose dup columns change is rewritten
+        (a reused file is replaced, never written through its hard link)."""
+        sigs = np.stack(self.doc_sigs) if self.doc_sigs else np.empty((0, self.cfg.minhash.num_perm), np.uint32)
+        found = cluster_documents(self.doc_keys, sigs, self.cfg.dedup)
+        self.n_dup_clusters = len({c for c, _ in found.values()})
+        for site in self.sites():
+            rel = self._site_files(site)["documents"]
+            table = pq.read_table(self.staging.staged(rel))
+            ids = table.column("doc_id").to_pylist()
+            cluster = [found.get(i, (None, None))[0] for i in ids]
+            dup_of = [found.get(i, (None, None))[1] for i in ids]
+            if cluster == table.column("dup_cluster").to_pylist() and dup_of == table.column("duplicate_of").to_pylist():
+                continue
+            table = table.set_column(table.schema.get_field_index("dup_cluster"), "dup_cluster", pa.array(cluster, pa.string()))
+            table = table.set_column(table.schema.get_field_index("duplicate_of"), "duplicate_of", pa.array(dup_of, pa.string()))
+            self.staging.write("documents", Path(rel).name, table)
+        duplicates = Counter(self.doc_site[d] for d, (_, of) in found.items() if of is not None)
+        for site, summary in self.site_summaries.items():
+            summary["duplicate_pages"] = duplicates[site]
+
+    def summary(self) -> dict:
+        sites = [self.site_summaries[s] for s in self.sites()]
+        return {
+            "inputs": self.n_inputs,
+            "pages": sum(s["pages"] for s in sites),
+            "pages_new": self.counts["new"], "pages_changed": self.counts["changed"],
+            "pages_unchanged": self.counts["unchanged"], "pages_removed": self.counts["removed"],
+            "parsed": self.counts["parsed"],
+            "sites_rebuilt": sorted(s for s in self.sites() if s in self.changed_sites or not self.model_ok),
+            "skipped": len(self.skipped),
+            "skipped_by_reason": dict(sorted(Counter(s.reason for s in self.skipped).items())),
+            "duplicate_clusters": self.n_dup_clusters,
+            "duplicate_pages": sum(s.get("duplicate_pages", 0) for s in sites),
+            "sites": sites,
+        }
+
+    def commit(self) -> dict:
+        if self.skipped:
+            self.staging.write("skipped", "skipped.parquet", skipped_table(self.skipped))
+        summary = self.summary()
+        state.write_meta(self.staging.staged(STATE_DIR), {
+            "pipeline_version": PIPELINE_VERSION, "parse_fingerprint": self.parse_fp,
+            "model_fingerprint": self.model_fp, "config": self.cfg.to_dict(), "written_at": self.now.isoformat(),
+            "sites": self.site_summaries,
+        })
+        self.staging.commit(extra={"summary": summary, "config_fingerprint": self.cfg.fingerprint()})
+        return summary
+
+
+def site_summary(result: SiteResult) -> dict:
+    all_chars = sum(len(b.text) for _, b in result.blocks)
+    bp_chars = sum(len(b.text) for _, b in result.blocks if b.is_boilerplate)
+    docs = result.documents
+    return {
+        "site": result.site,
+        "pages": result.n_pages,
+        "blocks": sum(d.n_blocks for d in docs),
+        "boilerplate_blocks": sum(d.n_boilerplate_blocks for d in docs),
+        "boilerplate_clusters": len(result.boilerplate),
+        "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
+        "with_title": sum(d.title is not None for d in docs),
+        "with_published": sum(d.published is not None for d in docs),
+        "with_updated": sum(d.updated is not None for d in docs),
+    }

@@ -1,0 +1,127 @@
+"""Run state under <out>/_state/ (Parquet), what lets a re-run parse only new and changed pages.
+
+    _state/meta.json                   pipeline version and the parse / model fingerprints of the run
+    _state/parsed/<folder>.pages.parquet   one row per page of a raw folder: content hash, metadata, or
+                                           the reason it could not be parsed
+    _state/parsed/<folder>.blocks.parquet  the blocks of those pages, as segmented
+    _state/models/<site>.clusters.parquet  the site's boilerplate model: clusters, pages, first/last seen
+    _state/models/<site>.texts.parquet     MinHash signature of every distinct block text of the site
+    _state/doc_index/<site>.parquet        document-level MinHash signature of every page's clean text
+
+The state lives inside each published run version, so output and state always switch together.
+Touches disk.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.records import Block, DateCandidate, Page, ParsedPage, Skipped
+
+from pipeline.store.parquet import STATE_DIR  # noqa: F401  (the folder name lives with publishing)
+
+PAGES_STATE = pa.schema([
+    ("doc_id", pa.string()), ("site_hint", pa.string()), ("source", pa.string()), ("kind", pa.string()),
+    ("url", pa.string()), ("chars_raw", pa.int64()), ("content_hash", pa.string()), ("site", pa.string()),
+    ("html_title", pa.string()), ("og_title", pa.string()), ("extractor", pa.string()),
+    ("date_candidates", pa.list_(pa.struct([("date", pa.date32()), ("role", pa.string()), ("source", pa.string())]))),
+    ("skip_reason", pa.string()), ("skip_detail", pa.string()),
+])
+BLOCKS_STATE = pa.schema([
+    ("doc_id", pa.string()), ("position", pa.int32()), ("kind", pa.string()), ("text", pa.large_string()),
+    ("tag_path", pa.string()), ("tag", pa.string()), ("in_main", pa.bool_()), ("is_dateline", pa.bool_()),
+])
+CLUSTERS_STATE = pa.schema([
+    ("cluster_id", pa.string()), ("text", pa.large_string()), ("tag_path", pa.string()), ("n_pages", pa.int32()),
+    ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC")),
+])
+TEXTS_STATE = pa.schema([("text", pa.large_string()), ("signature", pa.binary())])
+DOC_INDEX_STATE = pa.schema([("doc_id", pa.string()), ("text_hash", pa.string()), ("signature", pa.binary())])
+
+
+# -- parsed pages --------------------------------------------------------------------------------------
+def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> tuple[pa.Table, pa.Table]:
+    rows = []
+    for p in pages:
+        rows.append({
+            "doc_id": p.page.doc_id, "site_hint": p.page.site_hint, "source": p.page.source, "kind": p.page.kind,
+            "url": p.page.url, "chars_raw": p.page.chars_raw, "content_hash": p.page.content_hash, "site": p.site,
+            "html_title": p.html_title, "og_title": p.og_title, "extractor": p.extractor,
+            "date_candidates": [{"date": c.date, "role": c.role, "source": c.source} for c in p.date_candidates],
+            "skip_reason": None, "skip_detail": None,
+        })
+    for page, skip in failed:
+        rows.append({
+            "doc_id": page.doc_id, "site_hint": page.site_hint, "source": page.source, "kind": page.kind,
+            "url": page.url, "chars_raw": page.chars_raw, "content_hash": page.content_hash, "site": skip.site,
+            "html_title": None, "og_title": None, "extractor": None, "date_candidates": [],
+            "skip_reason": skip.reason, "skip_detail": skip.detail,
+        })
+    rows.sort(key=lambda r: r["doc_id"])
+    pages_t = pa.Table.from_pylist(rows, schema=PAGES_STATE)
+    blocks = [{"doc_id": p.page.doc_id, "position": b.position, "kind": b.kind, "text": b.text,
+               "tag_path": b.tag_path, "tag": b.tag, "in_main": b.in_main, "is_dateline": b.is_dateline}
+              for p in sorted(pages, key=lambda p: p.page.doc_id) for b in p.blocks]
+    return pages_t, pa.Table.from_pylist(blocks, schema=BLOCKS_STATE)
+
+
+def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = None
+                ) -> tuple[dict[str, ParsedPage], dict[str, tuple[Page, Skipped]]]:
+    """(doc_id -> ParsedPage, doc_id -> (Page, Skipped)) from a folder's state files; with `sites`,
+    only the pages of those sites."""
+    pages_t = pq.read_table(pages_path, schema=PAGES_STATE)
+    if sites is not None:
+        pages_t = pages_t.filter(pa.compute.is_in(pages_t["site"], pa.array(sorted(sites), pa.string())))
+    blocks_by_doc: dict[str, list[Block]] = {}
+    wanted = set(pages_t.column("doc_id").to_pylist())
+    for b in pq.read_table(blocks_path, schema=BLOCKS_STATE).to_pylist():
+        if b["doc_id"] in wanted:
+            blocks_by_doc.setdefault(b.pop("doc_id"), []).append(Block(**b))
+    parsed: dict[str, ParsedPage] = {}
+    failed: dict[str, tuple[Page, Skipped]] = {}
+    for r in pages_t.to_pylist():
+        page = Page(doc_id=r["doc_id"], site_hint=r["site_hint"], source=r["source"], kind=r["kind"], content="",
+                    url=r["url"], chars_raw=r["chars_raw"], content_hash=r["content_hash"])
+        if r["skip_reason"]:
+            failed[page.doc_id] = (page, Skipped(r["site"], page.source, r["skip_reason"], r["skip_detail"] or ""))
+            continue
+        parsed[page.doc_id] = ParsedPage(
+            page=page, site=r["site"], blocks=sorted(blocks_by_doc.get(page.doc_id, []), key=lambda b: b.position),
+            html_title=r["html_title"], og_title=r["og_title"], extractor=r["extractor"],
+            date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
+        )
+    return parsed, failed
+
+
+# -- signatures -----------------------------------------------------------------------------------------
+def signatures_table(mapping: dict[str, np.ndarray], schema: pa.Schema, key: str, extra: dict | None = None) -> pa.Table:
+    keys = sorted(mapping)
+    cols = {key: keys, "signature": [mapping[k].astype("<u4").tobytes() for k in keys]}
+    for name, values in (extra or {}).items():
+        cols[name] = [values[k] for k in keys]
+    return pa.Table.from_pydict(cols, schema=schema)
+
+
+def read_signatures(path: Path, key: str) -> dict[str, tuple[np.ndarray, dict]]:
+    if not path.exists():
+        return {}
+    out = {}
+    for r in pq.read_table(path).to_pylist():
+        sig = np.frombuffer(r.pop("signature"), dtype="<u4").astype(np.uint32)
+        out[r.pop(key)] = (sig, r)
+    return out
+
+
+# -- meta -----------------------------------------------------------------------------------------------
+def write_meta(state: Path, meta: dict) -> None:
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+
+
+def read_meta(state: Path) -> dict:
+    path = state / "meta.json"
+    return json.loads(path.read_text()) if path.exists() else {}
