@@ -83,9 +83,11 @@ def normalise_all(urls: list[str]) -> list[str]:
 def crawl(urls: list[str], sitemaps: list[str] | None = None, feeds: list[str] | None = None,
           raw: str = "raw", out: str = "processed", max_pages: int = 500, max_depth: int = 5,
           delay: float = 1.0, include: list[str] | None = None, exclude: list[str] | None = None,
-          user_agent: str | None = None, allow_hosts: list[str] | None = None) -> list[dict]:
+          user_agent: str | None = None, allow_hosts: list[str] | None = None,
+          process_after: bool = False, min_pages: int = 3) -> list[dict]:
     """Crawl the hosts of `urls` (plus sitemap and feed URLs) into raw/<host>/*.warc.gz; returns a
-    summary row per host. Refuses non-http(s) URLs before starting."""
+    summary row per host. Refuses non-http(s) URLs before starting. With `process_after`, the
+    `process` flow then runs as a subflow over raw/ (how the nightly deployment processes each crawl)."""
     logger = get_run_logger()
     seeds, maps, feed_urls = normalise_all(urls), normalise_all(sitemaps or []), normalise_all(feeds or [])
     base = CrawlConfig()
@@ -109,6 +111,10 @@ def crawl(urls: list[str], sitemaps: list[str] | None = None, feeds: list[str] |
     create_table_artifact(rows, key="sitesift-crawl-summary", description=f"crawl {crawl_id}")
     logger.info("crawl %s done: %d stored, %d unchanged, %d failed", crawl_id, sum(s.stored for s in stats),
                 sum(s.unchanged for s in stats), sum(s.failed for s in stats))
+    if process_after:
+        from flows.process import process
+
+        process(raw=raw, out=out, min_pages=min_pages)
     return rows
 
 

@@ -334,3 +334,18 @@ def site_summary(result: SiteResult) -> dict:
         "with_published": sum(d.published is not None for d in docs),
         "with_updated": sum(d.updated is not None for d in docs),
     }
+
+
+def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None) -> dict:
+    """The whole incremental run without Prefect (tests, benchmarks, scripts): same steps as the flow."""
+    from pipeline.store.lock import RunLock
+
+    cfg = cfg or PipelineConfig()
+    with RunLock(out):
+        run = IncrementalRun(raw, out, cfg)
+        for work in run.folders():
+            run.finish_folder(work, *parse_for_state(work.to_parse, cfg))
+        for site in run.sites():
+            run.build(site)
+        run.dedup()
+        return run.commit()

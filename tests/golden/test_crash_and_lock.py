@@ -1,0 +1,91 @@
+"""A run killed with SIGKILL while writing leaves the previous dataset readable, and the next run is
+right; two runs on one output folder never interleave."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.incremental import run_incremental
+from pipeline.store.lock import RunLock
+from tests.conftest import REPO, write_files
+from tests.golden.test_incremental import tables
+
+RUN = "import sys; from pathlib import Path; from pipeline.incremental import run_incremental; " \
+      "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
+
+
+def corpus(n_sites: int, n_pages: int, tag: str = "") -> dict[str, str]:
+    files = {}
+    for s in range(n_sites):
+        for p in range(n_pages):
+            files[f"site{s}/page{p:04d}{tag}.txt"] = (
+                f"Site {s} menu\n\nAbout us\n\nContact\n\nTitle {tag} of page {p} on site {s}\n\n"
+                f"Paragraph {p}: " + " ".join(f"word{(p * 7 + k * s) % 997}" for k in range(120)) +
+                f"\n\nFirst published {1 + p % 28} March 2024")
+    return files
+
+
+def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_files(raw, corpus(3, 150))
+    run_incremental(raw, out)
+    before = tables(out)
+    write_files(raw, corpus(3, 150, tag="b"))  # a second run with work to do
+
+    proc = subprocess.Popen([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    runs = out / "_runs"
+    deadline = time.monotonic() + 120
+    killed = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        staging = [p for p in runs.iterdir() if p.name.endswith(".tmp")]
+        if staging and any((staging[0] / "documents").glob("*.parquet")):
+            os.kill(proc.pid, signal.SIGKILL)  # mid-write: some site files written, not committed
+            killed = True
+            break
+        time.sleep(0.002)
+    proc.wait()
+    assert killed, "the run finished before it could be killed while writing"
+    for name, df in tables(out).items():  # the previous version, whole and readable
+        pd.testing.assert_frame_equal(df, before[name], obj=name)
+
+    summary = run_incremental(raw, out)  # the lock died with the process; the half-written version is dropped
+    assert summary["pages"] == 900
+    assert not [p for p in runs.iterdir() if p.name.endswith(".tmp")]
+    fresh = tmp_path / "fresh"
+    run_incremental(raw, fresh)
+    for name, df in tables(out).items():
+        pd.testing.assert_frame_equal(df, tables(fresh)[name], obj=name)
+
+
+def test_a_second_run_on_the_same_output_is_refused_clearly(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_files(raw, corpus(1, 5))
+    with RunLock(out):
+        proc = subprocess.run([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "another sitesift run" in proc.stderr and f"(pid {os.getpid()})" in proc.stderr
+    assert not (out / "documents").exists()
+
+
+def test_two_concurrent_runs_do_not_interleave(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_files(raw, corpus(3, 100))
+    procs = [subprocess.Popen([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
+    ok = [r for r in results if r[0] == 0]
+    refused = [r for r in results if r[0] != 0]
+    assert ok, results
+    assert all("another sitesift run" in r[2] for r in refused), refused
+    fresh = tmp_path / "fresh"
+    run_incremental(raw, fresh)
+    for name, df in tables(out).items():
+        pd.testing.assert_frame_equal(df, tables(fresh)[name], obj=name)

@@ -1,0 +1,142 @@
+"""Re-runs: only new and changed pages are parsed, only changed sites re-learned and rewritten, and
+the result equals a from-scratch run, table for table."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import BoilerplateConfig, PipelineConfig
+from pipeline.incremental import run_incremental
+from tests.conftest import BUNDLED, write_files
+from tests.golden.test_drift import drift_site
+
+BANNER = "Join NAHT today: membership gives school leaders legal advice, training and a voice in Westminster."
+NEW_PAGES = {
+    "naht/005_new_banner.txt": (
+        "Home Menu\n\nSafeguarding and support for pupils\n\nNAHT is campaigning to:\n\n"
+        f"{BANNER}\n\nNew guidance on attendance published\n\n"
+        "The Department has published new statutory guidance on school attendance, which applies from August.\n\n"
+        "First published 2 September 2024"),
+    "naht/006_new_plain.txt": (
+        "Home Menu\n\nSafeguarding and support for pupils\n\nNAHT is campaigning to:\n\n"
+        "Mental health support teams expand\n\n"
+        "Mental health support teams will reach more schools this year, the government has announced.\n\n"
+        "First published 9 October 2024"),
+}
+
+
+def tables(out: Path) -> dict[str, pd.DataFrame]:
+    """Every dataset, in a canonical row order, without the run timestamp."""
+    keys = {"documents": ["doc_id"], "blocks": ["doc_id", "position"], "boilerplate": ["site", "cluster_id"],
+            "skipped": ["site", "source"]}
+    out_tables = {}
+    for name, key in keys.items():
+        df = pd.read_parquet(out / name).drop(columns=["processed_at"], errors="ignore")
+        out_tables[name] = df.sort_values(key).reset_index(drop=True)
+    return out_tables
+
+
+def assert_same_as_fresh(raw: Path, out: Path, tmp: Path) -> None:
+    fresh = tmp / f"fresh-{len(list(tmp.iterdir()))}"
+    run_incremental(raw, fresh)
+    a, b = tables(out), tables(fresh)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+
+
+def with_banner(name: str) -> str:
+    text = (BUNDLED / name).read_text(encoding="utf-8")
+    return text.replace("NAHT is campaigning to:", f"{BANNER}\n\nNAHT is campaigning to:", 1)
+
+
+def test_new_pages_parse_only_them_and_relearn_the_site(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED, raw / "naht")
+    for name in ("000_0a110b620bc841eb.txt", "001_7cbbc7433feaa475.txt"):  # the banner on two pages: content
+        (raw / "naht" / name).write_text(with_banner(name), encoding="utf-8")
+    out = tmp_path / "out"
+    first = run_incremental(raw, out)
+    assert first["parsed"] == 5 and first["pages_new"] == 5
+    docs = pd.read_parquet(out / "documents")
+    assert docs.text.str.contains("Join NAHT today").sum() == 2  # on two pages only: kept
+
+    write_files(raw, NEW_PAGES)
+    second = run_incremental(raw, out)
+    assert second["parsed"] == 2 and second["pages_new"] == 2 and second["pages_unchanged"] == 5
+    assert second["sites_rebuilt"] == ["naht"]
+    docs = pd.read_parquet(out / "documents")
+    assert len(docs) == 7
+    assert not docs.text.str.contains("Join NAHT today").any()  # now on 3 pages: stripped from the old ones too
+    assert set(docs[docs.source.str.contains("/00[56]_")].published.astype(str)) == {"2024-09-02", "2024-10-09"}
+    assert_same_as_fresh(raw, out, tmp_path)
+
+
+def _file_fingerprints(folder: Path) -> dict[str, tuple[int, int, str]]:
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.glob("*.parquet"))}
+
+
+def test_change_and_delete_follow_and_untouched_sites_are_not_rewritten(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED, raw / "naht")
+    write_files(raw, drift_site())
+    out = tmp_path / "out"
+    run_incremental(raw, out)
+    before = {d: _file_fingerprints(out / d) for d in ("documents", "blocks", "boilerplate")}
+
+    changed = raw / "naht" / "003_27625e20f1f1eab0.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("Skills for Jobs White Paper",
+                                                                   "Skills for Jobs Green Paper"), encoding="utf-8")
+    (raw / "naht" / "004_bd217d90d9587f98.txt").unlink()
+    summary = run_incremental(raw, out)
+    assert (summary["parsed"], summary["pages_changed"], summary["pages_removed"]) == (1, 1, 1)
+    assert summary["sites_rebuilt"] == ["naht"]
+    after = {d: _file_fingerprints(out / d) for d in ("documents", "blocks", "boilerplate")}
+    for d in before:
+        assert after[d]["garden.parquet"] == before[d]["garden.parquet"], d  # same inode, mtime and bytes
+        assert after[d]["naht.parquet"] != before[d]["naht.parquet"], d
+    docs = pd.read_parquet(out / "documents")
+    assert not docs.source.str.contains("004_").any()
+    assert docs[docs.source.str.contains("003_")].text.iloc[0].count("Green Paper") == 1
+    assert_same_as_fresh(raw, out, tmp_path)
+
+
+def test_nothing_changed_reparses_nothing(naht_raw, tmp_path):
+    out = tmp_path / "out"
+    run_incremental(naht_raw, out)
+    again = run_incremental(naht_raw, out)
+    assert (again["parsed"], again["pages_unchanged"], again["sites_rebuilt"]) == (0, 5, [])
+    assert_same_as_fresh(naht_raw, out, tmp_path)
+
+
+def test_parameter_change_relearns_without_reparsing(tmp_path):
+    raw = write_files(tmp_path / "raw", drift_site())
+    out = tmp_path / "out"
+    run_incremental(raw, out)
+    cfg = PipelineConfig(boilerplate=BoilerplateConfig(min_pages=2))
+    summary = run_incremental(raw, out, cfg)
+    assert summary["parsed"] == 0 and summary["sites_rebuilt"] == ["garden"]
+    assert not pd.read_parquet(out / "documents").text.str.contains("tomato trial").any()
+    fresh = tmp_path / "fresh"
+    run_incremental(raw, fresh, cfg)
+    pd.testing.assert_frame_equal(tables(out)["documents"], tables(fresh)["documents"])
+
+
+def test_new_duplicate_in_another_site_updates_the_untouched_site(tmp_path):
+    from tests.golden.test_near_duplicates import ARTICLE, OTHERS
+
+    files = {"herald/a.txt": f"Trees\n\n{ARTICLE}\n\nFirst published 12 March 2024",
+             "herald/b.txt": f"Bus\n\n{OTHERS[0]}\n\nFirst published 2 March 2024",
+             "gazette/c.txt": f"Fair\n\n{OTHERS[1]}\n\nFirst published 3 March 2024"}
+    raw = write_files(tmp_path / "raw", files)
+    out = tmp_path / "out"
+    run_incremental(raw, out)
+    write_files(raw, {"gazette/copy.txt": f"Trees too\n\n{ARTICLE}\n\nFirst published 10 March 2024"})
+    summary = run_incremental(raw, out)
+    assert summary["sites_rebuilt"] == ["gazette"] and summary["duplicate_clusters"] == 1
+    docs = pd.read_parquet(out / "documents").set_index("source")
+    assert docs.loc["herald/a.txt", "duplicate_of"] == docs.loc["gazette/copy.txt", "doc_id"]
+    assert_same_as_fresh(raw, out, tmp_path)
