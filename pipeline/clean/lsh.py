@@ -10,19 +10,31 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 _ALL_PAIRS_MAX = 64  # buckets up to this size compare all pairs; larger ones a star plus a chain
+_VERIFY_CHUNK = 1 << 16  # candidate pairs compared per numpy step (bounds memory)
 
 
-def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+def _band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """One uint64 key per row for a band: a multiply-add hash of its `rows` values. A rare false
+    collision only adds a candidate pair, which verification then drops."""
+    chunk = sigs[:, band * rows:(band + 1) * rows].astype(np.uint64)
+    mult = np.array([0x9E3779B97F4A7C15 * (2 * k + 1) & 0xFFFFFFFFFFFFFFFF for k in range(rows)], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return (chunk * mult).sum(axis=1, dtype=np.uint64)
+
+
+def _groups_to_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """All pairs inside each bucket, vectorised per bucket size; big buckets get a star and a chain."""
     pairs: list[np.ndarray] = []
-    for s, m in zip(starts, sizes):
-        members = order[s:s + m]
+    for m in np.unique(sizes):
+        sel = starts[sizes == m]
+        members = order[sel[:, None] + np.arange(m)[None, :]]  # (buckets, m)
         if m <= _ALL_PAIRS_MAX:
             i, j = np.triu_indices(m, k=1)
-            pairs.append(np.stack([members[i], members[j]], axis=1))
+            pairs.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], axis=1))
         else:
-            star = np.stack([np.full(m - 1, members[0]), members[1:]], axis=1)
-            chain = np.stack([members[:-1], members[1:]], axis=1)
-            pairs.append(np.concatenate([star, chain]))
+            star = np.stack([np.repeat(members[:, :1], m - 1, axis=1).ravel(), members[:, 1:].ravel()], axis=1)
+            chain = np.stack([members[:, :-1].ravel(), members[:, 1:].ravel()], axis=1)
+            pairs.extend([star, chain])
     return pairs
 
 
@@ -35,26 +47,32 @@ def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
         raise ValueError(f"bands*rows={bands * rows} exceeds signature length {sigs.shape[1]}")
     pairs: list[np.ndarray] = []
     for band in range(bands):
-        chunk = np.ascontiguousarray(sigs[:, band * rows:(band + 1) * rows])
-        keys = chunk.view(np.dtype((np.void, chunk.dtype.itemsize * rows))).ravel()
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        if counts.max() < 2:
-            continue
-        order = np.argsort(inverse, kind="stable")
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        multi = counts >= 2
-        pairs.extend(_bucket_pairs(order, starts[multi], counts[multi]))
+        keys = _band_keys(sigs, band, rows)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
+        starts = np.concatenate(([0], boundaries))
+        sizes = np.diff(np.concatenate((starts, [n])))
+        multi = sizes >= 2
+        if multi.any():
+            pairs.extend(_groups_to_pairs(order, starts[multi], sizes[multi]))
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     allp = np.concatenate(pairs).astype(np.int64)
     allp.sort(axis=1)
-    return np.unique(allp, axis=0)
+    # unique pairs via one int64 code per pair (faster than np.unique(axis=0))
+    codes = np.unique(allp[:, 0] * n + allp[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def estimated_jaccard(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     if len(pairs) == 0:
         return np.empty(0)
-    return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1)
+    out = np.empty(len(pairs))
+    for s in range(0, len(pairs), _VERIFY_CHUNK):
+        p = pairs[s:s + _VERIFY_CHUNK]
+        out[s:s + len(p)] = (sigs[p[:, 0]] == sigs[p[:, 1]]).mean(axis=1)
+    return out
 
 
 def cluster(sigs: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndarray:

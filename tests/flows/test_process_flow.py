@@ -59,3 +59,23 @@ def test_cli_reports_a_missing_raw_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--raw", str(tmp_path / "nope")],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_parse_task_is_cached_on_content_hash(naht_raw, tmp_path):
+    import shutil
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    out = tmp_path / "processed"
+    process(raw=str(naht_raw), out=str(out))
+    for name in ("_runs", "_state", "documents", "blocks", "boilerplate", "skipped"):  # lose our own state...
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    state = process(raw=str(naht_raw), out=str(out), return_state=True)  # ...Prefect's cache still knows the pages
+    summary = state.result()
+    assert summary["parsed"] == 5 and summary["pages"] == 5
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    parse_runs = [r for r in runs if r.name.startswith("parse-pages")]
+    assert parse_runs and all(r.state.name == "Cached" for r in parse_runs)
