@@ -53,13 +53,16 @@ def run(
     min_pages: Annotated[int, typer.Option(help="a block repeated on this many pages of a site is boilerplate")] = 3,
     min_share: Annotated[float, typer.Option(help="...and on at least this share of the site's pages")] = 0.0,
     trafilatura: Annotated[bool, typer.Option(help="use trafilatura's main-content extraction on HTML")] = True,
+    workers: Annotated[int, typer.Option(help="parser processes (0: parse in this process, no time limit)")] = 2,
+    page_timeout: Annotated[float, typer.Option(help="seconds one page may take to parse before it is skipped")] = 60.0,
 ) -> None:
     """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
     if not raw.is_dir():
         errors.print(f"[red]error:[/red] raw folder {raw} does not exist")
         raise typer.Exit(2)
-    if min_pages < 1 or not 0.0 <= min_share <= 1.0:
-        errors.print("[red]error:[/red] --min-pages must be >= 1 and --min-share within 0..1")
+    if min_pages < 1 or not 0.0 <= min_share <= 1.0 or workers < 0 or page_timeout <= 0:
+        errors.print("[red]error:[/red] --min-pages must be >= 1, --min-share within 0..1, --workers >= 0 "
+                     "and --page-timeout > 0")
         raise typer.Exit(2)
     from flows.process import process
     from flows.progress import cli_progress
@@ -71,7 +74,7 @@ def run(
         token = cli_progress.set((progress, task_id))
         try:
             summary = process(raw=str(raw), out=str(out), min_pages=min_pages, min_share=min_share,
-                              use_trafilatura=trafilatura)
+                              use_trafilatura=trafilatura, workers=workers, page_timeout=page_timeout)
         except RunLocked as exc:
             errors.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(3) from exc

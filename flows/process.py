@@ -16,7 +16,8 @@ from prefect.context import TaskRunContext
 
 from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
-from pipeline.incremental import FolderWork, IncrementalRun, content_hash, parse_for_state
+from pipeline.incremental import FolderWork, IncrementalRun, content_hash
+from pipeline.parallel import ParsePool
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.lock import RunLock
 from flows.progress import RunProgress
@@ -35,8 +36,10 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
 
 
 @task(name="parse-pages", cache_key_fn=parse_cache_key, cache_expiration=dt.timedelta(days=30), persist_result=True)
-def parse_pages(batch: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
-    return parse_for_state(batch, cfg)
+def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool) -> tuple[list[ParsedPage],
+                                                                                     list[tuple[Page, Skipped]]]:
+    """Parse a batch on the run's worker processes (per-page time limit); cached on content hashes."""
+    return pool.parse(batch, cfg)
 
 
 @task(name="build-site", cache_policy=NO_CACHE)
@@ -54,10 +57,10 @@ def publish_task(run: IncrementalRun) -> dict:
     return run.commit()
 
 
-def make_config(min_pages: int, min_share: float, use_trafilatura: bool) -> PipelineConfig:
+def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float) -> PipelineConfig:
     return PipelineConfig(
         boilerplate=BoilerplateConfig(min_pages=min_pages, min_share=min_share),
-        extract=ExtractConfig(use_trafilatura=use_trafilatura),
+        extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout),
     )
 
 
@@ -74,10 +77,10 @@ def summary_rows(summary: dict) -> list[dict]:
     ]
 
 
-def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse) -> tuple[list, list]:
+def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse, pool: ParsePool) -> tuple[list, list]:
     parsed, failed = [], []
     for start in range(0, len(work.to_parse), PARSE_BATCH):
-        got, bad = cached_parse(work.to_parse[start:start + PARSE_BATCH], cfg)
+        got, bad = cached_parse(work.to_parse[start:start + PARSE_BATCH], cfg, pool)
         parsed += got
         failed += bad
     return parsed, failed
@@ -85,19 +88,20 @@ def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse) -> tuple[
 
 @flow(name="process", log_prints=True)
 def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_share: float = 0.0,
-            use_trafilatura: bool = True) -> dict:
+            use_trafilatura: bool = True, workers: int = 2, page_timeout: float = 60.0) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
-    and changed pages are parsed, only changed sites re-learned. Returns the run summary."""
+    and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
+    only changed sites re-learned. Returns the run summary."""
     logger = get_run_logger()
-    cfg = make_config(min_pages, min_share, use_trafilatura)
+    cfg = make_config(min_pages, min_share, use_trafilatura, page_timeout)
     out_dir = Path(out)
     cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
-    with RunLock(out_dir):
+    with RunLock(out_dir), ParsePool(workers) as pool:
         run = IncrementalRun(Path(raw), out_dir, cfg)
         progress = RunProgress(total=0, description="raw folders parsed")
         progress.start()
         for work in run.folders():
-            run.finish_folder(work, *_parse_folder(work, cfg, cached_parse))
+            run.finish_folder(work, *_parse_folder(work, cfg, cached_parse, pool))
             progress.total = max(progress.total, progress.done + 1)
             progress.advance(1)
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],

@@ -45,6 +45,7 @@ class DedupConfig:
 class ExtractConfig:
     use_trafilatura: bool = True   # run trafilatura's main-content extraction on HTML pages
     max_title_chars: int = 300     # a block longer than this is never a title
+    page_timeout: float = 60.0     # seconds one page may take to parse (in a worker process) before it is skipped
 
 
 @dataclass(frozen=True)

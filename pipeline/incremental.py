@@ -336,15 +336,17 @@ def site_summary(result: SiteResult) -> dict:
     }
 
 
-def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None) -> dict:
-    """The whole incremental run without Prefect (tests, benchmarks, scripts): same steps as the flow."""
+def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0) -> dict:
+    """The whole incremental run without Prefect (tests, benchmarks, scripts): same steps as the flow.
+    workers > 0 parses on that many processes, with the per-page time limit."""
+    from pipeline.parallel import ParsePool
     from pipeline.store.lock import RunLock
 
     cfg = cfg or PipelineConfig()
-    with RunLock(out):
+    with RunLock(out), ParsePool(workers) as pool:
         run = IncrementalRun(raw, out, cfg)
         for work in run.folders():
-            run.finish_folder(work, *parse_for_state(work.to_parse, cfg))
+            run.finish_folder(work, *pool.parse(work.to_parse, cfg))
         for site in run.sites():
             run.build(site)
         run.dedup()

@@ -1,0 +1,66 @@
+"""Parsing on several processes with a per-page time limit (pebble kills a worker whose page runs
+over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touches processes only."""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+
+from pipeline.config import PipelineConfig
+from pipeline.incremental import content_hash, parse_for_state
+from pipeline.acquire.load import make_doc_id
+from pipeline.records import Page, ParsedPage, RawInput, Skipped
+
+MAX_TASKS_PER_WORKER = 2000  # a fresh worker now and then keeps parser memory from creeping up
+
+
+def _parse_one(raw: RawInput, cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+    return parse_for_state([raw], cfg)
+
+
+def _stub(raw: RawInput) -> Page:
+    return Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url, 0,
+                content_hash(raw.data))
+
+
+class ParsePool:
+    """`with ParsePool(workers=2) as pool: pool.parse(inputs, cfg)`; workers=0 parses in this process
+    (no time limit then: nothing could stop a stuck parser without a process to kill)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool: ProcessPool | None = None
+
+    def __enter__(self) -> ParsePool:
+        if self.workers > 0:
+            # forkserver: children never inherit the threads of a running Prefect client
+            self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER,
+                                     context=multiprocessing.get_context("forkserver"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.stop() if exc[0] else self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def parse(self, inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+        if self._pool is None:
+            return parse_for_state(inputs, cfg)
+        limit = cfg.extract.page_timeout
+        futures = [self._pool.schedule(_parse_one, args=(raw, cfg), timeout=limit) for raw in inputs]
+        parsed: list[ParsedPage] = []
+        failed: list[tuple[Page, Skipped]] = []
+        for raw, future in zip(inputs, futures):
+            try:
+                got, bad = future.result()
+            except FutureTimeout:
+                got, bad = [], [(_stub(raw), Skipped(raw.site_hint, raw.source, "timeout",
+                                                     f"parsing took more than {limit:g} s"))]
+            except ProcessExpired as exc:
+                got, bad = [], [(_stub(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
+                                                     f"the parsing process died: {exc}"))]
+            parsed += got
+            failed += bad
+        return parsed, failed
