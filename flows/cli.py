@@ -55,6 +55,7 @@ def run(
     trafilatura: Annotated[bool, typer.Option(help="use trafilatura's main-content extraction on HTML")] = True,
     workers: Annotated[int, typer.Option(help="parser processes (0: parse in this process, no time limit)")] = 2,
     page_timeout: Annotated[float, typer.Option(help="seconds one page may take to parse before it is skipped")] = 60.0,
+    dask_address: Annotated[str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")] = None,
 ) -> None:
     """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
     if not raw.is_dir():
@@ -74,7 +75,8 @@ def run(
         token = cli_progress.set((progress, task_id))
         try:
             summary = process(raw=str(raw), out=str(out), min_pages=min_pages, min_share=min_share,
-                              use_trafilatura=trafilatura, workers=workers, page_timeout=page_timeout)
+                              use_trafilatura=trafilatura, workers=workers, page_timeout=page_timeout,
+                              dask_address=dask_address)
         except RunLocked as exc:
             errors.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(3) from exc

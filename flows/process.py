@@ -16,7 +16,7 @@ from prefect.context import TaskRunContext
 
 from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
-from pipeline.incremental import FolderWork, IncrementalRun, content_hash
+from pipeline.incremental import FolderWork, IncrementalRun, SiteBuilt, SiteJob, build_site_job, content_hash
 from pipeline.parallel import ParsePool
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.lock import RunLock
@@ -43,8 +43,15 @@ def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool) -> 
 
 
 @task(name="build-site", cache_policy=NO_CACHE)
-def build_site_task(run: IncrementalRun, site: str) -> dict:
-    return run.build(site)
+def build_site_task(job: SiteJob) -> SiteBuilt:
+    return build_site_job(job)
+
+
+@flow(name="build-sites", validate_parameters=False)
+def build_sites(jobs: list[SiteJob]) -> list[SiteBuilt]:
+    """The per-site work, submitted to this flow's task runner (a Dask cluster when one is given)."""
+    futures = [build_site_task.submit(job) for job in jobs]
+    return [f.result() for f in futures]
 
 
 @task(name="near-duplicates", cache_policy=NO_CACHE)
@@ -88,10 +95,12 @@ def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse, pool: Par
 
 @flow(name="process", log_prints=True)
 def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_share: float = 0.0,
-            use_trafilatura: bool = True, workers: int = 2, page_timeout: float = 60.0) -> dict:
+            use_trafilatura: bool = True, workers: int = 2, page_timeout: float = 60.0,
+            dask_address: str | None = None) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
-    only changed sites re-learned. Returns the run summary."""
+    only changed sites re-learned. With `dask_address` (tcp://host:port of a running Dask scheduler
+    whose workers share this file system), the per-site work runs on that cluster. Returns the run summary."""
     logger = get_run_logger()
     cfg = make_config(min_pages, min_share, use_trafilatura, page_timeout)
     out_dir = Path(out)
@@ -106,8 +115,15 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
             progress.advance(1)
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
                         work.counts["changed"], work.counts["unchanged"], work.removed)
-        for site in run.sites():
-            build_site_task(run, site)
+        jobs = [run.job(site) for site in run.sites()]
+        if dask_address:
+            from prefect_dask import DaskTaskRunner
+
+            built = build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(jobs)
+        else:
+            built = [build_site_task(job) for job in jobs]
+        for site_built in built:
+            run.merge(site_built)
         dedup_task(run)
         summary = publish_task(run)
     create_table_artifact(summary_rows(summary) or [{"site": "(none)"}], key="sitesift-process-summary",

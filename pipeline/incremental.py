@@ -37,7 +37,7 @@ from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.run import newest_records
 from pipeline.store import state
-from pipeline.store.parquet import STATE_DIR, Staging, site_file_name
+from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
 
 
@@ -188,85 +188,26 @@ class IncrementalRun:
     def sites(self) -> list[str]:
         return sorted(self.site_folders)
 
-    def _site_pages(self, site: str) -> list[ParsedPage]:
-        pages: list[ParsedPage] = []
-        for folder in sorted(self.site_folders[site]):
-            staged = self.staging.staged(f"{STATE_DIR}/parsed/{folder}")
-            parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"), {site})
-            pages.extend(parsed.values())
-        return pages
+    def job(self, site: str) -> SiteJob:
+        """Everything one site's build needs, as plain values (it may run on another process)."""
+        files = site_files(site)
+        reuse = (site not in self.changed_sites and self.model_ok and site in self.prev_meta.get("sites", {})
+                 and all(self.staging.previous_path(f) for f in files.values()))
+        return SiteJob(site=site, cfg=self.cfg, version=self.staging.view(), folders=tuple(sorted(self.site_folders[site])),
+                       reuse=reuse, model_ok=self.model_ok, prev_summary=self.prev_meta.get("sites", {}).get(site),
+                       now=self.now)
 
-    def _site_files(self, site: str) -> dict[str, str]:
-        name = site_file_name(site)
-        stem = name[:-len(".parquet")]
-        return {"documents": f"documents/{name}", "blocks": f"blocks/{name}", "boilerplate": f"boilerplate/{name}",
-                "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
-                "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "doc_index": f"{STATE_DIR}/doc_index/{name}"}
+    def merge(self, built: SiteBuilt) -> dict:
+        self.site_summaries[built.site] = built.summary
+        for key, sig in zip(built.keys, built.sigs):
+            self.doc_keys.append(key)
+            self.doc_sigs.append(sig)
+            self.doc_site[key.doc_id] = built.site
+        return built.summary
 
     def build(self, site: str) -> dict:
-        """Re-learn and write one site, or reuse last run's files when nothing of it changed."""
-        files = self._site_files(site)
-        unchanged = (site not in self.changed_sites and self.model_ok and site in self.prev_meta.get("sites", {})
-                     and all(self.staging.previous_path(f) for f in files.values()))
-        if unchanged:
-            for f in files.values():
-                self.staging.reuse(f)
-            summary = self.prev_meta["sites"][site]
-            index = state.read_signatures(self.staging.staged(files["doc_index"]), "doc_id")
-            docs = pq.read_table(self.staging.staged(files["documents"]),
-                                 columns=["doc_id", "published", "url", "source"]).to_pylist()
-            for d in docs:
-                if d["doc_id"] in index:
-                    self._add_doc(site, DocKey(d["doc_id"], d["published"], d["url"], d["source"]),
-                                  index[d["doc_id"]][0])
-        else:
-            summary = self._rebuild(site, files)
-        self.site_summaries[site] = summary
-        return summary
-
-    def _rebuild(self, site: str, files: dict[str, str]) -> dict:
-        known = {}
-        if self.model_ok and (prev := self.staging.previous_path(files["texts"])):
-            known = {t: sig for t, (sig, _) in state.read_signatures(prev, "text").items()}
-        result = build_site(site, self._site_pages(site), self.cfg, known)
-        self.staging.write("documents", Path(files["documents"]).name, documents_table(result, self.now))
-        self.staging.write("blocks", Path(files["blocks"]).name, blocks_table(result))
-        self.staging.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
-        self._write_model(result, files)
-        self._index_documents(result, files)
-        return site_summary(result)
-
-    def _write_model(self, result: SiteResult, files: dict[str, str]) -> None:
-        first_seen = {}
-        if prev := self.staging.previous_path(files["clusters"]):
-            first_seen = dict(zip(*pq.read_table(prev, columns=["cluster_id", "first_seen"]).to_pydict().values()))
-        clusters = pa.Table.from_pylist([{
-            "cluster_id": c.cluster_id, "text": c.text, "tag_path": c.tag_path, "n_pages": c.n_pages,
-            "first_seen": first_seen.get(c.cluster_id, self.now), "last_seen": self.now,
-        } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
-        self.staging.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
-        self.staging.write_state(files["texts"][len(STATE_DIR) + 1:],
-                                 state.signatures_table(result.text_signatures, state.TEXTS_STATE, "text"))
-
-    def _index_documents(self, result: SiteResult, files: dict[str, str]) -> None:
-        prev = {}
-        if self.model_ok and (path := self.staging.previous_path(files["doc_index"])):
-            prev = state.read_signatures(path, "doc_id")
-        docs = [d for d in result.documents if d.text.strip()]
-        hashes = {d.doc_id: hashlib.sha1(d.text.encode()).hexdigest() for d in docs}
-        todo = [d for d in docs if d.doc_id not in prev or prev[d.doc_id][1]["text_hash"] != hashes[d.doc_id]]
-        fresh = dict(zip((d.doc_id for d in todo), doc_signatures([d.text for d in todo], self.cfg.minhash,
-                                                                  self.cfg.dedup)))
-        sigs = {d.doc_id: fresh[d.doc_id] if d.doc_id in fresh else prev[d.doc_id][0] for d in docs}
-        self.staging.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
-            sigs, state.DOC_INDEX_STATE, "doc_id", extra={"text_hash": hashes}))
-        for d in docs:
-            self._add_doc(result.site, DocKey(d.doc_id, d.published, d.url, d.source), sigs[d.doc_id])
-
-    def _add_doc(self, site: str, key: DocKey, sig: np.ndarray) -> None:
-        self.doc_keys.append(key)
-        self.doc_sigs.append(sig)
-        self.doc_site[key.doc_id] = site
+        """Re-learn and write one site here, or reuse last run's files when nothing of it changed."""
+        return self.merge(build_site_job(self.job(site)))
 
     # -- phase 3: cross-site -----------------------------------------------------------------------
     def dedup(self) -> None:
@@ -276,7 +217,7 @@ class IncrementalRun:
         found = cluster_documents(self.doc_keys, sigs, self.cfg.dedup)
         self.n_dup_clusters = len({c for c, _ in found.values()})
         for site in self.sites():
-            rel = self._site_files(site)["documents"]
+            rel = site_files(site)["documents"]
             table = pq.read_table(self.staging.staged(rel))
             ids = table.column("doc_id").to_pylist()
             cluster = [found.get(i, (None, None))[0] for i in ids]
@@ -317,6 +258,93 @@ class IncrementalRun:
         })
         self.staging.commit(extra={"summary": summary, "config_fingerprint": self.cfg.fingerprint()})
         return summary
+
+
+def site_files(site: str) -> dict[str, str]:
+    """Where a site's output and state files live inside a run version."""
+    name = site_file_name(site)
+    stem = name[:-len(".parquet")]
+    return {"documents": f"documents/{name}", "blocks": f"blocks/{name}", "boilerplate": f"boilerplate/{name}",
+            "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
+            "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "doc_index": f"{STATE_DIR}/doc_index/{name}"}
+
+
+@dataclass(frozen=True)
+class SiteJob:
+    site: str
+    cfg: PipelineConfig
+    version: StagedVersion
+    folders: tuple[str, ...]
+    reuse: bool                 # nothing of the site changed: hard-link last run's files
+    model_ok: bool              # last run's signatures are valid for these settings
+    prev_summary: dict | None
+    now: dt.datetime
+
+
+@dataclass
+class SiteBuilt:
+    site: str
+    summary: dict
+    keys: list[DocKey]
+    sigs: list[np.ndarray]
+
+
+def build_site_job(job: SiteJob) -> SiteBuilt:
+    """One site: re-learn its model and write its files into the staged version, or hard-link last
+    run's. Touches only the site's own files, so sites can be built in parallel (processes, Dask)."""
+    files, v = site_files(job.site), job.version
+    if job.reuse:
+        for f in files.values():
+            v.reuse(f)
+        index = state.read_signatures(v.staged(files["doc_index"]), "doc_id")
+        docs = pq.read_table(v.staged(files["documents"]), columns=["doc_id", "published", "url", "source"]).to_pylist()
+        kept = [d for d in docs if d["doc_id"] in index]
+        return SiteBuilt(job.site, dict(job.prev_summary), [DocKey(d["doc_id"], d["published"], d["url"], d["source"])
+                                                             for d in kept], [index[d["doc_id"]][0] for d in kept])
+    known = {}
+    if job.model_ok and (prev := v.previous_path(files["texts"])):
+        known = {t: sig for t, (sig, _) in state.read_signatures(prev, "text").items()}
+    pages: list[ParsedPage] = []
+    for folder in job.folders:
+        staged = v.staged(f"{STATE_DIR}/parsed/{folder}")
+        parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"), {job.site})
+        pages.extend(parsed.values())
+    result = build_site(job.site, pages, job.cfg, known)
+    v.write("documents", Path(files["documents"]).name, documents_table(result, job.now))
+    v.write("blocks", Path(files["blocks"]).name, blocks_table(result))
+    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
+    _write_model(job, result, files)
+    keys, sigs = _index_documents(job, result, files)
+    return SiteBuilt(job.site, site_summary(result), keys, sigs)
+
+
+def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str]) -> None:
+    v = job.version
+    first_seen = {}
+    if prev := v.previous_path(files["clusters"]):
+        first_seen = dict(zip(*pq.read_table(prev, columns=["cluster_id", "first_seen"]).to_pydict().values()))
+    clusters = pa.Table.from_pylist([{
+        "cluster_id": c.cluster_id, "text": c.text, "tag_path": c.tag_path, "n_pages": c.n_pages,
+        "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
+    } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
+    v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
+    v.write_state(files["texts"][len(STATE_DIR) + 1:],
+                  state.signatures_table(result.text_signatures, state.TEXTS_STATE, "text"))
+
+
+def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) -> tuple[list[DocKey], list[np.ndarray]]:
+    v, cfg = job.version, job.cfg
+    prev = {}
+    if job.model_ok and (path := v.previous_path(files["doc_index"])):
+        prev = state.read_signatures(path, "doc_id")
+    docs = [d for d in result.documents if d.text.strip()]
+    hashes = {d.doc_id: hashlib.sha1(d.text.encode()).hexdigest() for d in docs}
+    todo = [d for d in docs if d.doc_id not in prev or prev[d.doc_id][1]["text_hash"] != hashes[d.doc_id]]
+    fresh = dict(zip((d.doc_id for d in todo), doc_signatures([d.text for d in todo], cfg.minhash, cfg.dedup)))
+    sigs = {d.doc_id: fresh[d.doc_id] if d.doc_id in fresh else prev[d.doc_id][0] for d in docs}
+    v.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
+        sigs, state.DOC_INDEX_STATE, "doc_id", extra={"text_hash": hashes}))
+    return [DocKey(d.doc_id, d.published, d.url, d.source) for d in docs], [sigs[d.doc_id] for d in docs]
 
 
 def site_summary(result: SiteResult) -> dict:

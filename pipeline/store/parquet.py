@@ -76,23 +76,12 @@ def clean_stale(out: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
-class Staging:
-    """A new run version being written under <out>/_runs/.<run_id>.tmp. Files are written, or
-    hard-linked unchanged from the current version (same inode: content and mtime untouched), then
-    commit() renames the folder into place and switches the dataset links. Until then nothing that
-    readers see changes; a run that dies leaves a .tmp folder that the next run removes."""
+class StagedVersion:
+    """Writing into a version being staged (a folder) next to the previous one. Only paths and
+    settings: it can be sent to another process or a Dask worker that shares the file system."""
 
-    def __init__(self, out: Path, cfg: PipelineConfig):
-        out.mkdir(parents=True, exist_ok=True)
-        clean_stale(out)
-        self.out, self.cfg = out, cfg
-        self.previous = current_run(out)
-        self.run_id = new_run_id()
-        (out / RUNS_DIR).mkdir(exist_ok=True)
-        self.dir = out / RUNS_DIR / f".{self.run_id}.tmp"
-        self.dir.mkdir()
-        for dataset in (*DATASETS, STATE_DIR):
-            (self.dir / dataset).mkdir()
+    def __init__(self, directory: Path, previous: Path | None, cfg: PipelineConfig):
+        self.dir, self.previous, self.cfg = directory, previous, cfg
 
     def write(self, dataset: str, name: str, table: pa.Table) -> Path:
         """Write one file of an output dataset, cast to its schema, with the run's metadata."""
@@ -129,6 +118,28 @@ class Staging:
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.link(src, dst)
         return True
+
+
+
+class Staging(StagedVersion):
+    """A new run version being written under <out>/_runs/.<run_id>.tmp. Files are written, or
+    hard-linked unchanged from the current version (same inode: content and mtime untouched), then
+    commit() renames the folder into place and switches the dataset links. Until then nothing that
+    readers see changes; a run that dies leaves a .tmp folder that the next run removes."""
+
+    def __init__(self, out: Path, cfg: PipelineConfig):
+        out.mkdir(parents=True, exist_ok=True)
+        clean_stale(out)
+        self.out = out
+        self.run_id = new_run_id()
+        (out / RUNS_DIR).mkdir(exist_ok=True)
+        super().__init__(out / RUNS_DIR / f".{self.run_id}.tmp", current_run(out), cfg)
+        self.dir.mkdir()
+        for dataset in (*DATASETS, STATE_DIR):
+            (self.dir / dataset).mkdir()
+
+    def view(self) -> StagedVersion:
+        return StagedVersion(self.dir, self.previous, self.cfg)
 
     def commit(self, extra: dict | None = None) -> Path:
         for dataset, schema in DATASETS.items():
