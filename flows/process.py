@@ -16,7 +16,8 @@ from prefect.context import TaskRunContext
 
 from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
-from pipeline.incremental import FolderWork, IncrementalRun, SiteBuilt, SiteJob, build_site_job, content_hash
+from pipeline.incremental import FolderWork, IncrementalRun, SiteBuilt, SiteJob, build_site_job
+from pipeline.run import content_hash
 from pipeline.parallel import ParsePool
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.lock import RunLock

@@ -29,13 +29,12 @@ import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs
-from pipeline.acquire.load import make_doc_id, to_page
+from pipeline.acquire.load import make_doc_id
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
-from pipeline.clean.parse import parse_page
-from pipeline.clean.site import SiteResult, build_site
+from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
-from pipeline.run import newest_records
+from pipeline.run import content_hash, newest_records, parse_for_state
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
@@ -43,33 +42,6 @@ from pipeline.store.tables import blocks_table, boilerplate_table, documents_tab
 
 def folder_of(item: RawInput | Skipped) -> str:
     return item.source.split("/", 1)[0] if "/" in item.source else DEFAULT_SITE
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
-def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
-    """Parse pages; a page that cannot be used is kept with its reason (and content hash), so an
-    unchanged bad page is not parsed again on the next run."""
-    parsed: list[ParsedPage] = []
-    failed: list[tuple[Page, Skipped]] = []
-    for raw in inputs:
-        page = to_page(raw)
-        if isinstance(page, Skipped):
-            stub = Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url,
-                        0, content_hash(raw.data))
-            failed.append((stub, page))
-            continue
-        try:
-            result = parse_page(page, cfg.extract)
-        except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError) as exc:
-            result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
-        if isinstance(result, Skipped):
-            failed.append((page, result))
-        else:
-            parsed.append(result)
-    return parsed, failed
 
 
 @dataclass
@@ -345,23 +317,6 @@ def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) ->
     v.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
         sigs, state.DOC_INDEX_STATE, "doc_id", extra={"text_hash": hashes}))
     return [DocKey(d.doc_id, d.published, d.url, d.source) for d in docs], [sigs[d.doc_id] for d in docs]
-
-
-def site_summary(result: SiteResult) -> dict:
-    all_chars = sum(len(b.text) for _, b in result.blocks)
-    bp_chars = sum(len(b.text) for _, b in result.blocks if b.is_boilerplate)
-    docs = result.documents
-    return {
-        "site": result.site,
-        "pages": result.n_pages,
-        "blocks": sum(d.n_blocks for d in docs),
-        "boilerplate_blocks": sum(d.n_boilerplate_blocks for d in docs),
-        "boilerplate_clusters": len(result.boilerplate),
-        "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
-        "with_title": sum(d.title is not None for d in docs),
-        "with_published": sum(d.published is not None for d in docs),
-        "with_updated": sum(d.updated is not None for d in docs),
-    }
 
 
 def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0) -> dict:

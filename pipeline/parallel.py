@@ -8,7 +8,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pebble import ProcessExpired, ProcessPool
 
 from pipeline.config import PipelineConfig
-from pipeline.incremental import content_hash, parse_for_state
+from pipeline.run import content_hash, parse_for_state
 from pipeline.acquire.load import make_doc_id
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 

@@ -3,17 +3,18 @@ into Prefect tasks. Pure except load_inputs (reads raw files) and write_output (
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.acquire.files import iter_raw_inputs
-from pipeline.acquire.load import to_page
+from pipeline.acquire.load import make_doc_id, to_page
 from pipeline.clean.neardup import mark_near_duplicates
 from pipeline.clean.parse import parse_page
-from pipeline.clean.site import SiteResult, build_site
+from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
-from pipeline.records import ParsedPage, RawInput, Skipped
+from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.parquet import publish
 from pipeline.store.tables import output_tables
 
@@ -54,22 +55,38 @@ def newest_records(inputs: list[RawInput]) -> tuple[list[RawInput], list[Skipped
     return [r for r in inputs if id(r) in kept], superseded
 
 
-def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:
-    """Decode and segment pages. A page that breaks a parser is recorded as skipped with the error;
-    the run goes on (third-party extractors raise many exception types on hostile HTML)."""
+def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+    """Parse pages; a page that cannot be used is kept with its reason (and content hash), so an
+    unchanged bad page is not parsed again on the next run."""
     parsed: list[ParsedPage] = []
-    skipped: list[Skipped] = []
+    failed: list[tuple[Page, Skipped]] = []
     for raw in inputs:
         page = to_page(raw)
         if isinstance(page, Skipped):
-            skipped.append(page)
+            stub = Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url,
+                        0, content_hash(raw.data))
+            failed.append((stub, page))
             continue
         try:
             result = parse_page(page, cfg.extract)
         except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError) as exc:
             result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
-        (skipped if isinstance(result, Skipped) else parsed).append(result)
-    return parsed, skipped
+        if isinstance(result, Skipped):
+            failed.append((page, result))
+        else:
+            parsed.append(result)
+    return parsed, failed
+
+
+def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:
+    """Decode and segment pages; the ones that cannot be used come back as Skipped with the reason."""
+    parsed, failed = parse_for_state(inputs, cfg)
+    return parsed, [skip for _, skip in failed]
+
+
+def content_hash(data: bytes) -> str:
+    """Identity of a page's raw bytes (what decides whether a re-run parses it again)."""
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def group_by_site(parsed: list[ParsedPage]) -> dict[str, list[ParsedPage]]:
@@ -91,26 +108,10 @@ def finish(results: list[SiteResult], skipped: list[Skipped], cfg: PipelineConfi
 
 
 def summarize(out: RunOutput) -> dict:
-    sites = []
-    for r in out.sites:
-        n_blocks = sum(d.n_blocks for d in r.documents)
-        bp_chars = sum(len(b.text) for _, b in r.blocks if b.is_boilerplate)
-        all_chars = sum(len(b.text) for _, b in r.blocks)
-        sites.append({
-            "site": r.site,
-            "pages": r.n_pages,
-            "blocks": n_blocks,
-            "boilerplate_blocks": sum(d.n_boilerplate_blocks for d in r.documents),
-            "boilerplate_clusters": len(r.boilerplate),
-            "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
-            "with_title": sum(d.title is not None for d in r.documents),
-            "with_published": sum(d.published is not None for d in r.documents),
-            "with_updated": sum(d.updated is not None for d in r.documents),
-        })
-    pages = sum(s["pages"] for s in sites)
+    sites = [site_summary(r) for r in out.sites]
     return {
         "inputs": out.n_inputs,
-        "pages": pages,
+        "pages": sum(s["pages"] for s in sites),
         "skipped": len(out.skipped),
         "skipped_by_reason": dict(sorted(Counter(s.reason for s in out.skipped).items())),
         "duplicate_clusters": out.n_dup_clusters,

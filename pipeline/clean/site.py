@@ -99,3 +99,20 @@ def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
         blocks.extend((p.page.doc_id, b) for b in p.blocks)
     return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters,
                       text_signatures=sigs)
+
+
+def site_summary(result: SiteResult) -> dict:
+    all_chars = sum(len(b.text) for _, b in result.blocks)
+    bp_chars = sum(len(b.text) for _, b in result.blocks if b.is_boilerplate)
+    docs = result.documents
+    return {
+        "site": result.site,
+        "pages": result.n_pages,
+        "blocks": sum(d.n_blocks for d in docs),
+        "boilerplate_blocks": sum(d.n_boilerplate_blocks for d in docs),
+        "boilerplate_clusters": len(result.boilerplate),
+        "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
+        "with_title": sum(d.title is not None for d in docs),
+        "with_published": sum(d.published is not None for d in docs),
+        "with_updated": sum(d.updated is not None for d in docs),
+    }

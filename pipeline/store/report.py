@@ -46,12 +46,17 @@ def _figure_png(fig) -> bytes:
     return buf.getvalue()
 
 
-def plot_timeline(docs: pd.DataFrame) -> bytes:
+def _axes():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 3))
+    return plt, fig, ax
+
+
+def plot_timeline(docs: pd.DataFrame) -> bytes:
+    plt, fig, ax = _axes()
     dated = docs[docs.published.notna()]
     for i, (site, g) in enumerate(sorted(dated.groupby("site"), key=lambda x: x[0])):
         dates = pd.to_datetime(g.published.astype("string"))
@@ -66,11 +71,7 @@ def plot_timeline(docs: pd.DataFrame) -> bytes:
 
 
 def plot_share_distribution(shares: pd.Series) -> bytes:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3))
+    plt, fig, ax = _axes()
     ax.hist(shares.to_numpy(dtype=float), bins=20, range=(0, 1))
     ax.set_title("Boilerplate share per page (characters)")
     ax.set_xlabel("share of the page's characters that are site boilerplate")

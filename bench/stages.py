@@ -1,0 +1,159 @@
+"""Stage benchmark (not a test): sitesift's stages against the naive way, on a generated multi-site
+HTML corpus (bench/generate.py), in one run.
+
+    python bench/stages.py --sizes 1000 10000 [--sites 10] [--workers 2]
+
+Per size it prints, side by side:
+  block signatures   numpy bulk MinHash (datasketch-identical) vs a datasketch.MinHash per block
+  LSH clustering     banding + grouping + connected components vs MinHashLSH insert + query all
+  end to end         `run_incremental` on N worker processes vs trafilatura.bare_extraction alone on
+                     N processes (each measured in a fresh subprocess, with its peak RSS)
+The naive signature and LSH baselines run on at most 50,000 blocks (they are slow); throughput is per second.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import write_site  # noqa: E402
+
+NAIVE_BLOCKS = 50_000
+
+
+def make_corpus(raw: Path, pages: int, sites: int) -> None:
+    per = pages // sites
+    for s in range(sites):
+        write_site(raw, f"site{s:02d}.example", 0, per)
+
+
+def sample_blocks(raw: Path, limit: int) -> list[str]:
+    from pipeline.clean.main_content import norm_tokens
+    from pipeline.clean.segment_html import parse_html, segment_html
+
+    texts: list[str] = []
+    for f in sorted(raw.rglob("*.html")):
+        texts += [norm_tokens(b.text) for b in segment_html(parse_html(f.read_text(encoding="utf-8")))]
+        if len(texts) >= limit:
+            break
+    return [t for t in texts[:limit] if t]
+
+
+def bench_signatures(texts: list[str]) -> dict:
+    import xxhash
+    from datasketch import MinHash
+
+    from pipeline.clean.minhash import char_shingles, signatures
+    from pipeline.config import MinHashConfig
+
+    cfg = MinHashConfig()
+    sets = [char_shingles(t, 4) for t in texts]
+    t0 = time.perf_counter()
+    signatures(sets, cfg)
+    fast = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for s in sets:
+        m = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme=cfg.scheme, hashfunc=xxhash.xxh32_intdigest)
+        m.update_batch([x.encode() for x in s])
+    naive = time.perf_counter() - t0
+    return {"blocks": len(texts), "sitesift_per_s": len(texts) / fast, "naive_per_s": len(texts) / naive,
+            "speedup": naive / fast}
+
+
+def bench_lsh(texts: list[str]) -> dict:
+    from datasketch import MinHashLSH
+
+    from pipeline.clean import lsh
+    from pipeline.clean.minhash import char_shingles, signatures, to_datasketch
+    from pipeline.config import BoilerplateConfig, MinHashConfig
+
+    mh, bp = MinHashConfig(), BoilerplateConfig()
+    sigs = signatures([char_shingles(t, 4) for t in texts], mh)
+    objs = [to_datasketch(row, mh) for row in sigs]
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    lsh.cluster(sigs, bp.bands, bp.rows, bp.threshold)
+    fast = time.perf_counter() - t0
+    fast_mem = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    t0 = time.perf_counter()
+    index = MinHashLSH(threshold=bp.threshold, num_perm=mh.num_perm, params=(bp.bands, bp.rows))
+    for i, m in enumerate(objs):
+        index.insert(i, m)
+    for m in objs:
+        index.query(m)
+    naive = time.perf_counter() - t0
+    naive_mem = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"signatures": len(sigs), "sitesift_s": fast, "naive_s": naive, "speedup": naive / fast,
+            "sitesift_peak_mb": fast_mem / 1e6, "naive_peak_mb": naive_mem / 1e6}
+
+
+_E2E = """
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+raw, out, workers, mode = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+t0 = time.perf_counter()
+if mode == "sitesift":
+    from pipeline.incremental import run_incremental
+    pages = run_incremental(raw, out, workers=workers)["pages"]
+else:
+    import trafilatura
+    from concurrent.futures import ProcessPoolExecutor
+    files = sorted(str(p) for p in raw.rglob("*.html"))
+    def one(path):
+        return bool(trafilatura.bare_extraction(open(path, encoding="utf-8").read(), with_metadata=True))
+    with ProcessPoolExecutor(workers) as pool:
+        pages = sum(pool.map(one, files, chunksize=16))
+wall = time.perf_counter() - t0
+rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({{"pages": pages, "seconds": wall, "peak_rss_mb": rss / 1024}}))
+"""
+
+
+def bench_end_to_end(raw: Path, workers: int, mode: str) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run([sys.executable, "-c", _E2E.format(root=str(ROOT)), str(raw), out, str(workers), mode],
+                              capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--sites", type=int, default=10)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="sitesift-stages-") as tmp:
+            raw = Path(tmp) / "raw"
+            make_corpus(raw, size, args.sites)
+            texts = sample_blocks(raw, NAIVE_BLOCKS)
+            sig = bench_signatures(texts)
+            lsh_r = bench_lsh(texts)
+            ours = bench_end_to_end(raw, args.workers, "sitesift")
+            traf = bench_end_to_end(raw, args.workers, "trafilatura")
+        print(f"\n== {size} pages, {args.sites} sites, {args.workers} workers ==")
+        print(f"block signatures ({sig['blocks']} blocks): sitesift {sig['sitesift_per_s']:,.0f}/s, "
+              f"datasketch per block {sig['naive_per_s']:,.0f}/s -> {sig['speedup']:.0f}x")
+        print(f"LSH clustering ({lsh_r['signatures']} sigs): sitesift {lsh_r['sitesift_s']:.2f} s "
+              f"({lsh_r['sitesift_peak_mb']:.0f} MB peak), MinHashLSH {lsh_r['naive_s']:.2f} s "
+              f"({lsh_r['naive_peak_mb']:.0f} MB peak) -> {lsh_r['speedup']:.0f}x")
+        print(f"end to end: sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, "
+              f"peak RSS {ours['peak_rss_mb']:.0f} MB); trafilatura alone {traf['pages'] / traf['seconds']:.1f} "
+              f"pages/s ({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> "
+              f"{traf['seconds'] / ours['seconds']:.2f}x")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
