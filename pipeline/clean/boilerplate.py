@@ -15,7 +15,7 @@ import numpy as np
 
 from pipeline.clean import lsh
 from pipeline.clean.main_content import norm_tokens
-from pipeline.clean.minhash import char_shingles, signatures
+from pipeline.clean.minhash import block_signatures
 from pipeline.config import BoilerplateConfig, MinHashConfig
 from pipeline.records import Block, ParsedPage
 
@@ -46,7 +46,7 @@ def text_signatures(unique: list[str], mh: MinHashConfig, cfg: BoilerplateConfig
     """Signature matrix for the sorted distinct texts, reusing signatures kept from an earlier run."""
     known = known or {}
     todo = [t for t in unique if t not in known]
-    fresh = dict(zip(todo, signatures([char_shingles(t, cfg.shingle_chars) for t in todo], mh)))
+    fresh = dict(zip(todo, block_signatures(todo, cfg.shingle_chars, mh)))
     if not unique:
         return np.empty((0, mh.num_perm), dtype=np.uint32)
     return np.stack([known[t] if t in known else fresh[t] for t in unique])

@@ -84,3 +84,60 @@ def signatures(shingle_sets: list[set[str]], cfg: MinHashConfig) -> np.ndarray:
 def to_datasketch(row: np.ndarray, cfg: MinHashConfig) -> MinHash:
     """A datasketch MinHash holding one signature row, e.g. to query a datasketch MinHashLSH."""
     return MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme=cfg.scheme, hashvalues=row)
+
+
+# -- block signatures: shingling and hashing vectorised over all texts at once --------------------------
+_FNV_OFFSET, _FNV_PRIME = np.uint32(2166136261), np.uint32(16777619)
+
+
+def fnv1a_codepoints(shingle: bytes) -> int:
+    """The block shingle hash, one shingle at a time (for datasketch.MinHash(hashfunc=...)): 32-bit
+    FNV-1a over the shingle's Unicode code points. block_signatures computes the same in bulk."""
+    h = int(_FNV_OFFSET)
+    for ch in shingle.decode("utf-8"):
+        h = ((h ^ ord(ch)) * int(_FNV_PRIME)) & 0xFFFFFFFF
+    return h
+
+
+def char_shingle_hashes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, row) for every distinct-position char k-gram of every text, in row order; a text shorter
+    than k is one shingle (itself), an empty text has none. No Python work per shingle."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    if len(texts) == 0 or lengths.sum() == 0:
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    cp = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    width = np.minimum(lengths, k)                    # chars per window: k, or the whole short text
+    counts = np.where(lengths >= k, lengths - k + 1, (lengths > 0).astype(np.int64))
+    rows = np.repeat(np.arange(len(texts)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    pos = np.repeat(starts, counts) + offsets
+    win = np.repeat(width, counts)
+    padded = np.concatenate((cp, np.zeros(k, np.uint32)))
+    h = np.full(len(pos), _FNV_OFFSET, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            take = win > j
+            h[take] = (h[take] ^ padded[pos[take] + j]) * _FNV_PRIME
+    return h, rows
+
+
+def block_signatures(texts: list[str], k: int, cfg: MinHashConfig) -> np.ndarray:
+    """(n, num_perm) signatures of char k-gram sets, equal to datasketch.MinHash(num_perm, seed,
+    scheme="affine32", hashfunc=fnv1a_codepoints) fed the same shingles as UTF-8 bytes."""
+    a, b = permutations(cfg.num_perm, cfg.seed, cfg.scheme)
+    out = np.full((len(texts), cfg.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    hashes, rows = char_shingle_hashes(texts, k)
+    if len(hashes) == 0:
+        return out
+    mixed = fmix32(hashes)
+    for s in range(0, len(mixed), _CHUNK_SHINGLES):
+        h, r = mixed[s:s + _CHUNK_SHINGLES], rows[s:s + _CHUNK_SHINGLES]
+        with np.errstate(over="ignore"):
+            permuted = h[:, None] * a[None, :] + b[None, :]
+        bounds = np.flatnonzero(np.diff(r)) + 1
+        seg_starts = np.concatenate(([0], bounds))
+        mins = np.minimum.reduceat(permuted, seg_starts, axis=0)
+        seg_rows = r[seg_starts]
+        out[seg_rows] = np.minimum(out[seg_rows], mins)  # a row split across chunks keeps its minimum
+    return out

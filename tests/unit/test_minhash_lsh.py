@@ -32,6 +32,20 @@ def test_bulk_signatures_equal_datasketch():
     assert a.jaccard(b) == _datasketch(sets[0]).jaccard(b)
 
 
+def test_vectorised_block_signatures_equal_datasketch():
+    from pipeline.clean.minhash import block_signatures, fnv1a_codepoints
+
+    rng = random.Random(3)
+    words = ["naïve", "café", "日本語", "school", "pupil", "home", "a", "menu", "curly’s"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(400)] + ["ab", "x" * 3000]
+    sigs = block_signatures(texts, 4, CFG)
+    for text, row in zip(texts, sigs):
+        m = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashfunc=fnv1a_codepoints)
+        if text:
+            m.update_batch([s.encode() for s in char_shingles(text, 4)])
+        assert np.array_equal(m.hashvalues, row), text
+
+
 def test_lsh_clusters_match_pairwise_jaccard():
     base = ["the quick brown fox jumps over the lazy dog near the river bank",
             "school leaders are committed to keeping children safe so they can learn",
