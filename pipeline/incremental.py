@@ -40,6 +40,9 @@ from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
 
 
+IN_MEMORY_BLOCKS = 2_000_000  # blocks of parsed pages kept between phases (~1 GB); beyond, re-read per site
+
+
 def folder_of(item: RawInput | Skipped) -> str:
     return item.source.split("/", 1)[0] if "/" in item.source else DEFAULT_SITE
 
@@ -80,6 +83,9 @@ class IncrementalRun:
         self.n_inputs = 0
         self.n_dup_clusters = 0
         self.seen_folders: set[str] = set()
+        # parsed pages kept in memory from phase 1 for local builds, up to a block budget (else re-read)
+        self._pages: dict[str, list[ParsedPage]] = {}
+        self._cached_blocks = 0
 
     # -- phase 1: folders --------------------------------------------------------------------------
     def _prev_state(self, folder: str) -> tuple[Path, Path] | None:
@@ -149,6 +155,10 @@ class IncrementalRun:
             pages_t, blocks_t = state.parsed_tables(pages, failures)
             self.staging.write_state(f"{rel}.pages.parquet", pages_t)
             self.staging.write_state(f"{rel}.blocks.parquet", blocks_t)
+        n_blocks = sum(len(p.blocks) for p in pages)
+        if self._cached_blocks + n_blocks <= IN_MEMORY_BLOCKS:
+            self._pages[work.folder] = pages
+            self._cached_blocks += n_blocks
         sites_now = {p.site for p in pages} | {s.site for _, s in failures}
         for site in {p.site for p in pages}:
             self.site_folders[site].add(work.folder)
@@ -179,7 +189,11 @@ class IncrementalRun:
 
     def build(self, site: str) -> dict:
         """Re-learn and write one site here, or reuse last run's files when nothing of it changed."""
-        return self.merge(build_site_job(self.job(site)))
+        job = self.job(site)
+        pages = None
+        if all(f in self._pages for f in job.folders):
+            pages = [p for f in job.folders for p in self._pages[f] if p.site == site]
+        return self.merge(build_site_job(job, pages))
 
     # -- phase 3: cross-site -----------------------------------------------------------------------
     def dedup(self) -> None:
@@ -261,9 +275,10 @@ class SiteBuilt:
     sigs: list[np.ndarray]
 
 
-def build_site_job(job: SiteJob) -> SiteBuilt:
+def build_site_job(job: SiteJob, pages: list[ParsedPage] | None = None) -> SiteBuilt:
     """One site: re-learn its model and write its files into the staged version, or hard-link last
-    run's. Touches only the site's own files, so sites can be built in parallel (processes, Dask)."""
+    run's. Touches only the site's own files, so sites can be built in parallel (processes, Dask).
+    `pages`: the site's parsed pages when the caller still holds them (else read from the state)."""
     files, v = site_files(job.site), job.version
     if job.reuse:
         for f in files.values():
@@ -276,11 +291,13 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
     known = {}
     if job.model_ok and (prev := v.previous_path(files["texts"])):
         known = {t: sig for t, (sig, _) in state.read_signatures(prev, "text").items()}
-    pages: list[ParsedPage] = []
-    for folder in job.folders:
-        staged = v.staged(f"{STATE_DIR}/parsed/{folder}")
-        parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"), {job.site})
-        pages.extend(parsed.values())
+    if pages is None:
+        pages = []
+        for folder in job.folders:
+            staged = v.staged(f"{STATE_DIR}/parsed/{folder}")
+            parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"),
+                                          {job.site})
+            pages.extend(parsed.values())
     result = build_site(job.site, pages, job.cfg, known)
     v.write("documents", Path(files["documents"]).name, documents_table(result, job.now))
     v.write("blocks", Path(files["blocks"]).name, blocks_table(result))

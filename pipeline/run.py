@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.acquire.files import iter_raw_inputs
@@ -72,8 +72,9 @@ def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[P
         except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError) as exc:
             result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(result, Skipped):
-            failed.append((page, result))
+            failed.append((replace(page, content=""), result))
         else:
+            result.page = replace(result.page, content="")  # the blocks hold what is needed: travel light
             parsed.append(result)
     return parsed, failed
 

@@ -71,22 +71,28 @@ def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConf
 def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig,
                    known: dict[str, np.ndarray] | None = None) -> tuple[list[BoilerplateCluster], dict[str, np.ndarray]]:
     """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
-    boilerplate clusters and the signature of every distinct block text (`known` ones are reused). Date lines are clustered by exact text only: "First published <date>"
-    lines differ only in their dates and must not merge into one boilerplate cluster; and an identical
-    date line is template only when it is on more than half of the site's pages."""
+    boilerplate clusters and the signature of every distinct block text (`known` ones are reused).
+    Date lines are clustered by exact text only: "First published <date>" lines differ only in their
+    dates and must not merge into one boilerplate cluster; and an identical date line is template only
+    when it is on more than half of the site's pages."""
+    normalised: dict[str, str] = {}  # template blocks repeat on every page: normalise each text once
     entries: list[tuple[str, Block, str]] = []  # (doc_id, block, normalised text)
     for page in pages:
         for b in page.blocks:
-            entries.append((page.page.doc_id, b, norm_tokens(b.text)))
+            n = normalised.get(b.text)
+            if n is None:
+                n = normalised[b.text] = norm_tokens(b.text)
+            entries.append((page.page.doc_id, b, n))
     keys, sigs = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg, known)
 
+    ids: dict[tuple[str, str, str], str] = {}
     members: dict[str, list[tuple[str, Block, str]]] = defaultdict(list)
     for doc_id, b, n in entries:
         region = b.tag_path if cfg.by_region else ""
-        if b.is_dateline or not n:
-            cid = _cluster_id("d", region, n)
-        else:
-            cid = _cluster_id("c", region, keys[n])
+        key = ("d", region, n) if b.is_dateline or not n else ("c", region, keys[n])
+        cid = ids.get(key)
+        if cid is None:
+            cid = ids[key] = _cluster_id(*key)
         b.cluster_id = cid
         members[cid].append((doc_id, b, n))
 
