@@ -40,7 +40,7 @@ from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
 
 
-IN_MEMORY_BLOCKS = 2_000_000  # blocks of parsed pages kept between phases (~1 GB); beyond, re-read per site
+IN_MEMORY_BLOCKS = 1_000_000  # blocks of parsed pages kept between phases (~0.6 GB); beyond, re-read per site
 
 
 def folder_of(item: RawInput | Skipped) -> str:
