@@ -18,7 +18,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
 from pipeline.incremental import FolderWork, IncrementalRun, SiteBuilt, SiteJob, build_site_job
 from pipeline.run import content_hash
-from pipeline.parallel import ParsePool
+from pipeline.parallel import ParsePool, build_all_sites
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.lock import RunLock
 from flows.progress import RunProgress
@@ -46,6 +46,12 @@ def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool) -> 
 @task(name="build-site", cache_policy=NO_CACHE)
 def build_site_task(job: SiteJob) -> SiteBuilt:
     return build_site_job(job)
+
+
+@task(name="build-sites", cache_policy=NO_CACHE)
+def build_sites_local(run: IncrementalRun, pool: ParsePool) -> None:
+    """Every site, on the run's worker processes when several need re-learning."""
+    build_all_sites(run, pool)
 
 
 @flow(name="build-sites", validate_parameters=False)
@@ -116,15 +122,14 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
             progress.advance(1)
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
                         work.counts["changed"], work.counts["unchanged"], work.removed)
-        jobs = [run.job(site) for site in run.sites()]
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
-            built = build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(jobs)
+            jobs = [run.job(site) for site in run.sites()]
+            for site_built in build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(jobs):
+                run.merge(site_built)
         else:
-            built = [build_site_task(job) for job in jobs]
-        for site_built in built:
-            run.merge(site_built)
+            build_sites_local(run, pool)
         dedup_task(run)
         summary = publish_task(run)
     create_table_artifact(summary_rows(summary) or [{"site": "(none)"}], key="sitesift-process-summary",

@@ -338,8 +338,9 @@ def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) ->
 
 def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0) -> dict:
     """The whole incremental run without Prefect (tests, benchmarks, scripts): same steps as the flow.
-    workers > 0 parses on that many processes, with the per-page time limit."""
-    from pipeline.parallel import ParsePool
+    workers > 0 parses on that many processes, with the per-page time limit, and re-learns sites
+    side by side on them."""
+    from pipeline.parallel import ParsePool, build_all_sites
     from pipeline.store.lock import RunLock
 
     cfg = cfg or PipelineConfig()
@@ -347,7 +348,6 @@ def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, wor
         run = IncrementalRun(raw, out, cfg)
         for work in run.folders():
             run.finish_folder(work, *pool.parse(work.to_parse, cfg))
-        for site in run.sites():
-            run.build(site)
+        build_all_sites(run, pool)
         run.dedup()
         return run.commit()

@@ -64,3 +64,28 @@ class ParsePool:
             parsed += got
             failed += bad
         return parsed, failed
+
+    def build_site(self, job):
+        """One site's build on a worker process (no time limit: a site is as long as it is)."""
+        from pipeline.incremental import build_site_job
+
+        if self._pool is None:
+            return build_site_job(job)
+        return self._pool.schedule(build_site_job, args=(job,)).result()
+
+
+def build_all_sites(run, pool: ParsePool) -> None:
+    """Build every site of the run: in this process when at most one site needs re-learning (its
+    parsed pages are still in memory), else the re-learned sites side by side on the worker processes."""
+    jobs = [run.job(site) for site in run.sites()]
+    heavy = [j for j in jobs if not j.reuse]
+    if pool.workers < 2 or len(heavy) < 2:
+        for job in jobs:
+            run.build(job.site)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=pool.workers) as threads:  # threads only wait on the processes
+        built = list(threads.map(pool.build_site, jobs))
+    for b in built:
+        run.merge(b)
