@@ -252,7 +252,8 @@ def site_files(site: str) -> dict[str, str]:
     stem = name[:-len(".parquet")]
     return {"documents": f"documents/{name}", "blocks": f"blocks/{name}", "boilerplate": f"boilerplate/{name}",
             "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
-            "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "doc_index": f"{STATE_DIR}/doc_index/{name}"}
+            "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "stats": f"{STATE_DIR}/models/{stem}.stats.parquet",
+            "doc_index": f"{STATE_DIR}/doc_index/{name}"}
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def build_site_job(job: SiteJob, pages: list[ParsedPage] | None = None) -> SiteB
                                                              for d in kept], [index[d["doc_id"]][0] for d in kept])
     known = {}
     if job.model_ok and (prev := v.previous_path(files["texts"])):
-        known = {t: sig for t, (sig, _) in state.read_signatures(prev, "text").items()}
+        known, _ = state.read_texts(prev)
     if pages is None:
         pages = []
         for folder in job.folders:
@@ -317,8 +318,8 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str]) -> Non
         "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
     } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
-    v.write_state(files["texts"][len(STATE_DIR) + 1:],
-                  state.signatures_table(result.text_signatures, state.TEXTS_STATE, "text"))
+    v.write_state(files["texts"][len(STATE_DIR) + 1:], state.texts_table(result.model))
+    v.write_state(files["stats"][len(STATE_DIR) + 1:], state.stats_table(result.model))
 
 
 def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) -> tuple[list[DocKey], list[np.ndarray]]:

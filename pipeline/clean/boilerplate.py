@@ -68,25 +68,58 @@ def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConf
     return out, dict(zip(unique, sigs))
 
 
-def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig,
-                   known: dict[str, np.ndarray] | None = None) -> tuple[list[BoilerplateCluster], dict[str, np.ndarray]]:
-    """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
-    boilerplate clusters and the signature of every distinct block text (`known` ones are reused).
-    Date lines are clustered by exact text only: "First published <date>" lines differ only in their
-    dates and must not merge into one boilerplate cluster; and an identical date line is template only
-    when it is on more than half of the site's pages."""
-    normalised: dict[str, str] = {}  # template blocks repeat on every page: normalise each text once
-    entries: list[tuple[str, Block, str]] = []  # (doc_id, block, normalised text)
+@dataclass
+class ClusterStats:
+    """What the model keeps per cluster of one region: enough to update it when pages are added."""
+    n_pages: int
+    dateline: bool
+    tag_path: str
+    variants: Counter          # block text as on the page -> occurrences
+    norms: set[str]            # distinct normalised texts (template drift)
+
+    def merged(self, other: ClusterStats | None) -> ClusterStats:
+        if other is None:
+            return self
+        return ClusterStats(self.n_pages + other.n_pages, self.dateline, self.tag_path,
+                            self.variants + other.variants, self.norms | other.norms)
+
+
+@dataclass
+class SiteModel:
+    """A site's boilerplate model: every cluster's stats, the text -> cluster key map, signatures."""
+    stats: dict[str, ClusterStats]
+    keys: dict[str, str]                 # normalised text -> cluster key (smallest text of its cluster)
+    signatures: dict[str, np.ndarray]    # normalised text -> MinHash signature
+    n_pages: int
+
+
+def is_template(st: ClusterStats, n_pages: int, cfg: BoilerplateConfig) -> bool:
+    """On enough pages; a date line only when on more than half of them (many pages of a news site
+    share a publication day)."""
+    if st.n_pages < required_pages(n_pages, cfg):
+        return False
+    return not (st.dateline and st.n_pages * 2 <= n_pages)
+
+
+def normalised_entries(pages: list[ParsedPage]) -> list[tuple[str, Block, str]]:
+    """(doc_id, block, normalised text) for every block; template texts are normalised once."""
+    normalised: dict[str, str] = {}
+    entries = []
     for page in pages:
         for b in page.blocks:
             n = normalised.get(b.text)
             if n is None:
                 n = normalised[b.text] = norm_tokens(b.text)
             entries.append((page.page.doc_id, b, n))
-    keys, sigs = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg, known)
+    return entries
 
+
+def assign_clusters(entries: list[tuple[str, Block, str]], keys: dict[str, str], cfg: BoilerplateConfig
+                    ) -> dict[str, ClusterStats]:
+    """Set cluster_id on every block and count each cluster's distinct pages, variants and texts."""
     ids: dict[tuple[str, str, str], str] = {}
-    members: dict[str, list[tuple[str, Block, str]]] = defaultdict(list)
+    docs: dict[str, set[str]] = defaultdict(set)
+    stats: dict[str, ClusterStats] = {}
     for doc_id, b, n in entries:
         region = b.tag_path if cfg.by_region else ""
         key = ("d", region, n) if b.is_dateline or not n else ("c", region, keys[n])
@@ -94,24 +127,42 @@ def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateC
         if cid is None:
             cid = ids[key] = _cluster_id(*key)
         b.cluster_id = cid
-        members[cid].append((doc_id, b, n))
+        st = stats.get(cid)
+        if st is None:
+            st = stats[cid] = ClusterStats(0, b.is_dateline, b.tag_path, Counter(), set())
+        st.variants[b.text] += 1
+        st.norms.add(n)
+        docs[cid].add(doc_id)
+    for cid, st in stats.items():
+        st.n_pages = len(docs[cid])
+    return stats
 
-    n_pages = len(pages)
-    need = required_pages(n_pages, cfg)
-    out: list[BoilerplateCluster] = []
-    for cid in sorted(members):
-        rows = members[cid]
-        docs = {d for d, _, _ in rows}
-        if len(docs) < need:
-            continue
-        if cid.startswith("d") and rows[0][1].is_dateline and len(docs) * 2 <= n_pages:
-            continue  # many pages of a news site share a publication day: only a majority is template
-        for _, b, _ in rows:
-            b.is_boilerplate = True
-        variants = Counter(b.text for _, b, _ in rows)
-        text = min(variants, key=lambda t: (-variants[t], t))
-        out.append(BoilerplateCluster(
-            cluster_id=cid, text=text, tag_path=rows[0][1].tag_path, n_pages=len(docs),
-            share_of_pages=len(docs) / n_pages, n_variants=len({n for _, _, n in rows}),
-        ))
-    return out, sigs
+
+def boilerplate_clusters(stats: dict[str, ClusterStats], n_pages: int, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
+    out = []
+    for cid in sorted(stats):
+        st = stats[cid]
+        if is_template(st, n_pages, cfg):
+            text = min(st.variants, key=lambda t: (-st.variants[t], t))
+            out.append(BoilerplateCluster(cluster_id=cid, text=text, tag_path=st.tag_path, n_pages=st.n_pages,
+                                          share_of_pages=st.n_pages / n_pages, n_variants=len(st.norms)))
+    return out
+
+
+def mark(entries: list[tuple[str, Block, str]], template: set[str]) -> None:
+    for _, b, _ in entries:
+        b.is_boilerplate = b.cluster_id in template
+
+
+def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig,
+                   known: dict[str, np.ndarray] | None = None) -> tuple[list[BoilerplateCluster], SiteModel]:
+    """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
+    boilerplate clusters and the site model (signatures of `known` texts are reused).
+    Date lines are clustered by exact text only: "First published <date>" lines differ only in their
+    dates and must not merge into one boilerplate cluster."""
+    entries = normalised_entries(pages)
+    keys, sigs = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg, known)
+    stats = assign_clusters(entries, keys, cfg)
+    clusters = boilerplate_clusters(stats, len(pages), cfg)
+    mark(entries, {c.cluster_id for c in clusters})
+    return clusters, SiteModel(stats, keys, sigs, len(pages))

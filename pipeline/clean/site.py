@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.clean.boilerplate import BoilerplateCluster, learn_and_mark
+from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, learn_and_mark
 from pipeline.clean.dates import choose_dates, dateline_dates
-from pipeline.clean.titles import choose_title, learn_affixes
+from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
 
@@ -21,7 +21,7 @@ class SiteResult:
     documents: list[Document]
     blocks: list[tuple[str, Block]]           # (doc_id, block), in document then position order
     boilerplate: list[BoilerplateCluster]
-    text_signatures: dict[str, np.ndarray] = field(default_factory=dict)  # block text -> MinHash, for re-runs
+    model: SiteModel | None = None            # the boilerplate model, kept for re-runs
 
 
 def _text_dates(page: ParsedPage) -> list[DateCandidate]:
@@ -73,32 +73,41 @@ def compose_text(blocks: list[Block]) -> str:
     return "".join(out)
 
 
+def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: PipelineConfig) -> Document:
+    """One page's clean row, once its blocks carry their boilerplate flags."""
+    title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
+    published, updated = choose_dates(p.date_candidates + _text_dates(p))
+    _mark_removed(p, title_block)
+    text = compose_text(p.blocks)
+    return Document(
+        doc_id=p.page.doc_id, site=site, url=p.page.url, source=p.page.source, title=title,
+        published=published.date if published else None,
+        published_source=published.source if published else None,
+        updated=updated.date if updated else None,
+        updated_source=updated.source if updated else None,
+        text=text, n_blocks=len(p.blocks), n_boilerplate_blocks=sum(b.is_boilerplate for b in p.blocks),
+        chars_raw=p.page.chars_raw, chars_clean=len(text), content_hash=p.page.content_hash,
+    )
+
+
+def page_order(p: ParsedPage) -> tuple[str, str]:
+    """Row order of a site's pages in every output table."""
+    return (p.page.source, p.page.doc_id)
+
+
+def site_affixes(titles: list[str | None], cfg: PipelineConfig) -> TitleAffixes:
+    return learn_affixes([t for t in titles if t], cfg.boilerplate.min_pages)
+
+
 def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
                known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
-    pages = sorted(pages, key=lambda p: (p.page.source, p.page.doc_id))
-    clusters, sigs = learn_and_mark(pages, cfg.minhash, cfg.boilerplate, known_signatures)
-    titles = [t for p in pages for t in (p.html_title, p.og_title) if t]
-    affixes = learn_affixes(titles, cfg.boilerplate.min_pages)
-    documents: list[Document] = []
-    blocks: list[tuple[str, Block]] = []
-    for p in pages:
-        title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
-        published, updated = choose_dates(p.date_candidates + _text_dates(p))
-        _mark_removed(p, title_block)
-        text = compose_text(p.blocks)
-        doc = Document(
-            doc_id=p.page.doc_id, site=site, url=p.page.url, source=p.page.source, title=title,
-            published=published.date if published else None,
-            published_source=published.source if published else None,
-            updated=updated.date if updated else None,
-            updated_source=updated.source if updated else None,
-            text=text, n_blocks=len(p.blocks), n_boilerplate_blocks=sum(b.is_boilerplate for b in p.blocks),
-            chars_raw=p.page.chars_raw, chars_clean=len(text), content_hash=p.page.content_hash,
-        )
-        documents.append(doc)
-        blocks.extend((p.page.doc_id, b) for b in p.blocks)
+    pages = sorted(pages, key=page_order)
+    clusters, model = learn_and_mark(pages, cfg.minhash, cfg.boilerplate, known_signatures)
+    affixes = site_affixes([t for p in pages for t in (p.html_title, p.og_title)], cfg)
+    documents = [page_document(site, p, affixes, cfg) for p in pages]
+    blocks = [(p.page.doc_id, b) for p in pages for b in p.blocks]
     return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters,
-                      text_signatures=sigs)
+                      model=model)
 
 
 def site_summary(result: SiteResult) -> dict:

@@ -39,7 +39,12 @@ CLUSTERS_STATE = pa.schema([
     ("cluster_id", pa.string()), ("text", pa.large_string()), ("tag_path", pa.string()), ("n_pages", pa.int32()),
     ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC")),
 ])
-TEXTS_STATE = pa.schema([("text", pa.large_string()), ("signature", pa.binary())])
+TEXTS_STATE = pa.schema([("text", pa.large_string()), ("signature", pa.binary()), ("key", pa.large_string())])
+STATS_STATE = pa.schema([
+    ("cluster_id", pa.string()), ("n_pages", pa.int32()), ("dateline", pa.bool_()), ("tag_path", pa.string()),
+    ("variants", pa.list_(pa.struct([("text", pa.large_string()), ("count", pa.int64())]))),
+    ("norms", pa.list_(pa.large_string())),
+])
 DOC_INDEX_STATE = pa.schema([("doc_id", pa.string()), ("text_hash", pa.string()), ("signature", pa.binary())])
 
 
@@ -119,6 +124,43 @@ def read_signatures(path: Path, key: str) -> dict[str, tuple[np.ndarray, dict]]:
         sig = np.frombuffer(r.pop("signature"), dtype="<u4").astype(np.uint32)
         out[r.pop(key)] = (sig, r)
     return out
+
+
+# -- site models -----------------------------------------------------------------------------------
+def texts_table(model) -> pa.Table:
+    texts = sorted(model.signatures)
+    return pa.Table.from_pydict({
+        "text": texts, "signature": [model.signatures[t].astype("<u4").tobytes() for t in texts],
+        "key": [model.keys[t] for t in texts]}, schema=TEXTS_STATE)
+
+
+def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    t = pq.read_table(path, schema=TEXTS_STATE)
+    texts = t.column("text").to_pylist()
+    sigs = np.frombuffer(b"".join(t.column("signature").to_pylist()), dtype="<u4").astype(np.uint32)
+    sigs = sigs.reshape(len(texts), -1) if texts else sigs.reshape(0, 0)
+    return dict(zip(texts, sigs)), dict(zip(texts, t.column("key").to_pylist()))
+
+
+def stats_table(model) -> pa.Table:
+    ids = sorted(model.stats)
+    st = [model.stats[c] for c in ids]
+    return pa.Table.from_pydict({
+        "cluster_id": ids, "n_pages": [s.n_pages for s in st], "dateline": [s.dateline for s in st],
+        "tag_path": [s.tag_path for s in st],
+        "variants": [[{"text": t, "count": c} for t, c in sorted(s.variants.items())] for s in st],
+        "norms": [sorted(s.norms) for s in st]}, schema=STATS_STATE)
+
+
+def read_stats(path: Path) -> dict:
+    from collections import Counter
+
+    from pipeline.clean.boilerplate import ClusterStats
+
+    t = pq.read_table(path, schema=STATS_STATE).to_pydict()
+    return {cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns))
+            for cid, n, d, tp, vs, ns in zip(t["cluster_id"], t["n_pages"], t["dateline"], t["tag_path"],
+                                             t["variants"], t["norms"])}
 
 
 # -- meta -----------------------------------------------------------------------------------------------
