@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
@@ -40,7 +41,7 @@ from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
 
 
-IN_MEMORY_BLOCKS = 1_000_000  # blocks of parsed pages kept between phases (~0.6 GB); beyond, re-read per site
+APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
 def folder_of(item: RawInput | Skipped) -> str:
@@ -51,8 +52,7 @@ def folder_of(item: RawInput | Skipped) -> str:
 class FolderWork:
     folder: str
     to_parse: list[RawInput]
-    reused: list[ParsedPage]
-    reused_failed: list[tuple[Page, Skipped]]
+    unchanged: set[str]                 # doc ids whose state rows carry over as they are
     load_skipped: list[Skipped]
     removed: int
     old_sites: set[str]
@@ -83,9 +83,10 @@ class IncrementalRun:
         self.n_inputs = 0
         self.n_dup_clusters = 0
         self.seen_folders: set[str] = set()
-        # parsed pages kept in memory from phase 1 for local builds, up to a block budget (else re-read)
-        self._pages: dict[str, list[ParsedPage]] = {}
-        self._cached_blocks = 0
+        self.modified_sites: set[str] = set()    # sites with changed or removed pages (not only new ones)
+        self._new_pages: dict[str, list[ParsedPage]] = defaultdict(list)
+        self._new_blocks = 0
+        self.site_modes: dict[str, str] = {}
 
     # -- phase 1: folders --------------------------------------------------------------------------
     def _prev_state(self, folder: str) -> tuple[Path, Path] | None:
@@ -96,7 +97,8 @@ class IncrementalRun:
         return (pages, blocks) if pages and blocks else None
 
     def folders(self) -> Iterator[FolderWork]:
-        """One FolderWork per raw folder, in name order; holds only that folder's inputs."""
+        """One FolderWork per raw folder, in name order; holds only that folder's inputs. Only the
+        last run's page index (doc id, content hash) is read here, never its blocks."""
         for folder, items in groupby(iter_raw_inputs(self.raw, self.cfg.load), key=folder_of):
             items = list(items)
             self.seen_folders.add(folder)
@@ -104,29 +106,25 @@ class IncrementalRun:
             inputs = [i for i in items if isinstance(i, RawInput)]
             latest, superseded = newest_records(inputs)
             prev = self._prev_state(folder)
-            prev_parsed, prev_failed = state.read_parsed(*prev) if prev else ({}, {})
-            work = FolderWork(folder, [], [], [], [i for i in items if isinstance(i, Skipped)] + superseded, 0,
-                              {p.site for p in prev_parsed.values()} | {s.site for _, s in prev_failed.values()})
-            current: set[str] = set()
+            known: dict[str, tuple[str, str]] = {}
+            if prev:
+                t = pq.read_table(prev[0], columns=["doc_id", "content_hash", "site"]).to_pydict()
+                known = {d: (h, site) for d, h, site in zip(t["doc_id"], t["content_hash"], t["site"])}
+            work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
+                              {site for _, site in known.values()})
             for raw in latest:
                 doc_id = make_doc_id(raw.site_hint, raw.identity)
-                current.add(doc_id)
-                known = prev_parsed.get(doc_id) or prev_failed.get(doc_id)
-                known_hash = known.page.content_hash if isinstance(known, ParsedPage) else known[0].content_hash \
-                    if known else None
-                if known_hash is None:
+                old = known.get(doc_id)
+                if old is None:
                     work.counts["new"] += 1
                     work.to_parse.append(raw)
-                elif known_hash != content_hash(raw.data):
+                elif old[0] != content_hash(raw.data):
                     work.counts["changed"] += 1
                     work.to_parse.append(raw)
                 else:
                     work.counts["unchanged"] += 1
-                    if isinstance(known, ParsedPage):
-                        work.reused.append(known)
-                    else:
-                        work.reused_failed.append(known)
-            work.removed = len((set(prev_parsed) | set(prev_failed)) - current)
+                    work.unchanged.add(doc_id)
+            work.removed = len(set(known) - work.unchanged - {make_doc_id(r.site_hint, r.identity) for r in latest})
             work.counts["removed"] = work.removed
             yield work
         self._folders_gone()
@@ -142,29 +140,50 @@ class IncrementalRun:
                 gone = pq.read_table(pages_file, columns=["site"]).column("site").to_pylist()
                 self.counts["removed"] += len(gone)
                 self.changed_sites |= set(gone)
+                self.modified_sites |= set(gone)
 
     def finish_folder(self, work: FolderWork, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
+        """Write the folder's page state: last run's rows of unchanged pages plus the new parse."""
         self.counts.update(work.counts)
         self.counts["parsed"] += len(work.to_parse)
-        pages = work.reused + parsed
-        failures = work.reused_failed + failed
         rel = f"parsed/{work.folder}"
         changed = bool(work.to_parse or work.removed)
-        if changed or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
-                           and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
-            pages_t, blocks_t = state.parsed_tables(pages, failures)
+        prev = self._prev_state(work.folder)
+        if changed or not prev or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
+                                       and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
+            pages_t, blocks_t = state.parsed_tables(parsed, failed)
+            if prev and work.unchanged:
+                keep = pa.array(sorted(work.unchanged), pa.string())
+                old_p = pq.read_table(prev[0], schema=state.PAGES_STATE)
+                old_b = pq.read_table(prev[1], schema=state.BLOCKS_STATE)
+                pages_t = pa.concat_tables([old_p.filter(pc.is_in(old_p["doc_id"], keep)), pages_t])
+                blocks_t = pa.concat_tables([old_b.filter(pc.is_in(old_b["doc_id"], keep)), blocks_t])
+            pages_t = pages_t.sort_by([("doc_id", "ascending")])
+            blocks_t = blocks_t.sort_by([("doc_id", "ascending"), ("position", "ascending")])
             self.staging.write_state(f"{rel}.pages.parquet", pages_t)
             self.staging.write_state(f"{rel}.blocks.parquet", blocks_t)
-        n_blocks = sum(len(p.blocks) for p in pages)
-        if self._cached_blocks + n_blocks <= IN_MEMORY_BLOCKS:
-            self._pages[work.folder] = pages
-            self._cached_blocks += n_blocks
-        sites_now = {p.site for p in pages} | {s.site for _, s in failures}
-        for site in {p.site for p in pages}:
-            self.site_folders[site].add(work.folder)
+        else:
+            pages_t = pq.read_table(self.staging.staged(f"{STATE_DIR}/{rel}.pages.parquet"),
+                                    columns=["site", "skip_reason", "skip_detail", "source"])
+        cols = pages_t.select(["site", "skip_reason", "skip_detail", "source"]).to_pydict()
+        sites_now = set(cols["site"])
+        for site, reason in zip(cols["site"], cols["skip_reason"]):
+            if reason is None:
+                self.site_folders[site].add(work.folder)
         if changed:
             self.changed_sites |= sites_now | work.old_sites
-        self.skipped += work.load_skipped + [s for _, s in failures]
+            if work.counts["changed"] or work.removed:
+                self.modified_sites |= sites_now | work.old_sites
+        known_sites = self.prev_meta.get("sites", {})
+        for page in parsed:  # the new pages of known sites, which may only need them appended
+            if page.site in known_sites and self._new_blocks + len(page.blocks) <= APPEND_MAX_BLOCKS:
+                self._new_pages[page.site].append(page)
+                self._new_blocks += len(page.blocks)
+            else:
+                self.modified_sites.add(page.site)  # too much to hold: re-learn it
+        self.skipped += work.load_skipped + [Skipped(site, source, reason, detail or "") for site, source, reason, detail
+                                             in zip(cols["site"], cols["source"], cols["skip_reason"],
+                                                    cols["skip_detail"]) if reason is not None]
 
     # -- phase 2: sites ----------------------------------------------------------------------------
     def sites(self) -> list[str]:
@@ -173,14 +192,19 @@ class IncrementalRun:
     def job(self, site: str) -> SiteJob:
         """Everything one site's build needs, as plain values (it may run on another process)."""
         files = site_files(site)
-        reuse = (site not in self.changed_sites and self.model_ok and site in self.prev_meta.get("sites", {})
-                 and all(self.staging.previous_path(f) for f in files.values()))
+        known_before = (self.model_ok and site in self.prev_meta.get("sites", {})
+                        and all(self.staging.previous_path(f) for f in files.values()))
+        reuse = known_before and site not in self.changed_sites
+        new_pages = self._new_pages.get(site, [])
+        append_only = (known_before and not reuse and site not in self.modified_sites and bool(new_pages)
+                       and self.cfg.boilerplate.by_region)
         return SiteJob(site=site, cfg=self.cfg, version=self.staging.view(), folders=tuple(sorted(self.site_folders[site])),
                        reuse=reuse, model_ok=self.model_ok, prev_summary=self.prev_meta.get("sites", {}).get(site),
-                       now=self.now)
+                       now=self.now, new_pages=tuple(new_pages) if append_only else None)
 
     def merge(self, built: SiteBuilt) -> dict:
         self.site_summaries[built.site] = built.summary
+        self.site_modes[built.site] = built.mode
         for key, sig in zip(built.keys, built.sigs):
             self.doc_keys.append(key)
             self.doc_sigs.append(sig)
@@ -189,11 +213,7 @@ class IncrementalRun:
 
     def build(self, site: str) -> dict:
         """Re-learn and write one site here, or reuse last run's files when nothing of it changed."""
-        job = self.job(site)
-        pages = None
-        if all(f in self._pages for f in job.folders):
-            pages = [p for f in job.folders for p in self._pages[f] if p.site == site]
-        return self.merge(build_site_job(job, pages))
+        return self.merge(build_site_job(self.job(site)))
 
     # -- phase 3: cross-site -----------------------------------------------------------------------
     def dedup(self) -> None:
@@ -225,7 +245,8 @@ class IncrementalRun:
             "pages_new": self.counts["new"], "pages_changed": self.counts["changed"],
             "pages_unchanged": self.counts["unchanged"], "pages_removed": self.counts["removed"],
             "parsed": self.counts["parsed"],
-            "sites_rebuilt": sorted(s for s in self.sites() if s in self.changed_sites or not self.model_ok),
+            "sites_rebuilt": sorted(s for s in self.sites() if self.site_modes.get(s) in ("rebuilt", "appended")),
+            "sites_appended": sorted(s for s in self.sites() if self.site_modes.get(s) == "appended"),
             "skipped": len(self.skipped),
             "skipped_by_reason": dict(sorted(Counter(s.reason for s in self.skipped).items())),
             "duplicate_clusters": self.n_dup_clusters,
@@ -266,6 +287,7 @@ class SiteJob:
     model_ok: bool              # last run's signatures are valid for these settings
     prev_summary: dict | None
     now: dt.datetime
+    new_pages: tuple[ParsedPage, ...] | None = None  # only pages were added: try appending them to the model
 
 
 @dataclass
@@ -274,12 +296,13 @@ class SiteBuilt:
     summary: dict
     keys: list[DocKey]
     sigs: list[np.ndarray]
+    mode: str = "rebuilt"       # reused | appended | rebuilt
 
 
-def build_site_job(job: SiteJob, pages: list[ParsedPage] | None = None) -> SiteBuilt:
-    """One site: re-learn its model and write its files into the staged version, or hard-link last
-    run's. Touches only the site's own files, so sites can be built in parallel (processes, Dask).
-    `pages`: the site's parsed pages when the caller still holds them (else read from the state)."""
+def build_site_job(job: SiteJob) -> SiteBuilt:
+    """One site: hard-link last run's files when nothing changed; append new pages to last run's
+    model when that changes nothing for the old pages; else re-learn it from all its pages. Touches
+    only the site's own files, so sites can be built in parallel (processes, Dask)."""
     files, v = site_files(job.site), job.version
     if job.reuse:
         for f in files.values():
@@ -288,17 +311,22 @@ def build_site_job(job: SiteJob, pages: list[ParsedPage] | None = None) -> SiteB
         docs = pq.read_table(v.staged(files["documents"]), columns=["doc_id", "published", "url", "source"]).to_pylist()
         kept = [d for d in docs if d["doc_id"] in index]
         return SiteBuilt(job.site, dict(job.prev_summary), [DocKey(d["doc_id"], d["published"], d["url"], d["source"])
-                                                             for d in kept], [index[d["doc_id"]][0] for d in kept])
+                                                             for d in kept], [index[d["doc_id"]][0] for d in kept],
+                         mode="reused")
     known = {}
     if job.model_ok and (prev := v.previous_path(files["texts"])):
         known, _ = state.read_texts(prev)
-    if pages is None:
-        pages = []
-        for folder in job.folders:
-            staged = v.staged(f"{STATE_DIR}/parsed/{folder}")
-            parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"),
-                                          {job.site})
-            pages.extend(parsed.values())
+    if job.new_pages is not None:
+        from pipeline.append import append_pages
+
+        appended = append_pages(job, files)
+        if appended is not None:
+            return appended
+    pages = []
+    for folder in job.folders:
+        staged = v.staged(f"{STATE_DIR}/parsed/{folder}")
+        parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"), {job.site})
+        pages.extend(parsed.values())
     result = build_site(job.site, pages, job.cfg, known)
     v.write("documents", Path(files["documents"]).name, documents_table(result, job.now))
     v.write("blocks", Path(files["blocks"]).name, blocks_table(result))

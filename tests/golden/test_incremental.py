@@ -66,11 +66,28 @@ def test_new_pages_parse_only_them_and_relearn_the_site(tmp_path):
     write_files(raw, NEW_PAGES)
     second = run_incremental(raw, out)
     assert second["parsed"] == 2 and second["pages_new"] == 2 and second["pages_unchanged"] == 5
-    assert second["sites_rebuilt"] == ["naht"]
+    assert second["sites_rebuilt"] == ["naht"] and second["sites_appended"] == []  # the banner flips: re-learn
     docs = pd.read_parquet(out / "documents")
     assert len(docs) == 7
     assert not docs.text.str.contains("Join NAHT today").any()  # now on 3 pages: stripped from the old ones too
     assert set(docs[docs.source.str.contains("/00[56]_")].published.astype(str)) == {"2024-09-02", "2024-10-09"}
+    assert_same_as_fresh(raw, out, tmp_path)
+
+
+def test_pages_that_change_nothing_for_old_pages_are_appended(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED, raw / "naht")
+    out = tmp_path / "out"
+    run_incremental(raw, out)
+    write_files(raw, {"naht/006_new_plain.txt": NEW_PAGES["naht/006_new_plain.txt"]})
+    summary = run_incremental(raw, out)
+    assert summary["parsed"] == 1 and summary["sites_appended"] == ["naht"]
+    docs = pd.read_parquet(out / "documents")
+    new = docs[docs.source.str.contains("006_")].iloc[0]
+    assert new.title == "Mental health support teams expand" and str(new.published) == "2024-10-09"
+    assert "NAHT is campaigning to" not in new.text and "Home Menu" not in new.text
+    bp = pd.read_parquet(out / "boilerplate")
+    assert bp[bp.text == "Home Menu"].n_pages.iloc[0] == 6
     assert_same_as_fresh(raw, out, tmp_path)
 
 

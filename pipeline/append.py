@@ -1,0 +1,117 @@
+"""Appending new pages to a site's last model, when that provably changes nothing for its old pages:
+no cluster key moves, no cluster with old members crosses the boilerplate threshold, and the learned
+title affixes stay the same. The old pages' rows are then exactly what a full re-learn would give, so
+only the new pages are processed and the site's files are last run's rows plus theirs. Otherwise the
+caller re-learns the site from all its pages. Touches disk (the site's files in the staged version)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.clean.boilerplate import (SiteModel, assign_clusters, boilerplate_clusters, is_template, mark,
+                                        normalised_entries, text_clusters)
+from pipeline.clean.neardup import DocKey, doc_signatures
+from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
+from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
+from pipeline.store import state
+from pipeline.store.parquet import STATE_DIR
+from pipeline.store.tables import blocks_table, boilerplate_table, documents_table
+
+
+def _old_titles(job, new_ids: set[str]) -> list[str | None]:
+    titles: list[str | None] = []
+    for folder in job.folders:
+        t = pq.read_table(job.version.staged(f"{STATE_DIR}/parsed/{folder}.pages.parquet"),
+                          columns=["doc_id", "site", "skip_reason", "html_title", "og_title"]).to_pydict()
+        for doc_id, site, reason, html_title, og_title in zip(*t.values()):
+            if site == job.site and reason is None and doc_id not in new_ids:
+                titles += [html_title, og_title]
+    return titles
+
+
+def append_pages(job, files: dict[str, str]):
+    """A SiteBuilt for the site with job.new_pages appended, or None when a full re-learn is needed."""
+    from pipeline.incremental import SiteBuilt, _write_model
+
+    cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
+    known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))
+    old_stats = state.read_stats(v.previous_path(files["stats"]))
+    n_old = job.prev_summary["pages"]
+    pages = sorted(job.new_pages, key=page_order)
+    n_all = n_old + len(pages)
+
+    entries = normalised_entries(pages)
+    texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}
+    keys, sigs = text_clusters(sorted(texts), cfg.minhash, bp, known_sigs)
+    if any(keys[t] != k for t, k in old_keys.items()):
+        return None  # a new text joins or bridges old clusters under a new key
+    new_stats = assign_clusters(entries, keys, bp)
+    merged = dict(old_stats)
+    for cid, st in old_stats.items():
+        combined = st.merged(new_stats.get(cid))
+        if is_template(st, n_old, bp) != is_template(combined, n_all, bp):
+            return None  # an old block would change sides
+        merged[cid] = combined
+    for cid, st in new_stats.items():
+        merged.setdefault(cid, st)
+
+    old_titles = _old_titles(job, {p.page.doc_id for p in pages})
+    affixes = site_affixes(old_titles + [t for p in pages for t in (p.html_title, p.og_title)], cfg)
+    if affixes != site_affixes(old_titles, cfg):
+        return None  # old titles would be cut differently
+
+    clusters = boilerplate_clusters(merged, n_all, bp)
+    mark(entries, {c.cluster_id for c in clusters})
+    docs = [page_document(job.site, p, affixes, cfg) for p in pages]
+    result = SiteResult(site=job.site, n_pages=n_all, documents=docs,
+                        blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=clusters,
+                        model=SiteModel(merged, keys, sigs, n_all))
+
+    docs_t = pa.concat_tables([pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
+                               documents_table(result, job.now)]).sort_by([("source", "ascending"),
+                                                                           ("doc_id", "ascending")])
+    blocks_t = pa.concat_tables([pq.read_table(v.previous_path(files["blocks"])).cast(BLOCKS_SCHEMA),
+                                 blocks_table(result)])
+    rank = pc.index_in(blocks_t["doc_id"], value_set=docs_t["doc_id"])
+    blocks_t = blocks_t.append_column("_rank", rank).sort_by([("_rank", "ascending"), ("position", "ascending")])
+    blocks_t = blocks_t.drop_columns(["_rank"])
+    v.write("documents", Path(files["documents"]).name, docs_t)
+    v.write("blocks", Path(files["blocks"]).name, blocks_t)
+    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
+    _write_model(job, result, files)
+
+    index = state.read_signatures(v.previous_path(files["doc_index"]), "doc_id")
+    sig_of = {d: (sig, extra["text_hash"]) for d, (sig, extra) in index.items()}
+    fresh = [d for d in docs if d.text.strip()]
+    for d, sig in zip(fresh, doc_signatures([d.text for d in fresh], cfg.minhash, cfg.dedup)):
+        sig_of[d.doc_id] = (sig, hashlib.sha1(d.text.encode()).hexdigest())
+    v.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
+        {d: s for d, (s, _) in sig_of.items()}, state.DOC_INDEX_STATE, "doc_id",
+        extra={"text_hash": {d: h for d, (_, h) in sig_of.items()}}))
+    keyed = docs_t.select(["doc_id", "published", "url", "source"]).to_pylist()
+    keyed = [k for k in keyed if k["doc_id"] in sig_of]
+    return SiteBuilt(job.site, tables_summary(job.site, docs_t, blocks_t, len(clusters)),
+                     [DocKey(k["doc_id"], k["published"], k["url"], k["source"]) for k in keyed],
+                     [sig_of[k["doc_id"]][0] for k in keyed], mode="appended")
+
+
+def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> dict:
+    """site_summary computed on the site's tables (same figures)."""
+    chars = pc.utf8_length(blocks["text"])
+    all_chars = pc.sum(chars).as_py() or 0
+    bp_chars = pc.sum(pc.if_else(blocks["is_boilerplate"], chars, 0)).as_py() or 0
+    return {
+        "site": site,
+        "pages": docs.num_rows,
+        "blocks": pc.sum(docs["n_blocks"]).as_py() or 0,
+        "boilerplate_blocks": pc.sum(docs["n_boilerplate_blocks"]).as_py() or 0,
+        "boilerplate_clusters": n_clusters,
+        "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
+        "with_title": docs.num_rows - docs["title"].null_count,
+        "with_published": docs.num_rows - docs["published"].null_count,
+        "with_updated": docs.num_rows - docs["updated"].null_count,
+    }
