@@ -12,7 +12,7 @@ _SYLLABLES = "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne 
              "sa se si so su ta te ti to tu va ve vi vo vu za ze zi zo zu an en in on un ar er ir or ur".split()
 _VOCAB_RNG = random.Random(42)
 VOCAB = sorted({"".join(_VOCAB_RNG.choice(_SYLLABLES) for _ in range(_VOCAB_RNG.randint(1, 4))) for _ in range(6000)})
-_WEIGHTS = [1.0 / (rank + 1) for rank in range(len(VOCAB))]
+_WEIGHTS = [1.0 / (rank + 50) for rank in range(len(VOCAB))]  # Zipf-Mandelbrot: no "an an an" titles
 
 
 def sentence(rng: random.Random, n: int) -> str:

@@ -37,6 +37,7 @@ def main() -> None:
     print(f"{'run':10s} {'pages':>6s} {'parsed':>6s} {'seconds':>8s} {'share':>7s}")
     print(f"{'full':10s} {full['pages']:6d} {full['parsed']:6d} {t_full:8.2f} {1:7.1%}")
     print(f"{'re-run':10s} {again['pages']:6d} {again['parsed']:6d} {t_again:8.2f} {t_again / t_full:7.1%}")
+    print(f"sites appended: {again.get('sites_appended')}, re-learned: {again['sites_rebuilt']}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -51,14 +51,14 @@ def bench_signatures(texts: list[str]) -> dict:
     import xxhash
     from datasketch import MinHash
 
-    from pipeline.clean.minhash import char_shingles, signatures
+    from pipeline.clean.minhash import block_signatures, char_shingles
     from pipeline.config import MinHashConfig
 
     cfg = MinHashConfig()
-    sets = [char_shingles(t, 4) for t in texts]
     t0 = time.perf_counter()
-    signatures(sets, cfg)
+    block_signatures(texts, 4, cfg)  # shingling included
     fast = time.perf_counter() - t0
+    sets = [char_shingles(t, 4) for t in texts]
     t0 = time.perf_counter()
     for s in sets:
         m = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme=cfg.scheme, hashfunc=xxhash.xxh32_intdigest)
@@ -72,11 +72,11 @@ def bench_lsh(texts: list[str]) -> dict:
     from datasketch import MinHashLSH
 
     from pipeline.clean import lsh
-    from pipeline.clean.minhash import char_shingles, signatures, to_datasketch
+    from pipeline.clean.minhash import block_signatures, to_datasketch
     from pipeline.config import BoilerplateConfig, MinHashConfig
 
     mh, bp = MinHashConfig(), BoilerplateConfig()
-    sigs = signatures([char_shingles(t, 4) for t in texts], mh)
+    sigs = block_signatures(texts, 4, mh)
     objs = [to_datasketch(row, mh) for row in sigs]
     tracemalloc.start()
     t0 = time.perf_counter()

@@ -6,20 +6,25 @@ caller re-learns the site from all its pages. Touches disk (the site's files in 
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.clean.boilerplate import (SiteModel, assign_clusters, boilerplate_clusters, is_template, mark,
-                                        normalised_entries, text_clusters)
+from collections import Counter
+
+from pipeline.clean.boilerplate import (ClusterStats, SiteModel, assign_clusters, boilerplate_clusters, cluster_id, is_template,
+                                        mark, normalised_entries, text_clusters)
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
 from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table
+
+log = logging.getLogger(__name__)
 
 
 def _old_titles(job, new_ids: set[str]) -> list[str | None]:
@@ -47,21 +52,34 @@ def append_pages(job, files: dict[str, str]):
     entries = normalised_entries(pages)
     texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}
     keys, sigs = text_clusters(sorted(texts), cfg.minhash, bp, known_sigs)
-    if any(keys[t] != k for t, k in old_keys.items()):
-        return None  # a new text joins or bridges old clusters under a new key
+    old_blocks = pq.read_table(v.previous_path(files["blocks"])).cast(BLOCKS_SCHEMA)
+    renames = _renamed_clusters(old_stats, keys)
     new_stats = assign_clusters(entries, keys, bp)
-    merged = dict(old_stats)
-    for cid, st in old_stats.items():
-        combined = st.merged(new_stats.get(cid))
-        if is_template(st, n_old, bp) != is_template(combined, n_all, bp):
+    groups: dict[str, list[str]] = {}
+    for cid in sorted(old_stats):
+        groups.setdefault(renames.get(cid, cid), []).append(cid)
+    merged = {}
+    for new_id, olds in groups.items():
+        base = old_stats[olds[0]]
+        if len(olds) > 1:  # new blocks bridge old clusters: count their pages together, exactly
+            rows = old_blocks.filter(pc.is_in(old_blocks["cluster_id"], pa.array(olds, pa.string())))
+            base = ClusterStats(len(pc.unique(rows["doc_id"])), False, base.tag_path,
+                                sum((old_stats[c].variants for c in olds), Counter()),
+                                set().union(*(old_stats[c].norms for c in olds)), base.key)
+        combined = base.merged(new_stats.get(new_id))
+        if new_id != olds[0] or len(olds) > 1:
+            combined.key = keys[base.key]
+        if any(is_template(old_stats[c], n_old, bp) != is_template(combined, n_all, bp) for c in olds):
+            log.info("%s: re-learning, cluster %s changes sides (%r)", job.site, olds[0], sorted(combined.norms)[:3])
             return None  # an old block would change sides
-        merged[cid] = combined
+        merged[new_id] = combined
     for cid, st in new_stats.items():
         merged.setdefault(cid, st)
 
     old_titles = _old_titles(job, {p.page.doc_id for p in pages})
     affixes = site_affixes(old_titles + [t for p in pages for t in (p.html_title, p.og_title)], cfg)
     if affixes != site_affixes(old_titles, cfg):
+        log.info("%s: re-learning, the site's title affixes change", job.site)
         return None  # old titles would be cut differently
 
     clusters = boilerplate_clusters(merged, n_all, bp)
@@ -74,8 +92,13 @@ def append_pages(job, files: dict[str, str]):
     docs_t = pa.concat_tables([pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
                                documents_table(result, job.now)]).sort_by([("source", "ascending"),
                                                                            ("doc_id", "ascending")])
-    blocks_t = pa.concat_tables([pq.read_table(v.previous_path(files["blocks"])).cast(BLOCKS_SCHEMA),
-                                 blocks_table(result)])
+    if renames:  # a new, smaller text became the key of old clusters (or joined two): new id
+        old_ids = pa.array(sorted(renames), pa.string())
+        idx = pc.index_in(old_blocks["cluster_id"], value_set=old_ids)
+        renamed = pc.take(pa.array([renames[c] for c in old_ids.to_pylist()], pa.string()), idx)
+        col = pc.if_else(pc.is_null(idx), old_blocks["cluster_id"], renamed)
+        old_blocks = old_blocks.set_column(old_blocks.schema.get_field_index("cluster_id"), "cluster_id", col)
+    blocks_t = pa.concat_tables([old_blocks, blocks_table(result)])
     rank = pc.index_in(blocks_t["doc_id"], value_set=docs_t["doc_id"])
     blocks_t = blocks_t.append_column("_rank", rank).sort_by([("_rank", "ascending"), ("position", "ascending")])
     blocks_t = blocks_t.drop_columns(["_rank"])
@@ -97,6 +120,19 @@ def append_pages(job, files: dict[str, str]):
     return SiteBuilt(job.site, tables_summary(job.site, docs_t, blocks_t, len(clusters)),
                      [DocKey(k["doc_id"], k["published"], k["url"], k["source"]) for k in keyed],
                      [sig_of[k["doc_id"]][0] for k in keyed], mode="appended")
+
+
+def _renamed_clusters(old_stats: dict, keys: dict[str, str]) -> dict[str, str]:
+    """old cluster id -> new id for old clusters whose key text is no longer the smallest text of
+    their cluster (a new text is smaller, or new texts joined two old clusters)."""
+    renames: dict[str, str] = {}
+    for cid, st in old_stats.items():
+        if st.dateline or not st.key or st.key not in keys:
+            continue  # date lines and empty texts are clustered by exact text
+        new_id = cluster_id("c", st.tag_path, keys[st.key])
+        if new_id != cid:
+            renames[cid] = new_id
+    return renames
 
 
 def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> dict:

@@ -33,7 +33,7 @@ class BoilerplateCluster:
     n_variants: int
 
 
-def _cluster_id(prefix: str, region: str, key: str) -> str:
+def cluster_id(prefix: str, region: str, key: str) -> str:
     return prefix + hashlib.sha1(f"{region}\x00{key}".encode()).hexdigest()[:15]
 
 
@@ -76,12 +76,13 @@ class ClusterStats:
     tag_path: str
     variants: Counter          # block text as on the page -> occurrences
     norms: set[str]            # distinct normalised texts (template drift)
+    key: str = ""              # the cluster key its id was made from (region is tag_path)
 
     def merged(self, other: ClusterStats | None) -> ClusterStats:
         if other is None:
             return self
         return ClusterStats(self.n_pages + other.n_pages, self.dateline, self.tag_path,
-                            self.variants + other.variants, self.norms | other.norms)
+                            self.variants + other.variants, self.norms | other.norms, self.key)
 
 
 @dataclass
@@ -125,11 +126,11 @@ def assign_clusters(entries: list[tuple[str, Block, str]], keys: dict[str, str],
         key = ("d", region, n) if b.is_dateline or not n else ("c", region, keys[n])
         cid = ids.get(key)
         if cid is None:
-            cid = ids[key] = _cluster_id(*key)
+            cid = ids[key] = cluster_id(*key)
         b.cluster_id = cid
         st = stats.get(cid)
         if st is None:
-            st = stats[cid] = ClusterStats(0, b.is_dateline, b.tag_path, Counter(), set())
+            st = stats[cid] = ClusterStats(0, b.is_dateline, b.tag_path, Counter(), set(), key[2])
         st.variants[b.text] += 1
         st.norms.add(n)
         docs[cid].add(doc_id)

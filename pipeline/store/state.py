@@ -43,7 +43,7 @@ TEXTS_STATE = pa.schema([("text", pa.large_string()), ("signature", pa.binary())
 STATS_STATE = pa.schema([
     ("cluster_id", pa.string()), ("n_pages", pa.int32()), ("dateline", pa.bool_()), ("tag_path", pa.string()),
     ("variants", pa.list_(pa.struct([("text", pa.large_string()), ("count", pa.int64())]))),
-    ("norms", pa.list_(pa.large_string())),
+    ("norms", pa.list_(pa.large_string())), ("key", pa.large_string()),
 ])
 DOC_INDEX_STATE = pa.schema([("doc_id", pa.string()), ("text_hash", pa.string()), ("signature", pa.binary())])
 
@@ -149,7 +149,7 @@ def stats_table(model) -> pa.Table:
         "cluster_id": ids, "n_pages": [s.n_pages for s in st], "dateline": [s.dateline for s in st],
         "tag_path": [s.tag_path for s in st],
         "variants": [[{"text": t, "count": c} for t, c in sorted(s.variants.items())] for s in st],
-        "norms": [sorted(s.norms) for s in st]}, schema=STATS_STATE)
+        "norms": [sorted(s.norms) for s in st], "key": [s.key for s in st]}, schema=STATS_STATE)
 
 
 def read_stats(path: Path) -> dict:
@@ -158,9 +158,9 @@ def read_stats(path: Path) -> dict:
     from pipeline.clean.boilerplate import ClusterStats
 
     t = pq.read_table(path, schema=STATS_STATE).to_pydict()
-    return {cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns))
-            for cid, n, d, tp, vs, ns in zip(t["cluster_id"], t["n_pages"], t["dateline"], t["tag_path"],
-                                             t["variants"], t["norms"])}
+    return {cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns), k)
+            for cid, n, d, tp, vs, ns, k in zip(t["cluster_id"], t["n_pages"], t["dateline"], t["tag_path"],
+                                                t["variants"], t["norms"], t["key"])}
 
 
 # -- meta -----------------------------------------------------------------------------------------------
