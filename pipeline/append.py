@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from collections import Counter
-
-from pipeline.clean.boilerplate import (ClusterStats, SiteModel, assign_clusters, boilerplate_clusters, cluster_id, is_template,
-                                        mark, normalised_entries, text_clusters)
+from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteModel, assign_clusters,
+                                        boilerplate_clusters, cluster_id, is_template, mark, normalised_entries,
+                                        required_pages, text_clusters)
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
 from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
@@ -44,7 +45,7 @@ def append_pages(job, files: dict[str, str]):
 
     cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
     known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))
-    old_stats = state.read_stats(v.previous_path(files["stats"]))
+    stats_t = pq.read_table(v.previous_path(files["stats"]), schema=state.STATS_STATE)
     n_old = job.prev_summary["pages"]
     pages = sorted(job.new_pages, key=page_order)
     n_all = n_old + len(pages)
@@ -53,8 +54,21 @@ def append_pages(job, files: dict[str, str]):
     texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}
     keys, sigs = text_clusters(sorted(texts), cfg.minhash, bp, known_sigs)
     old_blocks = pq.read_table(v.previous_path(files["blocks"])).cast(BLOCKS_SCHEMA)
-    renames = _renamed_clusters(old_stats, keys)
+    cols = stats_t.select(["cluster_id", "dateline", "tag_path", "key"]).to_pydict()
+    renames = _renamed_clusters(cols, keys)
     new_stats = assign_clusters(entries, keys, bp)
+
+    # clusters no new block touches keep their stats; only the page count of the site moved
+    touched = set(new_stats) | set(renames) | set(renames.values())
+    n_pages = stats_t["n_pages"].to_numpy()
+    dateline = stats_t["dateline"].to_numpy(zero_copy_only=False)
+    was = _template_mask(n_pages, dateline, n_old, bp)
+    now = _template_mask(n_pages, dateline, n_all, bp)
+    untouched = ~np.isin(np.array(cols["cluster_id"], dtype=object), np.array(sorted(touched), dtype=object))
+    if (untouched & (was != now)).any():
+        log.info("%s: re-learning, the site's page count moves clusters across the threshold", job.site)
+        return None
+    old_stats = state.read_stats_rows(stats_t.filter(pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string()))))
     groups: dict[str, list[str]] = {}
     for cid in sorted(old_stats):
         groups.setdefault(renames.get(cid, cid), []).append(cid)
@@ -70,11 +84,12 @@ def append_pages(job, files: dict[str, str]):
         if new_id != olds[0] or len(olds) > 1:
             combined.key = keys[base.key]
         if any(is_template(old_stats[c], n_old, bp) != is_template(combined, n_all, bp) for c in olds):
-            log.info("%s: re-learning, cluster %s changes sides (%r)", job.site, olds[0], sorted(combined.norms)[:3])
+            log.info("%s: re-learning, cluster %s changes sides", job.site, olds[0])
             return None  # an old block would change sides
         merged[new_id] = combined
     for cid, st in new_stats.items():
         merged.setdefault(cid, st)
+    untouched_template = [c for c, u, t in zip(cols["cluster_id"], untouched, now) if u and t]
 
     old_titles = _old_titles(job, {p.page.doc_id for p in pages})
     affixes = site_affixes(old_titles + [t for p in pages for t in (p.html_title, p.og_title)], cfg)
@@ -82,12 +97,17 @@ def append_pages(job, files: dict[str, str]):
         log.info("%s: re-learning, the site's title affixes change", job.site)
         return None  # old titles would be cut differently
 
-    clusters = boilerplate_clusters(merged, n_all, bp)
+    prev_bp = pq.read_table(v.previous_path(files["boilerplate"])).to_pylist()
+    kept = set(untouched_template)
+    clusters = [BoilerplateCluster(r["cluster_id"], r["text"], r["tag_path"], r["n_pages"], r["n_pages"] / n_all,
+                                   r["n_variants"]) for r in prev_bp if r["cluster_id"] in kept]
+    clusters += boilerplate_clusters(merged, n_all, bp)
     mark(entries, {c.cluster_id for c in clusters})
     docs = [page_document(job.site, p, affixes, cfg) for p in pages]
     result = SiteResult(site=job.site, n_pages=n_all, documents=docs,
                         blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=clusters,
                         model=SiteModel(merged, keys, sigs, n_all))
+    stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(result.model)])
 
     docs_t = pa.concat_tables([pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
                                documents_table(result, job.now)]).sort_by([("source", "ascending"),
@@ -105,7 +125,7 @@ def append_pages(job, files: dict[str, str]):
     v.write("documents", Path(files["documents"]).name, docs_t)
     v.write("blocks", Path(files["blocks"]).name, blocks_t)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
-    _write_model(job, result, files)
+    _write_model(job, result, files, stats_out.sort_by([("cluster_id", "ascending")]))
 
     index = state.read_signatures(v.previous_path(files["doc_index"]), "doc_id")
     sig_of = {d: (sig, extra["text_hash"]) for d, (sig, extra) in index.items()}
@@ -122,17 +142,20 @@ def append_pages(job, files: dict[str, str]):
                      [sig_of[k["doc_id"]][0] for k in keyed], mode="appended")
 
 
-def _renamed_clusters(old_stats: dict, keys: dict[str, str]) -> dict[str, str]:
+def _renamed_clusters(cols: dict[str, list], keys: dict[str, str]) -> dict[str, str]:
     """old cluster id -> new id for old clusters whose key text is no longer the smallest text of
     their cluster (a new text is smaller, or new texts joined two old clusters)."""
     renames: dict[str, str] = {}
-    for cid, st in old_stats.items():
-        if st.dateline or not st.key or st.key not in keys:
-            continue  # date lines and empty texts are clustered by exact text
-        new_id = cluster_id("c", st.tag_path, keys[st.key])
-        if new_id != cid:
-            renames[cid] = new_id
+    for cid, dateline, tag_path, key in zip(cols["cluster_id"], cols["dateline"], cols["tag_path"], cols["key"]):
+        if dateline or not key or keys.get(key, key) == key:
+            continue  # date lines and empty texts are clustered by exact text; unchanged keys stay
+        renames[cid] = cluster_id("c", tag_path, keys[key])
     return renames
+
+
+def _template_mask(n_pages: np.ndarray, dateline: np.ndarray, n_site: int, bp) -> np.ndarray:
+    """is_template for many clusters at once."""
+    return (n_pages >= required_pages(n_site, bp)) & ~(dateline & (n_pages * 2 <= n_site))
 
 
 def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> dict:

@@ -158,8 +158,6 @@ class IncrementalRun:
                 old_b = pq.read_table(prev[1], schema=state.BLOCKS_STATE)
                 pages_t = pa.concat_tables([old_p.filter(pc.is_in(old_p["doc_id"], keep)), pages_t])
                 blocks_t = pa.concat_tables([old_b.filter(pc.is_in(old_b["doc_id"], keep)), blocks_t])
-            pages_t = pages_t.sort_by([("doc_id", "ascending")])
-            blocks_t = blocks_t.sort_by([("doc_id", "ascending"), ("position", "ascending")])
             self.staging.write_state(f"{rel}.pages.parquet", pages_t)
             self.staging.write_state(f"{rel}.blocks.parquet", blocks_t)
         else:
@@ -336,7 +334,7 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
     return SiteBuilt(job.site, site_summary(result), keys, sigs)
 
 
-def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str]) -> None:
+def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
@@ -347,7 +345,7 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str]) -> Non
     } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
     v.write_state(files["texts"][len(STATE_DIR) + 1:], state.texts_table(result.model))
-    v.write_state(files["stats"][len(STATE_DIR) + 1:], state.stats_table(result.model))
+    v.write_state(files["stats"][len(STATE_DIR) + 1:], stats if stats is not None else state.stats_table(result.model))
 
 
 def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) -> tuple[list[DocKey], list[np.ndarray]]:

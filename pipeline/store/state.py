@@ -153,11 +153,15 @@ def stats_table(model) -> pa.Table:
 
 
 def read_stats(path: Path) -> dict:
+    return read_stats_rows(pq.read_table(path, schema=STATS_STATE))
+
+
+def read_stats_rows(table: pa.Table) -> dict:
     from collections import Counter
 
     from pipeline.clean.boilerplate import ClusterStats
 
-    t = pq.read_table(path, schema=STATS_STATE).to_pydict()
+    t = table.to_pydict()
     return {cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns), k)
             for cid, n, d, tp, vs, ns, k in zip(t["cluster_id"], t["n_pages"], t["dateline"], t["tag_path"],
                                                 t["variants"], t["norms"], t["key"])}
