@@ -64,7 +64,7 @@ def append_pages(job, files: dict[str, str]):
     dateline = stats_t["dateline"].to_numpy(zero_copy_only=False)
     was = _template_mask(n_pages, dateline, n_old, bp)
     now = _template_mask(n_pages, dateline, n_all, bp)
-    untouched = ~np.isin(np.array(cols["cluster_id"], dtype=object), np.array(sorted(touched), dtype=object))
+    untouched = ~pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())).to_numpy(zero_copy_only=False)
     if (untouched & (was != now)).any():
         log.info("%s: re-learning, the site's page count moves clusters across the threshold", job.site)
         return None
@@ -110,8 +110,11 @@ def append_pages(job, files: dict[str, str]):
     stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(result.model)])
 
     docs_t = pa.concat_tables([pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
-                               documents_table(result, job.now)]).sort_by([("source", "ascending"),
-                                                                           ("doc_id", "ascending")])
+                               documents_table(result, job.now)])
+    order = pc.sort_indices(docs_t, sort_keys=[("source", "ascending"), ("doc_id", "ascending")])
+    in_order = pc.all(pc.equal(order, pa.array(np.arange(len(order), dtype=np.uint64)))).as_py()
+    if not in_order:  # new pages sort among the old ones (else they simply follow them)
+        docs_t = docs_t.take(order)
     if renames:  # a new, smaller text became the key of old clusters (or joined two): new id
         old_ids = pa.array(sorted(renames), pa.string())
         idx = pc.index_in(old_blocks["cluster_id"], value_set=old_ids)
@@ -119,9 +122,10 @@ def append_pages(job, files: dict[str, str]):
         col = pc.if_else(pc.is_null(idx), old_blocks["cluster_id"], renamed)
         old_blocks = old_blocks.set_column(old_blocks.schema.get_field_index("cluster_id"), "cluster_id", col)
     blocks_t = pa.concat_tables([old_blocks, blocks_table(result)])
-    rank = pc.index_in(blocks_t["doc_id"], value_set=docs_t["doc_id"])
-    blocks_t = blocks_t.append_column("_rank", rank).sort_by([("_rank", "ascending"), ("position", "ascending")])
-    blocks_t = blocks_t.drop_columns(["_rank"])
+    if not in_order:
+        rank = pc.index_in(blocks_t["doc_id"], value_set=docs_t["doc_id"])
+        blocks_t = blocks_t.append_column("_rank", rank).sort_by([("_rank", "ascending"), ("position", "ascending")])
+        blocks_t = blocks_t.drop_columns(["_rank"])
     v.write("documents", Path(files["documents"]).name, docs_t)
     v.write("blocks", Path(files["blocks"]).name, blocks_t)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))

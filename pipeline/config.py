@@ -12,6 +12,7 @@ class LoadConfig:
     html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
     text_suffixes: tuple[str, ...] = (".txt",)
     warc_suffixes: tuple[str, ...] = (".warc", ".warc.gz")
+    trust_file_stat: bool = True  # re-runs skip reading a file whose size and mtime are unchanged (as rsync does)
 
 
 @dataclass(frozen=True)

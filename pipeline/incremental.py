@@ -34,7 +34,7 @@ from pipeline.acquire.load import make_doc_id
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
-from pipeline.records import Page, ParsedPage, RawInput, Skipped
+from pipeline.records import Page, ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import content_hash, newest_records, parse_for_state
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
@@ -44,7 +44,7 @@ from pipeline.store.tables import blocks_table, boilerplate_table, documents_tab
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
-def folder_of(item: RawInput | Skipped) -> str:
+def folder_of(item: RawInput | Skipped | UnchangedFile) -> str:
     return item.source.split("/", 1)[0] if "/" in item.source else DEFAULT_SITE
 
 
@@ -96,10 +96,31 @@ class IncrementalRun:
         blocks = self.staging.previous_path(f"{STATE_DIR}/parsed/{folder}.blocks.parquet")
         return (pages, blocks) if pages and blocks else None
 
+    def _prev_index(self) -> dict[str, tuple[str, str, str, tuple[int, int]]]:
+        """source -> (doc_id, content_hash, site, (size, mtime_ns)) of every page of the last run."""
+        index: dict[str, tuple[str, str, str, tuple[int, int]]] = {}
+        parsed_dir = self.staging.previous / STATE_DIR / "parsed" if self.staging.previous else None
+        if not self.parse_ok or parsed_dir is None or not parsed_dir.is_dir():
+            return index
+        for f in sorted(parsed_dir.glob("*.pages.parquet")):
+            t = pq.read_table(f, columns=["source", "doc_id", "content_hash", "site", "file_size",
+                                          "file_mtime_ns"]).to_pydict()
+            for src, d, h, site, size, mtime in zip(*t.values()):
+                index[src] = (d, h, site, (size or 0, mtime or 0))
+        return index
+
     def folders(self) -> Iterator[FolderWork]:
         """One FolderWork per raw folder, in name order; holds only that folder's inputs. Only the
-        last run's page index (doc id, content hash) is read here, never its blocks."""
-        for folder, items in groupby(iter_raw_inputs(self.raw, self.cfg.load), key=folder_of):
+        last run's page index is read here, never its blocks; with `trust_file_stat`, a plain file
+        whose size and mtime did not change is not even read (its content hash stands)."""
+        index = self._prev_index()
+
+        def unchanged(source: str, stat: tuple[int, int]) -> bool:
+            known = index.get(source)
+            return known is not None and known[3] == stat and stat != (0, 0)
+
+        check = unchanged if self.cfg.load.trust_file_stat and index else None
+        for folder, items in groupby(iter_raw_inputs(self.raw, self.cfg.load, check), key=folder_of):
             items = list(items)
             self.seen_folders.add(folder)
             self.n_inputs += len(items)
@@ -112,6 +133,10 @@ class IncrementalRun:
                 known = {d: (h, site) for d, h, site in zip(t["doc_id"], t["content_hash"], t["site"])}
             work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
                               {site for _, site in known.values()})
+            for item in items:
+                if isinstance(item, UnchangedFile):
+                    work.counts["unchanged"] += 1
+                    work.unchanged.add(index[item.source][0])
             for raw in latest:
                 doc_id = make_doc_id(raw.site_hint, raw.identity)
                 old = known.get(doc_id)
@@ -124,7 +149,8 @@ class IncrementalRun:
                 else:
                     work.counts["unchanged"] += 1
                     work.unchanged.add(doc_id)
-            work.removed = len(set(known) - work.unchanged - {make_doc_id(r.site_hint, r.identity) for r in latest})
+            present = work.unchanged | {make_doc_id(r.site_hint, r.identity) for r in latest}
+            work.removed = len(set(known) - present)
             work.counts["removed"] = work.removed
             yield work
         self._folders_gone()

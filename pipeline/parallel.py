@@ -21,7 +21,7 @@ def _parse_one(raw: RawInput, cfg: PipelineConfig) -> tuple[list[ParsedPage], li
 
 def _stub(raw: RawInput) -> Page:
     return Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url, 0,
-                content_hash(raw.data))
+                content_hash(raw.data), raw.file_stat)
 
 
 class ParsePool:

@@ -23,6 +23,7 @@ class RawInput:
     url: str | None = None
     declared_charset: str | None = None  # from an HTTP Content-Type header, when known
     record_date: str | None = None       # WARC-Date of a crawled page: the newest record of a URL wins
+    file_stat: tuple[int, int] = (0, 0)  # (size, mtime_ns) of a plain file: lets re-runs skip reading it
 
     @property
     def identity(self) -> str:
@@ -52,6 +53,15 @@ class Page:
     url: str | None
     chars_raw: int
     content_hash: str
+    file_stat: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class UnchangedFile:
+    """A plain file whose size and modification time match the last run: not read again."""
+
+    site_hint: str
+    source: str
 
 
 @dataclass

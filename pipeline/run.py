@@ -64,7 +64,7 @@ def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[P
         page = to_page(raw)
         if isinstance(page, Skipped):
             stub = Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url,
-                        0, content_hash(raw.data))
+                        0, content_hash(raw.data), raw.file_stat)
             failed.append((stub, page))
             continue
         try:

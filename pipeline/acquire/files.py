@@ -2,32 +2,32 @@
 from __future__ import annotations
 
 import gzip
+import os
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline.acquire import warc
 from pipeline.config import LoadConfig
-from pipeline.records import RawInput, Skipped
+from pipeline.records import RawInput, Skipped, UnchangedFile
 
 DEFAULT_SITE = "_root"  # site for files lying directly in the raw root
 
 
-def site_of(rel: Path) -> str:
-    return rel.parts[0] if len(rel.parts) > 1 else DEFAULT_SITE
+def list_relative(raw_root: Path) -> list[str]:
+    """Every regular, non-hidden file below raw_root as a POSIX path relative to it, sorted so that
+    runs are reproducible. Symbolic links are not followed (nothing outside raw/ is read)."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(raw_root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel_dir = os.path.relpath(dirpath, raw_root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        for name in filenames:
+            if not name.startswith(".") and not os.path.islink(os.path.join(dirpath, name)):
+                out.append(prefix + name)
+    return sorted(out)
 
-
-def list_files(raw_root: Path) -> list[Path]:
-    """Every regular, non-hidden file below raw_root, sorted so that runs are reproducible."""
-    out = []
-    for p in raw_root.rglob("*"):
-        rel = p.relative_to(raw_root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if p.is_file() and not p.is_symlink():
-            out.append(p)
-    return sorted(out, key=lambda p: p.relative_to(raw_root).as_posix())
 
 
 def _kind_of(name: str, cfg: LoadConfig) -> str | None:
@@ -50,12 +50,15 @@ def _read_limited(path: Path, limit: int) -> bytes:
         return stream.read(limit + 1)
 
 
-def iter_raw_inputs(raw_root: Path, cfg: LoadConfig) -> Iterator[RawInput | Skipped]:
-    """Yield one RawInput per page file or WARC response record; unreadable files as Skipped."""
-    for path in list_files(raw_root):
-        rel = path.relative_to(raw_root)
-        site = site_of(rel)
-        source = rel.as_posix()
+def iter_raw_inputs(raw_root: Path, cfg: LoadConfig,
+                    unchanged: Callable[[str, tuple[int, int]], bool] | None = None
+                    ) -> Iterator[RawInput | Skipped | UnchangedFile]:
+    """Yield one RawInput per page file or WARC response record; unreadable files as Skipped; and,
+    when `unchanged(source, (size, mtime_ns))` says a plain file is as it was, an UnchangedFile
+    instead of reading it (WARC files are always read: their records supersede each other)."""
+    for source in list_relative(raw_root):
+        path = raw_root / source
+        site = source.split("/", 1)[0] if "/" in source else DEFAULT_SITE
         kind = _kind_of(path.name, cfg)
         if kind is None:
             yield Skipped(site, source, "unsupported_type", f"suffix {path.suffix or '(none)'} is not read")
@@ -64,6 +67,11 @@ def iter_raw_inputs(raw_root: Path, cfg: LoadConfig) -> Iterator[RawInput | Skip
             yield from warc.iter_warc_inputs(path, source, site, cfg)
             continue
         try:
+            st = path.stat()
+            stat = (st.st_size, st.st_mtime_ns)
+            if unchanged is not None and unchanged(source, stat):
+                yield UnchangedFile(site, source)
+                continue
             data = _read_limited(path, cfg.max_page_bytes)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             yield Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
@@ -71,7 +79,7 @@ def iter_raw_inputs(raw_root: Path, cfg: LoadConfig) -> Iterator[RawInput | Skip
         if len(data) > cfg.max_page_bytes:
             yield Skipped(site, source, "too_large", f"over {cfg.max_page_bytes} bytes")
             continue
-        yield RawInput(site_hint=site, source=source, data=data, kind=kind)
+        yield RawInput(site_hint=site, source=source, data=data, kind=kind, file_stat=stat)
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:

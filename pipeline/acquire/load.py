@@ -33,4 +33,5 @@ def to_page(raw: RawInput) -> Page | Skipped:
         url=raw.url,
         chars_raw=len(content),
         content_hash=hashlib.sha256(raw.data).hexdigest()[:32],
+        file_stat=raw.file_stat,
     )

@@ -60,10 +60,14 @@ def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConf
     unique = sorted(set(norm_texts))
     sigs = text_signatures(unique, mh, cfg, known)
     labels = lsh.cluster(sigs, cfg.bands, cfg.rows, cfg.threshold)
+    shared = np.bincount(labels)[labels] > 1 if len(labels) else np.zeros(0, bool)  # only these can merge
     key_of_label: dict[tuple[int, tuple[str, ...]], str] = {}
     out: dict[str, str] = {}
-    for text, label in zip(unique, labels):
-        label_key = (int(label), tuple(_NUMBER.findall(text)))
+    for text, label, many in zip(unique, labels.tolist(), shared.tolist()):
+        if not many:
+            out[text] = text
+            continue
+        label_key = (label, tuple(_NUMBER.findall(text)))
         out[text] = key_of_label.setdefault(label_key, text)  # unique is sorted: first seen is the smallest
     return out, dict(zip(unique, sigs))
 

@@ -54,7 +54,10 @@ def file_metadata(cfg: PipelineConfig, dataset: str) -> dict[bytes, bytes]:
 
 
 def _write_table(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, compression="zstd")
+    # MinHash signatures are random bytes: compressing them costs time and saves nothing
+    has_signatures = "signature" in table.column_names
+    pq.write_table(table, path, compression="none" if has_signatures else "zstd",
+                   use_dictionary=[c for c in table.column_names if c != "signature"])
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
 

@@ -30,6 +30,7 @@ PAGES_STATE = pa.schema([
     ("html_title", pa.string()), ("og_title", pa.string()), ("extractor", pa.string()),
     ("date_candidates", pa.list_(pa.struct([("date", pa.date32()), ("role", pa.string()), ("source", pa.string())]))),
     ("skip_reason", pa.string()), ("skip_detail", pa.string()),
+    ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
 ])
 BLOCKS_STATE = pa.schema([
     ("doc_id", pa.string()), ("position", pa.int32()), ("kind", pa.string()), ("text", pa.large_string()),
@@ -58,6 +59,7 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
             "html_title": p.html_title, "og_title": p.og_title, "extractor": p.extractor,
             "date_candidates": [{"date": c.date, "role": c.role, "source": c.source} for c in p.date_candidates],
             "skip_reason": None, "skip_detail": None,
+            "file_size": p.page.file_stat[0], "file_mtime_ns": p.page.file_stat[1],
         })
     for page, skip in failed:
         rows.append({
@@ -65,6 +67,7 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
             "url": page.url, "chars_raw": page.chars_raw, "content_hash": page.content_hash, "site": skip.site,
             "html_title": None, "og_title": None, "extractor": None, "date_candidates": [],
             "skip_reason": skip.reason, "skip_detail": skip.detail,
+            "file_size": page.file_stat[0], "file_mtime_ns": page.file_stat[1],
         })
     rows.sort(key=lambda r: r["doc_id"])
     pages_t = pa.Table.from_pylist(rows, schema=PAGES_STATE)
@@ -95,7 +98,8 @@ def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = No
     failed: dict[str, tuple[Page, Skipped]] = {}
     for r in pages_t.to_pylist():
         page = Page(doc_id=r["doc_id"], site_hint=r["site_hint"], source=r["source"], kind=r["kind"], content="",
-                    url=r["url"], chars_raw=r["chars_raw"], content_hash=r["content_hash"])
+                    url=r["url"], chars_raw=r["chars_raw"], content_hash=r["content_hash"],
+                    file_stat=(r["file_size"] or 0, r["file_mtime_ns"] or 0))
         if r["skip_reason"]:
             failed[page.doc_id] = (page, Skipped(r["site"], page.source, r["skip_reason"], r["skip_detail"] or ""))
             continue
@@ -110,7 +114,7 @@ def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = No
 # -- signatures -----------------------------------------------------------------------------------------
 def signatures_table(mapping: dict[str, np.ndarray], schema: pa.Schema, key: str, extra: dict | None = None) -> pa.Table:
     keys = sorted(mapping)
-    cols = {key: keys, "signature": [mapping[k].astype("<u4").tobytes() for k in keys]}
+    cols = {key: keys, "signature": _signature_column([mapping[k] for k in keys])}
     for name, values in (extra or {}).items():
         cols[name] = [values[k] for k in keys]
     return pa.Table.from_pydict(cols, schema=schema)
@@ -127,10 +131,20 @@ def read_signatures(path: Path, key: str) -> dict[str, tuple[np.ndarray, dict]]:
 
 
 # -- site models -----------------------------------------------------------------------------------
+def _signature_column(rows: list[np.ndarray]) -> pa.Array:
+    """Signature rows as one binary column, built from a single buffer (no Python bytes per row)."""
+    if not rows:
+        return pa.array([], pa.binary())
+    matrix = np.ascontiguousarray(np.stack(rows).astype("<u4"))
+    width = matrix.shape[1] * 4
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(rows), [None, pa.py_buffer(matrix.tobytes())])
+    return fixed.cast(pa.binary())
+
+
 def texts_table(model) -> pa.Table:
     texts = sorted(model.signatures)
     return pa.Table.from_pydict({
-        "text": texts, "signature": [model.signatures[t].astype("<u4").tobytes() for t in texts],
+        "text": texts, "signature": _signature_column([model.signatures[t] for t in texts]),
         "key": [model.keys[t] for t in texts]}, schema=TEXTS_STATE)
 
 
