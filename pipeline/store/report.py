@@ -55,6 +55,14 @@ def _axes():
     return plt, fig, ax
 
 
+def _finish(plt, fig, ax, title: str, xlabel: str) -> bytes:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    png = _figure_png(fig)
+    plt.close(fig)
+    return png
+
+
 def plot_timeline(docs: pd.DataFrame) -> bytes:
     plt, fig, ax = _axes()
     dated = docs[docs.published.notna()]
@@ -63,22 +71,15 @@ def plot_timeline(docs: pd.DataFrame) -> bytes:
         ax.scatter(dates, [i] * len(g), label=site, s=18)
     sites = sorted(dated.site.unique())
     ax.set_yticks(range(len(sites)), sites)
-    ax.set_title("Publication timeline per site")
-    ax.set_xlabel("published")
-    png = _figure_png(fig)
-    plt.close(fig)
-    return png
+    return _finish(plt, fig, ax, "Publication timeline per site", "published")
 
 
 def plot_share_distribution(shares: pd.Series) -> bytes:
     plt, fig, ax = _axes()
     ax.hist(shares.to_numpy(dtype=float), bins=20, range=(0, 1))
-    ax.set_title("Boilerplate share per page (characters)")
-    ax.set_xlabel("share of the page's characters that are site boilerplate")
     ax.set_ylabel("pages")
-    png = _figure_png(fig)
-    plt.close(fig)
-    return png
+    return _finish(plt, fig, ax, "Boilerplate share per page (characters)",
+                   "share of the page's characters that are site boilerplate")
 
 
 def _table(df: pd.DataFrame) -> str:
