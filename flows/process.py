@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -16,7 +17,8 @@ from prefect.context import TaskRunContext
 
 from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
-from pipeline.incremental import FolderWork, IncrementalRun, SiteBuilt, SiteJob, build_site_job
+from pipeline.acquire.files import list_relative
+from pipeline.incremental import FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, build_site_job
 from pipeline.run import content_hash
 from pipeline.parallel import ParsePool, build_all_sites
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
@@ -91,10 +93,13 @@ def summary_rows(summary: dict) -> list[dict]:
     ]
 
 
-def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse, pool: ParsePool) -> tuple[list, list]:
+def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse, pool: ParsePool,
+                  progress: RunProgress) -> tuple[list, list]:
     parsed, failed = [], []
     for start in range(0, len(work.to_parse), PARSE_BATCH):
-        got, bad = cached_parse(work.to_parse[start:start + PARSE_BATCH], cfg, pool)
+        batch = work.to_parse[start:start + PARSE_BATCH]
+        got, bad = cached_parse(batch, cfg, pool)
+        progress.advance(len(batch))
         parsed += got
         failed += bad
     return parsed, failed
@@ -114,12 +119,12 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
     cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
     with RunLock(out_dir), ParsePool(workers) as pool:
         run = IncrementalRun(Path(raw), out_dir, cfg)
-        progress = RunProgress(total=0, description="raw folders parsed")
+        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(Path(raw)))
+        progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
         progress.start()
         for work in run.folders():
-            run.finish_folder(work, *_parse_folder(work, cfg, cached_parse, pool))
-            progress.total = max(progress.total, progress.done + 1)
-            progress.advance(1)
+            run.finish_folder(work, *_parse_folder(work, cfg, cached_parse, pool, progress))
+            progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
                         work.counts["changed"], work.counts["unchanged"], work.removed)
         if dask_address:

@@ -29,7 +29,7 @@ class RunProgress:
 
     def advance(self, n: int) -> None:
         self.done += n
-        pct = 100.0 * self.done / self.total if self.total else 100.0
+        pct = min(100.0, 100.0 * self.done / self.total) if self.total else 100.0
         if self.artifact_id is not None:
             update_progress_artifact(self.artifact_id, min(pct, 100.0))
         bar = cli_progress.get()

@@ -44,8 +44,13 @@ from pipeline.store.tables import blocks_table, boilerplate_table, documents_tab
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
+def folder_of_path(source: str) -> str:
+    """The raw folder a source path (or WARC record) belongs to."""
+    return source.split("/", 1)[0] if "/" in source else DEFAULT_SITE
+
+
 def folder_of(item: RawInput | Skipped | UnchangedFile) -> str:
-    return item.source.split("/", 1)[0] if "/" in item.source else DEFAULT_SITE
+    return folder_of_path(item.source)
 
 
 @dataclass
