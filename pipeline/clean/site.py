@@ -12,6 +12,7 @@ from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
 
 _SIDE_REGIONS = ("aside", "nav", "footer")
+MAX_PAGE_DATES = 2  # "First published" twice is an article; more distinct date lines make a listing
 
 
 @dataclass
@@ -32,6 +33,16 @@ def _text_dates(page: ParsedPage) -> list[DateCandidate]:
     if not main:
         main = [b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)]
     return [c for b in main for c in dateline_dates(b.text)]
+
+
+def page_dates(page: ParsedPage) -> list[DateCandidate]:
+    """All date candidates of a page. A listing or archive page (more distinct date lines than an
+    article has) keeps only its structured metadata: its visible dates belong to the items it lists,
+    and htmldate's guess would come from those same items."""
+    text = _text_dates(page)
+    if len({c.date for c in text}) > MAX_PAGE_DATES:
+        return [c for c in page.date_candidates if c.source in ("json-ld", "meta", "time", "url")]
+    return page.date_candidates + text
 
 
 _REPEAT_MIN_CHARS = 40  # a long block repeated within one page (hidden copies, AMP duplicates) is kept once
@@ -76,7 +87,7 @@ def compose_text(blocks: list[Block]) -> str:
 def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: PipelineConfig) -> Document:
     """One page's clean row, once its blocks carry their boilerplate flags."""
     title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
-    published, updated = choose_dates(p.date_candidates + _text_dates(p))
+    published, updated = choose_dates(page_dates(p))
     _mark_removed(p, title_block)
     text = compose_text(p.blocks)
     return Document(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from tests.conftest import run_and_read, write_files
 
 PROMO = "Subscribe to the Example Gazette newsletter for the best local stories every morning."
@@ -86,3 +88,13 @@ def test_full_page_is_used_when_the_extractor_finds_nothing(tmp_path):
     _, ds = run_and_read(raw, tmp_path / "out")
     assert ds["documents"].text.tolist() == ["Opening hours: weekdays nine to five, closed on bank holidays."]
     assert ds["blocks"].in_main.all()
+
+
+def test_listing_pages_do_not_take_their_items_dates(tmp_path):
+    items = "".join(f"<li><span>August {i}, 2021</span> <a href='/p{i}'>Post number {i} about gardens</a></li>"
+                    for i in range(1, 6))
+    page = f"<html><head><title>All posts</title></head><body><main><h1>All posts</h1><ul>{items}</ul></main></body></html>"
+    raw = write_files(tmp_path / "raw", {"blog/index.html": page})
+    _, ds = run_and_read(raw, tmp_path / "out")
+    row = ds["documents"].iloc[0]
+    assert row.title == "All posts" and pd.isna(row.published) and pd.isna(row.updated)
