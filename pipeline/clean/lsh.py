@@ -75,17 +75,42 @@ def estimated_jaccard(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
+def _distinct_rows(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of one row per distinct signature, which distinct row each row is). Identical
+    signatures are one node: a template text repeated on thousands of pages must not become
+    thousands of candidate pairs in every band."""
+    keys = np.zeros(sigs.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in range(sigs.shape[1]):  # column by column: no (n, num_perm) uint64 temporary
+            keys = keys * np.uint64(0x100000001B3) + sigs[:, col].astype(np.uint64)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    same = np.empty(sigs.shape[0], dtype=bool)
+    for s in range(0, sigs.shape[0], _VERIFY_CHUNK):
+        rows = slice(s, s + _VERIFY_CHUNK)
+        same[rows] = (sigs[rows] == sigs[first[inverse[rows]]]).all(axis=1)
+    if not same.all():  # a 64-bit key collision between different signatures: keep those rows apart
+        extra = np.flatnonzero(~same)
+        first = np.concatenate((first, extra))
+        inverse = inverse.copy()
+        inverse[extra] = np.arange(len(first) - len(extra), len(first))
+    return first, inverse
+
+
 def cluster(sigs: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndarray:
     """Component label for each row (rows with no verified neighbour are their own component).
     Labels are numbered in order of each component's first row, so equal input gives equal labels."""
     n = sigs.shape[0]
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    pairs = candidate_pairs(sigs, bands, rows)
-    keep = pairs[estimated_jaccard(sigs, pairs) >= threshold] if len(pairs) else pairs
-    graph = coo_matrix((np.ones(len(keep)), (keep[:, 0], keep[:, 1])), shape=(n, n)) if len(keep) else \
-        coo_matrix((n, n))
-    _, labels = connected_components(graph, directed=False)
+    reps, of_rep = _distinct_rows(sigs)
+    distinct = sigs[reps]
+    m = len(reps)
+    pairs = candidate_pairs(distinct, bands, rows)
+    keep = pairs[estimated_jaccard(distinct, pairs) >= threshold] if len(pairs) else pairs
+    graph = coo_matrix((np.ones(len(keep)), (keep[:, 0], keep[:, 1])), shape=(m, m)) if len(keep) else \
+        coo_matrix((m, m))
+    _, rep_labels = connected_components(graph, directed=False)
+    labels = rep_labels[of_rep]
     # renumber by first occurrence
     _, first = np.unique(labels, return_index=True)
     rank = np.empty(len(first), dtype=np.int64)
