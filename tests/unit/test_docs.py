@@ -1,0 +1,24 @@
+"""Docs kept honest: every CLI command and every run/crawl option is in the README."""
+from pathlib import Path
+
+from typer.main import get_command
+
+from flows.cli import app
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_is_documented():
+    commands = get_command(app).commands
+    assert set(commands) == {"run", "crawl", "report", "show"}
+    for name in commands:
+        assert f"sitesift {name}" in README, name
+
+
+def test_run_and_crawl_options_are_documented():
+    commands = get_command(app).commands
+    for name in ("run", "crawl"):
+        for param in commands[name].params:
+            for opt in param.opts:
+                if opt.startswith("--") and opt not in ("--help",):
+                    assert opt in README, f"{name} {opt}"
