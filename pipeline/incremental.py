@@ -35,7 +35,7 @@ from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped, UnchangedFile
-from pipeline.run import content_hash, newest_records, parse_for_state
+from pipeline.run import content_hash, newest_records
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table

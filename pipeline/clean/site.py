@@ -1,7 +1,7 @@
 """One site's parsed pages -> clean Documents: boilerplate model, titles, dates, text. Pure."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
