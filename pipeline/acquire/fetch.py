@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 
 from pipeline.acquire.addresses import check_destination
@@ -78,10 +79,33 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend with the address check at the socket: the host is resolved once,
+    every address checked, and the connection made to a checked address (no second DNS answer can
+    slip in between check and connect: DNS rebinding). TLS still verifies the original host name."""
+
+    def __init__(self, allow_hosts: tuple[str, ...]):
+        super().__init__()
+        self.allow_hosts = allow_hosts
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        addresses = check_destination(host, port, self.allow_hosts)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error if error else httpcore.ConnectError(f"no address for {host}")
+
+
 def make_client(cfg: CrawlConfig) -> httpx.Client:
     timeout = httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout)
+    transport = httpx.HTTPTransport()
+    # httpx has no public hook for the network backend; httpcore's pool takes one (checked by a test)
+    transport._pool._network_backend = GuardedBackend(cfg.allow_hosts)
     return httpx.Client(headers={"User-Agent": cfg.user_agent}, timeout=timeout, follow_redirects=False,
-                        trust_env=False)
+                        trust_env=False, transport=transport)
 
 
 def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: dict[str, str]) -> FetchResult:

@@ -147,3 +147,21 @@ def test_loopback_is_refused_without_allow_list(tmp_path, polite):
     stats, log = run_crawl(tmp_path, polite, CrawlConfig(min_delay=0.0))
     assert stats.stored == 0 and polite.hits == []
     assert "forbidden_address" in set(log.reason)
+
+
+def test_connections_go_only_to_checked_addresses(polite):
+    """The guard sits in the client's own connection path, not only before requests."""
+    import httpcore
+
+    from pipeline.acquire.errors import RefusedURL
+    from pipeline.acquire.fetch import GuardedBackend, make_client
+
+    client = make_client(CrawlConfig(allow_hosts=()))
+    assert isinstance(client._transport._pool._network_backend, GuardedBackend)
+    with pytest.raises(RefusedURL):
+        client.get(polite.base + "/")  # straight through httpx: refused at connect, nothing sent
+    assert polite.hits == []
+    stream = GuardedBackend((f"127.0.0.1:{polite.port}",)).connect_tcp("127.0.0.1", polite.port, timeout=5)
+    assert isinstance(stream, httpcore.NetworkStream)
+    stream.close()
+    client.close()
