@@ -14,7 +14,7 @@ import httpx
 
 from pipeline.acquire.addresses import check_destination
 from pipeline.acquire.errors import FetchError, PermanentFetchError, TransientFetchError
-from pipeline.acquire.urls import check_scheme, host_port, normalise
+from pipeline.acquire.urls import check_scheme, normalise
 from pipeline.config import CrawlConfig
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -113,9 +113,7 @@ def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: d
     current = url
     started = time.monotonic()
     for hop in range(cfg.max_redirects + 1):
-        check_scheme(current)
-        host, port = host_port(current)
-        check_destination(host, port, cfg.allow_hosts)  # resolve, check, then connect
+        check_scheme(current)  # the address itself is checked by GuardedBackend as it connects
         headers = dict(conditional) if hop == 0 else {}
         with client.stream("GET", current, headers=headers) as r:
             status = r.status_code
@@ -161,7 +159,8 @@ def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: d
 def fetch(client: httpx.Client, url: str, cfg: CrawlConfig, gate: HostGate,
           conditional: dict[str, str] | None = None) -> FetchResult:
     """GET url with retries (exponential backoff with jitter, Retry-After honoured) on the
-    transient errors only; each attempt waits for the host's politeness slot."""
+    transient errors only; each attempt waits for the host's politeness slot. `client` comes from
+    make_client: its network backend refuses forbidden addresses before connecting."""
     attempt = 0
     started = time.monotonic()
     while True:
