@@ -19,13 +19,14 @@ RUN = "import sys; from pathlib import Path; from pipeline.incremental import ru
       "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
 
 
-def corpus(n_sites: int, n_pages: int, tag: str = "") -> dict[str, str]:
+def corpus(n_sites: int, n_pages: int, edition: int = 0) -> dict[str, str]:
+    """Text pages; another `edition` changes every page's article (same file names)."""
     files = {}
     for s in range(n_sites):
         for p in range(n_pages):
-            files[f"site{s}/page{p:04d}{tag}.txt"] = (
-                f"Site {s} menu\n\nAbout us\n\nContact\n\nTitle {tag} of page {p} on site {s}\n\n"
-                f"Paragraph {p}: " + " ".join(f"word{(p * 7 + k * s) % 997}" for k in range(120)) +
+            files[f"site{s}/page{p:04d}.txt"] = (
+                f"Site {s} menu\n\nAbout us\n\nContact\n\nTitle {edition} of page {p} on site {s}\n\n"
+                f"Paragraph {p}: " + " ".join(f"word{(p * 7 + k * s + edition * 13) % 997}" for k in range(120)) +
                 f"\n\nFirst published {1 + p % 28} March 2024")
     return files
 
@@ -35,7 +36,7 @@ def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
     write_files(raw, corpus(3, 150))
     run_incremental(raw, out)
     before = tables(out)
-    write_files(raw, corpus(3, 150, tag="b"))  # a second run with work to do
+    write_files(raw, corpus(3, 150, edition=1))  # every page changed: every site is re-learned and rewritten
 
     proc = subprocess.Popen([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -55,7 +56,7 @@ def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
         pd.testing.assert_frame_equal(df, before[name], obj=name)
 
     summary = run_incremental(raw, out)  # the lock died with the process; the half-written version is dropped
-    assert summary["pages"] == 900
+    assert summary["pages"] == 450 and summary["pages_changed"] == 450
     assert not [p for p in runs.iterdir() if p.name.endswith(".tmp")]
     fresh = tmp_path / "fresh"
     run_incremental(raw, fresh)
