@@ -19,7 +19,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
 from pipeline.acquire.files import list_relative
 from pipeline.incremental import FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, build_site_job
-from pipeline.run import content_hash
+from pipeline.acquire.load import content_hash
 from pipeline.parallel import ParsePool, build_all_sites
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.lock import RunLock

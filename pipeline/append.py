@@ -5,7 +5,6 @@ only the new pages are processed and the site's files are last run's rows plus t
 caller re-learns the site from all its pages. Touches disk (the site's files in the staged version)."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from pathlib import Path
@@ -41,7 +40,7 @@ def _old_titles(job, new_ids: set[str]) -> list[str | None]:
 
 def append_pages(job, files: dict[str, str]):
     """A SiteBuilt for the site with job.new_pages appended, or None when a full re-learn is needed."""
-    from pipeline.incremental import SiteBuilt, _write_model
+    from pipeline.incremental import SiteBuilt, _write_model, read_doc_index, text_hash, write_doc_index
 
     cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
     known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))
@@ -131,14 +130,11 @@ def append_pages(job, files: dict[str, str]):
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
     _write_model(job, result, files, stats_out.sort_by([("cluster_id", "ascending")]))
 
-    index = state.read_signatures(v.previous_path(files["doc_index"]), "doc_id")
-    sig_of = {d: (sig, extra["text_hash"]) for d, (sig, extra) in index.items()}
+    sig_of = read_doc_index(v.previous_path(files["doc_index"]))
     fresh = [d for d in docs if d.text.strip()]
     for d, sig in zip(fresh, doc_signatures([d.text for d in fresh], cfg.minhash, cfg.dedup)):
-        sig_of[d.doc_id] = (sig, hashlib.sha1(d.text.encode()).hexdigest())
-    v.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
-        {d: s for d, (s, _) in sig_of.items()}, state.DOC_INDEX_STATE, "doc_id",
-        extra={"text_hash": {d: h for d, (_, h) in sig_of.items()}}))
+        sig_of[d.doc_id] = (sig, text_hash(d.text))
+    write_doc_index(job, files, sig_of)
     keyed = docs_t.select(["doc_id", "published", "url", "source"]).to_pylist()
     keyed = [k for k in keyed if k["doc_id"] in sig_of]
     return SiteBuilt(job.site, tables_summary(job.site, docs_t, blocks_t, len(clusters)),

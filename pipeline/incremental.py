@@ -30,12 +30,12 @@ import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs
-from pipeline.acquire.load import make_doc_id
+from pipeline.acquire.load import content_hash, make_doc_id
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped, UnchangedFile
-from pipeline.run import content_hash, newest_records
+from pipeline.run import newest_records
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
@@ -379,19 +379,32 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
     v.write_state(files["stats"][len(STATE_DIR) + 1:], stats if stats is not None else state.stats_table(result.model))
 
 
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def write_doc_index(job: SiteJob, files: dict[str, str], index: dict[str, tuple[np.ndarray, str]]) -> None:
+    """The site's document MinHash index: doc_id -> (signature, hash of the clean text it was made from)."""
+    job.version.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
+        {d: sig for d, (sig, _) in index.items()}, state.DOC_INDEX_STATE, "doc_id",
+        extra={"text_hash": {d: h for d, (_, h) in index.items()}}))
+
+
+def read_doc_index(path: Path | None) -> dict[str, tuple[np.ndarray, str]]:
+    if path is None:
+        return {}
+    return {d: (sig, extra["text_hash"]) for d, (sig, extra) in state.read_signatures(path, "doc_id").items()}
+
+
 def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) -> tuple[list[DocKey], list[np.ndarray]]:
-    v, cfg = job.version, job.cfg
-    prev = {}
-    if job.model_ok and (path := v.previous_path(files["doc_index"])):
-        prev = state.read_signatures(path, "doc_id")
+    prev = read_doc_index(job.version.previous_path(files["doc_index"]) if job.model_ok else None)
     docs = [d for d in result.documents if d.text.strip()]
-    hashes = {d.doc_id: hashlib.sha1(d.text.encode()).hexdigest() for d in docs}
-    todo = [d for d in docs if d.doc_id not in prev or prev[d.doc_id][1]["text_hash"] != hashes[d.doc_id]]
-    fresh = dict(zip((d.doc_id for d in todo), doc_signatures([d.text for d in todo], cfg.minhash, cfg.dedup)))
-    sigs = {d.doc_id: fresh[d.doc_id] if d.doc_id in fresh else prev[d.doc_id][0] for d in docs}
-    v.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
-        sigs, state.DOC_INDEX_STATE, "doc_id", extra={"text_hash": hashes}))
-    return [DocKey(d.doc_id, d.published, d.url, d.source) for d in docs], [sigs[d.doc_id] for d in docs]
+    hashes = {d.doc_id: text_hash(d.text) for d in docs}
+    todo = [d for d in docs if d.doc_id not in prev or prev[d.doc_id][1] != hashes[d.doc_id]]
+    fresh = dict(zip((d.doc_id for d in todo), doc_signatures([d.text for d in todo], job.cfg.minhash, job.cfg.dedup)))
+    index = {d.doc_id: (fresh[d.doc_id] if d.doc_id in fresh else prev[d.doc_id][0], hashes[d.doc_id]) for d in docs}
+    write_doc_index(job, files, index)
+    return [DocKey(d.doc_id, d.published, d.url, d.source) for d in docs], [index[d.doc_id][0] for d in docs]
 
 
 def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0) -> dict:

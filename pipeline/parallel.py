@@ -8,8 +8,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pebble import ProcessExpired, ProcessPool
 
 from pipeline.config import PipelineConfig
-from pipeline.run import content_hash, parse_for_state
-from pipeline.acquire.load import make_doc_id
+from pipeline.run import parse_for_state
+from pipeline.acquire.load import stub_page
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 
 MAX_TASKS_PER_WORKER = 2000  # a fresh worker now and then keeps parser memory from creeping up
@@ -17,11 +17,6 @@ MAX_TASKS_PER_WORKER = 2000  # a fresh worker now and then keeps parser memory f
 
 def _parse_one(raw: RawInput, cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
     return parse_for_state([raw], cfg)
-
-
-def _stub(raw: RawInput) -> Page:
-    return Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url, 0,
-                content_hash(raw.data), raw.file_stat)
 
 
 class ParsePool:
@@ -56,10 +51,10 @@ class ParsePool:
             try:
                 got, bad = future.result()
             except FutureTimeout:
-                got, bad = [], [(_stub(raw), Skipped(raw.site_hint, raw.source, "timeout",
+                got, bad = [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "timeout",
                                                      f"parsing took more than {limit:g} s"))]
             except ProcessExpired as exc:
-                got, bad = [], [(_stub(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
+                got, bad = [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
                                                      f"the parsing process died: {exc}"))]
             parsed += got
             failed += bad

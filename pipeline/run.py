@@ -3,13 +3,12 @@ into Prefect tasks. Pure except load_inputs (reads raw files) and write_output (
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.acquire.files import iter_raw_inputs
-from pipeline.acquire.load import make_doc_id, to_page
+from pipeline.acquire.load import stub_page, to_page
 from pipeline.clean.neardup import mark_near_duplicates
 from pipeline.clean.parse import parse_page
 from pipeline.clean.site import SiteResult, build_site, site_summary
@@ -63,9 +62,7 @@ def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[P
     for raw in inputs:
         page = to_page(raw)
         if isinstance(page, Skipped):
-            stub = Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url,
-                        0, content_hash(raw.data), raw.file_stat)
-            failed.append((stub, page))
+            failed.append((stub_page(raw), page))
             continue
         try:
             result = parse_page(page, cfg.extract)
@@ -83,11 +80,6 @@ def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[Pars
     """Decode and segment pages; the ones that cannot be used come back as Skipped with the reason."""
     parsed, failed = parse_for_state(inputs, cfg)
     return parsed, [skip for _, skip in failed]
-
-
-def content_hash(data: bytes) -> str:
-    """Identity of a page's raw bytes (what decides whether a re-run parses it again)."""
-    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def group_by_site(parsed: list[ParsedPage]) -> dict[str, list[ParsedPage]]:

@@ -7,6 +7,17 @@ from pipeline.acquire.decode import UndecodableError, decode_bytes, looks_binary
 from pipeline.records import Page, RawInput, Skipped
 
 
+def content_hash(data: bytes) -> str:
+    """Identity of a page's raw bytes (what decides whether a re-run parses it again)."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def stub_page(raw: RawInput) -> Page:
+    """The Page record of an input that never decoded or parsed: enough to remember it by hash."""
+    return Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url, 0,
+                content_hash(raw.data), raw.file_stat)
+
+
 def make_doc_id(site_hint: str, source: str) -> str:
     """Stable id from where the page came from (not from its content, which may change)."""
     return hashlib.sha1(f"{site_hint}\x00{source}".encode()).hexdigest()[:16]
@@ -32,6 +43,6 @@ def to_page(raw: RawInput) -> Page | Skipped:
         content=content,
         url=raw.url,
         chars_raw=len(content),
-        content_hash=hashlib.sha256(raw.data).hexdigest()[:32],
+        content_hash=content_hash(raw.data),
         file_stat=raw.file_stat,
     )

@@ -166,10 +166,6 @@ def stats_table(model) -> pa.Table:
         "norms": [sorted(s.norms) for s in st], "key": [s.key for s in st]}, schema=STATS_STATE)
 
 
-def read_stats(path: Path) -> dict:
-    return read_stats_rows(pq.read_table(path, schema=STATS_STATE))
-
-
 def read_stats_rows(table: pa.Table) -> dict:
     from collections import Counter
 
