@@ -101,28 +101,32 @@ class IncrementalRun:
         blocks = self.staging.previous_path(f"{STATE_DIR}/parsed/{folder}.blocks.parquet")
         return (pages, blocks) if pages and blocks else None
 
-    def _prev_index(self) -> dict[str, tuple[str, str, str, tuple[int, int]]]:
-        """source -> (doc_id, content_hash, site, (size, mtime_ns)) of every page of the last run."""
-        index: dict[str, tuple[str, str, str, tuple[int, int]]] = {}
+    def _prev_index(self) -> tuple[dict[str, tuple[str, tuple[int, int]]], dict[str, dict[str, tuple[str, str]]]]:
+        """From the last run's page state, read once: source -> (doc_id, (size, mtime_ns)), and per
+        folder doc_id -> (content_hash, site)."""
+        by_source: dict[str, tuple[str, tuple[int, int]]] = {}
+        by_folder: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
         parsed_dir = self.staging.previous / STATE_DIR / "parsed" if self.staging.previous else None
         if not self.parse_ok or parsed_dir is None or not parsed_dir.is_dir():
-            return index
+            return by_source, by_folder
         for f in sorted(parsed_dir.glob("*.pages.parquet")):
+            folder = f.name[:-len(".pages.parquet")]
             t = pq.read_table(f, columns=["source", "doc_id", "content_hash", "site", "file_size",
                                           "file_mtime_ns"]).to_pydict()
             for src, d, h, site, size, mtime in zip(*t.values()):
-                index[src] = (d, h, site, (size or 0, mtime or 0))
-        return index
+                by_source[src] = (d, (size or 0, mtime or 0))
+                by_folder[folder][d] = (h, site)
+        return by_source, by_folder
 
     def folders(self) -> Iterator[FolderWork]:
         """One FolderWork per raw folder, in name order; holds only that folder's inputs. Only the
         last run's page index is read here, never its blocks; with `trust_file_stat`, a plain file
         whose size and mtime did not change is not even read (its content hash stands)."""
-        index = self._prev_index()
+        index, known_by_folder = self._prev_index()
 
         def unchanged(source: str, stat: tuple[int, int]) -> bool:
             known = index.get(source)
-            return known is not None and known[3] == stat and stat != (0, 0)
+            return known is not None and known[1] == stat and stat != (0, 0)
 
         check = unchanged if self.cfg.load.trust_file_stat and index else None
         for folder, items in groupby(iter_raw_inputs(self.raw, self.cfg.load, check), key=folder_of):
@@ -131,11 +135,7 @@ class IncrementalRun:
             self.n_inputs += len(items)
             inputs = [i for i in items if isinstance(i, RawInput)]
             latest, superseded = newest_records(inputs)
-            prev = self._prev_state(folder)
-            known: dict[str, tuple[str, str]] = {}
-            if prev:
-                t = pq.read_table(prev[0], columns=["doc_id", "content_hash", "site"]).to_pydict()
-                known = {d: (h, site) for d, h, site in zip(t["doc_id"], t["content_hash"], t["site"])}
+            known = known_by_folder.get(folder, {})
             work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
                               {site for _, site in known.values()})
             for item in items:
