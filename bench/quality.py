@@ -2,6 +2,8 @@
 
     python bench/quality.py ../shared/eval            # every set found there
     python bench/quality.py ../shared/eval --set site_hugo_rilopez
+    python bench/quality.py ../shared/eval --layout-sample 0 --layout-sample 32 --layout-sample 8
+                                          # one sitesift row per layout sample size (0: extract every page)
 
 DATA_DIR is laid out like shared/eval (see its README): <set>/ground_truth.jsonl, <set>/html/...,
 and for multi-page sites <set>/manifest.jsonl listing every page. Whole sites are fed to sitesift
@@ -23,7 +25,8 @@ from pathlib import Path
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline.config import PipelineConfig  # noqa: E402
+from pipeline.acquire.sample import sample_inputs  # noqa: E402
+from pipeline.config import ExtractConfig, PipelineConfig  # noqa: E402
 from pipeline.records import RawInput  # noqa: E402
 from pipeline.run import finish, group_by_site, parse_inputs  # noqa: E402
 from pipeline.clean.site import build_site  # noqa: E402
@@ -90,7 +93,7 @@ def run_sitesift(data_dir: Path, name: str, pages: list[dict], cfg: PipelineConf
     inputs = [RawInput(site_hint=name, source=p["page_path"], data=read_bytes(data_dir / name / p["page_path"]),
                        kind="html", url=p.get("url")) for p in pages]
     t0 = time.perf_counter()
-    parsed, skipped = parse_inputs(inputs, cfg)
+    parsed, skipped = parse_inputs(sample_inputs(inputs, cfg.extract.layout_sample), cfg)
     results = [build_site(site, ps, cfg) for site, ps in group_by_site(parsed).items()]
     out = finish(results, skipped, cfg, n_inputs=len(inputs))
     elapsed = time.perf_counter() - t0
@@ -121,21 +124,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--set", action="append", help="only this set (repeatable)")
+    ap.add_argument("--layout-sample", type=int, action="append",
+                    help="sitesift's --layout-sample (repeatable: one row each); default 32")
     args = ap.parse_args()
     sets = args.set or sorted(p.name for p in args.data_dir.iterdir() if (p / "ground_truth.jsonl").exists())
-    cfg = PipelineConfig()
+    samples = args.layout_sample or [ExtractConfig().layout_sample]
     print(f"{'set':22s} {'system':12s} {'pages':>5s} {'title':>6s} {'date':>6s} {'P':>6s} {'R':>6s} {'F1':>6s} "
           f"{'contain':>7s} {'leak':>6s} {'pages/s':>8s}")
     for name in sets:
         records, pages = load_set(args.data_dir, name)
         labelled = {r["page_path"] for r in records}
-        for system in ("trafilatura", "sitesift"):
-            if system == "sitesift":
+        for system in ["trafilatura"] + [f"sitesift/{n}" for n in samples]:
+            if system.startswith("sitesift"):
+                cfg = PipelineConfig(extract=ExtractConfig(layout_sample=int(system.split("/")[1])))
                 preds, secs = run_sitesift(args.data_dir, name, pages, cfg)
             else:
                 preds, secs = run_trafilatura(args.data_dir, name, [p for p in pages if p["page_path"] in labelled])
             s = score(records, preds)
-            n = len(pages) if system == "sitesift" else len(labelled)
+            n = len(pages) if system.startswith("sitesift") else len(labelled)
             print(f"{name:22s} {system:12s} {len(records):5d} {fmt(s['title']):>6s} {fmt(s['date']):>6s} "
                   f"{fmt(s['P']):>6s} {fmt(s['R']):>6s} {fmt(s['F1']):>6s} {fmt(s['contain']):>7s} "
                   f"{fmt(s['leak']):>6s} {n / secs:8.1f}")

@@ -34,7 +34,7 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     cfg: PipelineConfig = parameters["cfg"]
     h = hashlib.sha256(cfg.parse_fingerprint(PIPELINE_VERSION).encode())
     for raw in parameters["batch"]:
-        h.update(f"{raw.site_hint}\0{raw.identity}\0{raw.source}\0{content_hash(raw.data)}\n".encode())
+        h.update(f"{raw.site_hint}\0{raw.identity}\0{raw.source}\0{content_hash(raw.data)}\0{raw.in_sample}\n".encode())
     return "parse-" + h.hexdigest()
 
 
@@ -73,10 +73,11 @@ def publish_task(run: IncrementalRun) -> dict:
     return run.commit()
 
 
-def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float) -> PipelineConfig:
+def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float,
+                layout_sample: int = 32) -> PipelineConfig:
     return PipelineConfig(
         boilerplate=BoilerplateConfig(min_pages=min_pages, min_share=min_share),
-        extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout),
+        extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample),
     )
 
 
@@ -108,13 +109,15 @@ def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse, pool: Par
 @flow(name="process", log_prints=True)
 def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_share: float = 0.0,
             use_trafilatura: bool = True, workers: int = 2, page_timeout: float = 60.0,
-            dask_address: str | None = None) -> dict:
+            layout_sample: int = 32, dask_address: str | None = None) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
-    only changed sites re-learned. With `dask_address` (tcp://host:port of a running Dask scheduler
-    whose workers share this file system), the per-site work runs on that cluster. Returns the run summary."""
+    only changed sites re-learned; in a site of 4 x `layout_sample` pages or more, trafilatura runs on
+    a 2-4 x `layout_sample` sample and the rest take the layout learned from it. With `dask_address`
+    (tcp://host:port of a running Dask scheduler whose workers share this file system), the per-site
+    work runs on that cluster. Returns the run summary."""
     logger = get_run_logger()
-    cfg = make_config(min_pages, min_share, use_trafilatura, page_timeout)
+    cfg = make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample)
     out_dir = Path(out)
     cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
     with RunLock(out_dir), ParsePool(workers) as pool:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteModel, assign_clusters,
                                         boilerplate_clusters, cluster_id, is_template, mark, normalised_entries,
                                         required_pages, text_clusters)
+from pipeline.clean.layout import LAYOUT_STATE, LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
 from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
@@ -48,6 +49,17 @@ def append_pages(job, files: dict[str, str]):
     n_old = job.prev_summary["pages"]
     pages = sorted(job.new_pages, key=page_order)
     n_all = n_old + len(pages)
+
+    layout = LayoutModel.from_table(pq.read_table(v.previous_path(files["layout"]), schema=LAYOUT_STATE))
+    decided = layout.decisions()
+    for p in pages:
+        if teaches(p):
+            layout.add(p)
+    if layout.decisions() != decided:
+        log.info("%s: re-learning, new sampled pages change the layout model", job.site)
+        return None  # old pages outside the sample would take other main-content decisions
+    if cfg.extract.use_trafilatura:
+        apply_layout(pages, layout)
 
     entries = normalised_entries(pages)
     texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}
@@ -105,7 +117,7 @@ def append_pages(job, files: dict[str, str]):
     docs = [page_document(job.site, p, affixes, cfg) for p in pages]
     result = SiteResult(site=job.site, n_pages=n_all, documents=docs,
                         blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=clusters,
-                        model=SiteModel(merged, keys, sigs, n_all))
+                        model=SiteModel(merged, keys, sigs, n_all), layout=layout)
     stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(result.model)])
 
     docs_t = pa.concat_tables([pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),

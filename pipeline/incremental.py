@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 
@@ -29,8 +29,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
-from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs
+from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, read_file_input
 from pipeline.acquire.load import content_hash, make_doc_id
+from pipeline.acquire.sample import in_sample, sample_group
+from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
@@ -62,6 +64,20 @@ class FolderWork:
     removed: int
     old_sites: set[str]
     counts: Counter = field(default_factory=Counter)
+    flags: dict[str, bool] = field(default_factory=dict)        # unchanged page -> in its layout sample now
+    flipped_sites: set[str] = field(default_factory=set)         # sites of pages whose sample flag changed
+    resampled: list[tuple[str, str]] = field(default_factory=list)  # unchanged pages parsed again to extract
+
+
+@dataclass(frozen=True)
+class PrevPage:
+    """What the last run's page state says of a page."""
+    content_hash: str
+    site: str
+    source: str
+    url: str | None
+    extractor: str | None
+    in_sample: bool | None      # None: the page could not be parsed
 
 
 class IncrementalRun:
@@ -101,21 +117,21 @@ class IncrementalRun:
         blocks = self.staging.previous_path(f"{STATE_DIR}/parsed/{folder}.blocks.parquet")
         return (pages, blocks) if pages and blocks else None
 
-    def _prev_index(self) -> tuple[dict[str, tuple[str, tuple[int, int]]], dict[str, dict[str, tuple[str, str]]]]:
+    def _prev_index(self) -> tuple[dict[str, tuple[str, tuple[int, int]]], dict[str, dict[str, PrevPage]]]:
         """From the last run's page state, read once: source -> (doc_id, (size, mtime_ns)), and per
-        folder doc_id -> (content_hash, site)."""
+        folder doc_id -> what the run knew of the page."""
         by_source: dict[str, tuple[str, tuple[int, int]]] = {}
-        by_folder: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+        by_folder: dict[str, dict[str, PrevPage]] = defaultdict(dict)
         parsed_dir = self.staging.previous / STATE_DIR / "parsed" if self.staging.previous else None
         if not self.parse_ok or parsed_dir is None or not parsed_dir.is_dir():
             return by_source, by_folder
         for f in sorted(parsed_dir.glob("*.pages.parquet")):
             folder = f.name[:-len(".pages.parquet")]
-            t = pq.read_table(f, columns=["source", "doc_id", "content_hash", "site", "file_size",
-                                          "file_mtime_ns"]).to_pydict()
-            for src, d, h, site, size, mtime in zip(*t.values()):
+            t = pq.read_table(f, columns=["source", "doc_id", "content_hash", "site", "file_size", "file_mtime_ns",
+                                          "url", "extractor", "in_sample"]).to_pydict()
+            for src, d, h, site, size, mtime, url, extractor, sampled in zip(*t.values()):
                 by_source[src] = (d, (size or 0, mtime or 0))
-                by_folder[folder][d] = (h, site)
+                by_folder[folder][d] = PrevPage(h, site, src, url, extractor, sampled)
         return by_source, by_folder
 
     def folders(self) -> Iterator[FolderWork]:
@@ -137,28 +153,52 @@ class IncrementalRun:
             latest, superseded = newest_records(inputs)
             known = known_by_folder.get(folder, {})
             work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
-                              {site for _, site in known.values()})
-            for item in items:
-                if isinstance(item, UnchangedFile):
-                    work.counts["unchanged"] += 1
-                    work.unchanged.add(index[item.source][0])
+                              {p.site for p in known.values()})
+            stat_unchanged = [index[i.source][0] for i in items if isinstance(i, UnchangedFile)]
+            groups = Counter([sample_group(folder, r.source, r.url) for r in latest]
+                             + [sample_group(folder, known[d].source, None) for d in stat_unchanged])
+            for doc_id in stat_unchanged:
+                work.counts["unchanged"] += 1
+                old = known[doc_id]
+                self._keep_or_resample(work, doc_id, old, old.content_hash, groups[sample_group(folder, old.source, None)],
+                                       lambda old=old: read_file_input(self.raw, old.source, self.cfg.load))
             for raw in latest:
                 doc_id = make_doc_id(raw.site_hint, raw.identity)
                 old = known.get(doc_id)
-                if old is None:
-                    work.counts["new"] += 1
-                    work.to_parse.append(raw)
-                elif old[0] != content_hash(raw.data):
-                    work.counts["changed"] += 1
-                    work.to_parse.append(raw)
+                digest = content_hash(raw.data)
+                flag = in_sample(digest, groups[sample_group(folder, raw.source, raw.url)], self.cfg.extract.layout_sample)
+                if old is None or old.content_hash != digest:
+                    work.counts["new" if old is None else "changed"] += 1
+                    work.to_parse.append(replace(raw, in_sample=flag))
                 else:
                     work.counts["unchanged"] += 1
-                    work.unchanged.add(doc_id)
-            present = work.unchanged | {make_doc_id(r.site_hint, r.identity) for r in latest}
+                    self._keep_or_resample(work, doc_id, old, digest, groups[sample_group(folder, raw.source, raw.url)],
+                                           lambda raw=raw: raw)
+            present = work.unchanged | {d for d, _ in work.resampled} | {make_doc_id(r.site_hint, r.identity) for r in latest}
             work.removed = len(set(known) - present)
             work.counts["removed"] = work.removed
             yield work
         self._folders_gone()
+
+    def _keep_or_resample(self, work: FolderWork, doc_id: str, old: PrevPage, digest: str, group_size: int,
+                          read: Callable[[], RawInput | Skipped]) -> None:
+        """An unchanged page keeps its parse, unless its group's sample now takes it in and it was never
+        extracted: then it is parsed again with the extractor. A page whose sample flag flips changes
+        its site's layout model, so the site is re-learned."""
+        flag = in_sample(digest, group_size, self.cfg.extract.layout_sample)
+        if old.in_sample is None:  # a page that could not be parsed: nothing to sample
+            work.unchanged.add(doc_id)
+            return
+        if flag != old.in_sample:
+            work.flipped_sites.add(old.site)
+        if flag and old.extractor == "segmented":
+            raw = read()
+            if isinstance(raw, RawInput):
+                work.to_parse.append(replace(raw, in_sample=True))
+                work.resampled.append((doc_id, old.site))
+                return
+        work.unchanged.add(doc_id)
+        work.flags[doc_id] = flag
 
     def _folders_gone(self) -> None:
         """Folders of the last run that are gone: their pages are removed, their sites change."""
@@ -178,7 +218,7 @@ class IncrementalRun:
         self.counts.update(work.counts)
         self.counts["parsed"] += len(work.to_parse)
         rel = f"parsed/{work.folder}"
-        changed = bool(work.to_parse or work.removed)
+        changed = bool(work.to_parse or work.removed or work.flipped_sites)
         prev = self._prev_state(work.folder)
         if changed or not prev or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
                                        and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
@@ -187,7 +227,10 @@ class IncrementalRun:
                 keep = pa.array(sorted(work.unchanged), pa.string())
                 old_p = pq.read_table(prev[0], schema=state.PAGES_STATE)
                 old_b = pq.read_table(prev[1], schema=state.BLOCKS_STATE)
-                pages_t = pa.concat_tables([old_p.filter(pc.is_in(old_p["doc_id"], keep)), pages_t])
+                old_p = old_p.filter(pc.is_in(old_p["doc_id"], keep))
+                flags = pa.array([work.flags.get(d) for d in old_p.column("doc_id").to_pylist()], pa.bool_())
+                old_p = old_p.set_column(old_p.schema.get_field_index("in_sample"), "in_sample", flags)
+                pages_t = pa.concat_tables([old_p, pages_t])
                 blocks_t = pa.concat_tables([old_b.filter(pc.is_in(old_b["doc_id"], keep)), blocks_t])
             self.staging.write_state(f"{rel}.pages.parquet", pages_t)
             self.staging.write_state(f"{rel}.blocks.parquet", blocks_t)
@@ -203,6 +246,7 @@ class IncrementalRun:
             self.changed_sites |= sites_now | work.old_sites
             if work.counts["changed"] or work.removed:
                 self.modified_sites |= sites_now | work.old_sites
+            self.modified_sites |= work.flipped_sites
         known_sites = self.prev_meta.get("sites", {})
         for page in parsed:  # the new pages of known sites, which may only need them appended
             if page.site in known_sites and self._new_blocks + len(page.blocks) <= APPEND_MAX_BLOCKS:
@@ -303,6 +347,7 @@ def site_files(site: str) -> dict[str, str]:
     return {"documents": f"documents/{name}", "blocks": f"blocks/{name}", "boilerplate": f"boilerplate/{name}",
             "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
             "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "stats": f"{STATE_DIR}/models/{stem}.stats.parquet",
+            "layout": f"{STATE_DIR}/models/{stem}.layout.parquet",
             "doc_index": f"{STATE_DIR}/doc_index/{name}"}
 
 
@@ -377,6 +422,7 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
     v.write_state(files["texts"][len(STATE_DIR) + 1:], state.texts_table(result.model))
     v.write_state(files["stats"][len(STATE_DIR) + 1:], stats if stats is not None else state.stats_table(result.model))
+    v.write_state(files["layout"][len(STATE_DIR) + 1:], (result.layout or LayoutModel()).table())
 
 
 def text_hash(text: str) -> str:

@@ -24,6 +24,7 @@ class RawInput:
     declared_charset: str | None = None  # from an HTTP Content-Type header, when known
     record_date: str | None = None       # WARC-Date of a crawled page: the newest record of a URL wins
     file_stat: tuple[int, int] = (0, 0)  # (size, mtime_ns) of a plain file: lets re-runs skip reading it
+    in_sample: bool = True               # run the main-content extractor on it (acquire/sample.py decides)
 
     @property
     def identity(self) -> str:
@@ -73,7 +74,8 @@ class Block:
     text: str
     tag_path: str = ""        # e.g. "html/body/main/article/p"; "" for plain text
     tag: str = ""             # the block element's own tag (h1, p, li, ...)
-    in_main: bool = True      # kept by the main-content extractor (always True for plain text)
+    layout_path: str = ""     # tag_path with up to 3 classes per step ("div.post/p"): the layout model's key
+    in_main: bool = True      # main content: trafilatura's, or the site layout model's (always True for plain text)
     is_dateline: bool = False  # a "Published ... / Updated ..." line: metadata, not text
     is_boilerplate: bool = False
     cluster_id: str | None = None
@@ -97,7 +99,8 @@ class ParsedPage:
     html_title: str | None = None
     og_title: str | None = None
     date_candidates: list[DateCandidate] = field(default_factory=list)
-    extractor: str = "none"   # trafilatura | fallback-full-page | none (plain text)
+    extractor: str = "none"   # trafilatura | fallback-full-page | segmented (not sampled) | layout | none (text)
+    in_sample: bool = True    # in its site's layout sample: trafilatura runs on it (see clean/layout.py)
 
 
 @dataclass
@@ -172,7 +175,8 @@ BLOCKS_SCHEMA = pa.schema([
     _f("tag_path", pa.string(), "Element path of an HTML block (tag names); empty for plain text.",
        "html/body/main/article/p", nullable=False),
     _f("text", pa.large_string(), "The block's text.", "Home Menu", nullable=False),
-    _f("in_main", pa.bool_(), "Kept by trafilatura's main-content extraction (always true for plain text).", "true",
+    _f("in_main", pa.bool_(), "Main content: kept by trafilatura on pages of the site's layout sample, by "
+       "the layout model learned from them on the other pages of a large site (always true for plain text).", "true",
        nullable=False),
     _f("is_boilerplate", pa.bool_(), "Its near-duplicate cluster is on enough of the site's pages to be template.",
        "true", nullable=False),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.acquire.files import iter_raw_inputs
 from pipeline.acquire.load import stub_page, to_page
+from pipeline.acquire.sample import sample_inputs
 from pipeline.clean.neardup import mark_near_duplicates
 from pipeline.clean.parse import parse_page
 from pipeline.clean.site import SiteResult, build_site, site_summary
@@ -65,7 +66,7 @@ def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[P
             failed.append((stub_page(raw), page))
             continue
         try:
-            result = parse_page(page, cfg.extract)
+            result = parse_page(page, cfg.extract, raw.in_sample)
         except (RecursionError, MemoryError, ValueError, TypeError, AttributeError, LookupError) as exc:
             result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(result, Skipped):
@@ -123,6 +124,6 @@ def process_raw(raw_root: Path, cfg: PipelineConfig | None = None) -> RunOutput:
     """Everything up to (not including) writing: the pure core that tests and benchmarks call."""
     cfg = cfg or PipelineConfig()
     inputs, skipped = load_inputs(raw_root, cfg)
-    parsed, parse_skipped = parse_inputs(inputs, cfg)
+    parsed, parse_skipped = parse_inputs(sample_inputs(inputs, cfg.extract.layout_sample), cfg)
     results = [build_site(site, pages, cfg) for site, pages in group_by_site(parsed).items()]
     return finish(results, skipped + parse_skipped, cfg, n_inputs=len(inputs) + len(skipped))

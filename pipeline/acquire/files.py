@@ -69,17 +69,38 @@ def iter_raw_inputs(raw_root: Path, cfg: LoadConfig,
         try:
             st = path.stat()
             stat = (st.st_size, st.st_mtime_ns)
-            if unchanged is not None and unchanged(source, stat):
-                yield UnchangedFile(site, source)
-                continue
-            data = _read_limited(path, cfg.max_page_bytes)
-        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        except OSError as exc:
             yield Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
             continue
-        if len(data) > cfg.max_page_bytes:
-            yield Skipped(site, source, "too_large", f"over {cfg.max_page_bytes} bytes")
+        if unchanged is not None and unchanged(source, stat):
+            yield UnchangedFile(site, source)
             continue
-        yield RawInput(site_hint=site, source=source, data=data, kind=kind, file_stat=stat)
+        yield _read_input(path, source, site, kind, stat, cfg)
+
+
+def _read_input(path: Path, source: str, site: str, kind: str, stat: tuple[int, int],
+                cfg: LoadConfig) -> RawInput | Skipped:
+    try:
+        data = _read_limited(path, cfg.max_page_bytes)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        return Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
+    if len(data) > cfg.max_page_bytes:
+        return Skipped(site, source, "too_large", f"over {cfg.max_page_bytes} bytes")
+    return RawInput(site_hint=site, source=source, data=data, kind=kind, file_stat=stat)
+
+
+def read_file_input(raw_root: Path, source: str, cfg: LoadConfig) -> RawInput | Skipped:
+    """One plain page file again (a re-run that must parse an unchanged file after all)."""
+    path = raw_root / source
+    site = source.split("/", 1)[0] if "/" in source else DEFAULT_SITE
+    kind = _kind_of(path.name, cfg)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
+    if kind not in ("html", "text"):
+        return Skipped(site, source, "unsupported_type", f"suffix {path.suffix or '(none)'} is not read")
+    return _read_input(path, source, site, kind, (st.st_size, st.st_mtime_ns), cfg)
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:

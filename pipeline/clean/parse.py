@@ -17,7 +17,24 @@ def _flag_datelines(parsed: ParsedPage) -> None:
             b.is_dateline = True
 
 
-def parse_page(page: Page, cfg: ExtractConfig) -> ParsedPage | Skipped:
+def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConfig) -> str:
+    """Mark main-content blocks with trafilatura; returns the extractor label of the page."""
+    if not cfg.use_trafilatura:
+        return "fallback-full-page"
+    if not parsed.in_sample:
+        return "segmented"  # the site's layout model decides, at build time
+    extraction = run_trafilatura(content, url)
+    if extraction is None:
+        return "fallback-full-page"
+    mark_main(parsed.blocks, extraction)
+    if extraction.date:
+        parsed.date_candidates.append(extraction.date)
+    return "trafilatura"
+
+
+def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool = True) -> ParsedPage | Skipped:
+    """Segment and read metadata; run trafilatura only on pages of the layout sample (the others get
+    their main content from the site's layout model when the site is built)."""
     if page.kind == "text":
         parsed = ParsedPage(page=page, site=host_of(page.url) or page.site_hint, blocks=segment_text(page.content))
     else:
@@ -34,14 +51,8 @@ def parse_page(page: Page, cfg: ExtractConfig) -> ParsedPage | Skipped:
         )
         if page.url is None and meta.url:
             parsed.page = Page(**{**page.__dict__, "url": meta.url})
-        extraction = run_trafilatura(page.content, url) if cfg.use_trafilatura else None
-        if extraction is not None:
-            mark_main(blocks, extraction)
-            parsed.extractor = "trafilatura"
-            if extraction.date:
-                parsed.date_candidates.append(extraction.date)
-        else:
-            parsed.extractor = "fallback-full-page"
+        parsed.in_sample = in_sample
+        parsed.extractor = _extract(parsed, page.content, url, cfg)
     if not parsed.blocks:
         return Skipped(parsed.site, page.source, "no_text", "no block with words in it")
     ud = url_date(parsed.page.url)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from lxml import etree, html
 
@@ -22,6 +23,8 @@ HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _KIND = {"li": "list_item", "dt": "list_item", "dd": "list_item", "pre": "code", "tr": "table_row",
          "listing": "code", "xmp": "code", "plaintext": "code"}
 _WS = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+MAX_CLASSES = 3  # of an element, in its layout path step
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
 
@@ -47,11 +50,21 @@ def _kind(tag: str) -> str:
     return _KIND.get(tag, "paragraph")
 
 
+def layout_step(tag: str, el) -> str:
+    """One step of a layout path: the tag and up to three of its classes, digits dropped and sorted
+    ("div.post.sidebar"), so that the step means the same on every page of a site's template."""
+    classes = el.get("class")
+    if not classes:
+        return tag
+    names = sorted({_DIGITS.sub("", c) for c in classes.split()} - {""})[:MAX_CLASSES]
+    return ".".join([tag, *names])
+
+
 def segment_html(root: html.HtmlElement) -> list[Block]:
     """Blocks in document order. A block is the inline text owned by its nearest block-level ancestor,
     split wherever a nested block element starts or ends; table cells are joined with ' | '."""
     blocks: list[Block] = []
-    stack: list[tuple[str, str]] = []  # (tag, path) of open block elements
+    stack: list[tuple[str, str, str]] = []  # (tag, path, layout path) of open block elements
     parts: list[str] = []
     in_pre = 0
 
@@ -61,12 +74,14 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
             return
         raw = "".join(parts)
         parts.clear()
-        tag, path = stack[-1]
+        tag, path, layout = stack[-1]
         text = raw.strip("\n") if in_pre else _WS.sub(" ", raw).strip()
         if has_content(text):
-            blocks.append(Block(position=len(blocks), kind=_kind(tag), text=text, tag_path=path, tag=tag))
+            blocks.append(Block(position=len(blocks), kind=_kind(tag), text=text, tag_path=path, tag=tag,
+                                layout_path=layout))
 
     path_tags: list[str] = []
+    layout_steps: list[str] = []
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -75,11 +90,13 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
             if not tag or tag in SKIP_TAGS:
                 walker.skip_subtree()
                 path_tags.append(tag)
+                layout_steps.append(tag)
                 continue
             path_tags.append(tag)
+            layout_steps.append(layout_step(tag, el))
             if tag in BLOCK_TAGS:
                 flush()
-                stack.append((tag, "/".join(path_tags)))
+                stack.append((tag, sys.intern("/".join(path_tags)), sys.intern("/".join(layout_steps))))
                 if tag == "pre":
                     in_pre += 1
             elif tag == "br":
@@ -92,6 +109,7 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
                 parts.append(el.text)
         else:
             path_tags.pop()
+            layout_steps.pop()
             if tag in BLOCK_TAGS and tag not in SKIP_TAGS and tag:
                 flush()
                 stack.pop()

@@ -7,6 +7,7 @@ import numpy as np
 
 from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, learn_and_mark
 from pipeline.clean.dates import choose_dates, dateline_dates
+from pipeline.clean.layout import LayoutModel, apply_layout, learn_layout
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
@@ -23,6 +24,7 @@ class SiteResult:
     blocks: list[tuple[str, Block]]           # (doc_id, block), in document then position order
     boilerplate: list[BoilerplateCluster]
     model: SiteModel | None = None            # the boilerplate model, kept for re-runs
+    layout: LayoutModel | None = None         # the layout model, kept for re-runs
 
 
 def _text_dates(page: ParsedPage) -> list[DateCandidate]:
@@ -113,12 +115,15 @@ def site_affixes(titles: list[str | None], cfg: PipelineConfig) -> TitleAffixes:
 def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
                known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
     pages = sorted(pages, key=page_order)
+    layout = learn_layout(pages)
+    if cfg.extract.use_trafilatura:
+        apply_layout(pages, layout)
     clusters, model = learn_and_mark(pages, cfg.minhash, cfg.boilerplate, known_signatures)
     affixes = site_affixes([t for p in pages for t in (p.html_title, p.og_title)], cfg)
     documents = [page_document(site, p, affixes, cfg) for p in pages]
     blocks = [(p.page.doc_id, b) for p in pages for b in p.blocks]
     return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters,
-                      model=model)
+                      model=model, layout=layout)
 
 
 def site_summary(result: SiteResult) -> dict:

@@ -30,11 +30,12 @@ PAGES_STATE = pa.schema([
     ("html_title", pa.string()), ("og_title", pa.string()), ("extractor", pa.string()),
     ("date_candidates", pa.list_(pa.struct([("date", pa.date32()), ("role", pa.string()), ("source", pa.string())]))),
     ("skip_reason", pa.string()), ("skip_detail", pa.string()),
-    ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()),
+    ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()), ("in_sample", pa.bool_()),
 ])
 BLOCKS_STATE = pa.schema([
     ("doc_id", pa.string()), ("position", pa.int32()), ("kind", pa.string()), ("text", pa.large_string()),
     ("tag_path", pa.string()), ("tag", pa.string()), ("in_main", pa.bool_()), ("is_dateline", pa.bool_()),
+    ("layout_path", pa.string()),
 ])
 CLUSTERS_STATE = pa.schema([
     ("cluster_id", pa.string()), ("text", pa.large_string()), ("tag_path", pa.string()), ("n_pages", pa.int32()),
@@ -59,7 +60,7 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
             "html_title": p.html_title, "og_title": p.og_title, "extractor": p.extractor,
             "date_candidates": [{"date": c.date, "role": c.role, "source": c.source} for c in p.date_candidates],
             "skip_reason": None, "skip_detail": None,
-            "file_size": p.page.file_stat[0], "file_mtime_ns": p.page.file_stat[1],
+            "file_size": p.page.file_stat[0], "file_mtime_ns": p.page.file_stat[1], "in_sample": p.in_sample,
         })
     for page, skip in failed:
         rows.append({
@@ -67,12 +68,13 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
             "url": page.url, "chars_raw": page.chars_raw, "content_hash": page.content_hash, "site": skip.site,
             "html_title": None, "og_title": None, "extractor": None, "date_candidates": [],
             "skip_reason": skip.reason, "skip_detail": skip.detail,
-            "file_size": page.file_stat[0], "file_mtime_ns": page.file_stat[1],
+            "file_size": page.file_stat[0], "file_mtime_ns": page.file_stat[1], "in_sample": None,
         })
     rows.sort(key=lambda r: r["doc_id"])
     pages_t = pa.Table.from_pylist(rows, schema=PAGES_STATE)
     blocks = [{"doc_id": p.page.doc_id, "position": b.position, "kind": b.kind, "text": b.text,
-               "tag_path": b.tag_path, "tag": b.tag, "in_main": b.in_main, "is_dateline": b.is_dateline}
+               "tag_path": b.tag_path, "tag": b.tag, "in_main": b.in_main, "is_dateline": b.is_dateline,
+               "layout_path": b.layout_path}
               for p in sorted(pages, key=lambda p: p.page.doc_id) for b in p.blocks]
     return pages_t, pa.Table.from_pylist(blocks, schema=BLOCKS_STATE)
 
@@ -90,10 +92,10 @@ def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = No
     if sites is not None:
         blocks_t = blocks_t.filter(pa.compute.is_in(blocks_t["doc_id"], pa.array(sorted(wanted), pa.string())))
     cols = [blocks_t.column(n).to_pylist() for n in BLOCKS_STATE.names]  # column-wise: far fewer Python objects
-    for doc_id, position, kind, text, tag_path, tag, in_main, is_dateline in zip(*cols):
+    for doc_id, position, kind, text, tag_path, tag, in_main, is_dateline, layout_path in zip(*cols):
         blocks_by_doc.setdefault(doc_id, []).append(
             Block(position=position, kind=kind, text=text, tag_path=tag_path, tag=tag, in_main=in_main,
-                  is_dateline=is_dateline))
+                  is_dateline=is_dateline, layout_path=layout_path))
     parsed: dict[str, ParsedPage] = {}
     failed: dict[str, tuple[Page, Skipped]] = {}
     for r in pages_t.to_pylist():
@@ -106,6 +108,7 @@ def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = No
         parsed[page.doc_id] = ParsedPage(
             page=page, site=r["site"], blocks=sorted(blocks_by_doc.get(page.doc_id, []), key=lambda b: b.position),
             html_title=r["html_title"], og_title=r["og_title"], extractor=r["extractor"],
+            in_sample=bool(r["in_sample"]),
             date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
         )
     return parsed, failed

@@ -1,0 +1,95 @@
+"""A site's layout model: which parts of its page template hold the article, learned from the pages
+trafilatura was run on (the layout sample) and applied to the others, so the expensive extractor runs
+on a few dozen pages of a large site instead of all of them. Pure.
+
+The model counts, for every tag-path prefix ("html/body/div/main", "html/body/div/main/article/p"),
+the characters trafilatura kept and dropped in the sample's blocks under it. A block of another page
+takes the decision of its deepest prefix with enough evidence: main when most of the sampled text
+under it was kept. A block under no known prefix is kept (the boilerplate model still removes what
+repeats). Which pages are sampled is decided before parsing, by pipeline/acquire/sample.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from pipeline.records import ParsedPage
+
+MIN_EVIDENCE_BLOCKS = 3   # sampled blocks under a prefix before it decides anything
+LEARNED_FROM = "trafilatura"
+LAYOUT = "layout"         # the extractor label of a page whose main content came from the model
+
+LAYOUT_STATE = pa.schema([
+    ("prefix", pa.string()), ("main_chars", pa.int64()), ("other_chars", pa.int64()), ("blocks", pa.int64()),
+])
+
+
+def prefixes(tag_path: str) -> list[str]:
+    """Every ancestor path of a block, deepest first: a/b/c -> [a/b/c, a/b, a]."""
+    parts = tag_path.split("/")
+    return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+@dataclass
+class LayoutModel:
+    votes: dict[str, list[int]] = field(default_factory=dict)  # prefix -> [main chars, other chars, blocks]
+
+    def add(self, page: ParsedPage) -> None:
+        for b in page.blocks:
+            size = len(b.text)
+            for p in prefixes(b.layout_path):
+                v = self.votes.setdefault(p, [0, 0, 0])
+                v[0 if b.in_main else 1] += size
+                v[2] += 1
+
+    def decisions(self) -> dict[str, bool]:
+        """prefix -> main?, for the prefixes with enough evidence: all that applying the model reads."""
+        return {p: v[0] >= v[1] for p, v in self.votes.items() if v[2] >= MIN_EVIDENCE_BLOCKS}
+
+    def table(self) -> pa.Table:
+        keys = sorted(self.votes)
+        return pa.Table.from_pydict({
+            "prefix": keys, "main_chars": [self.votes[k][0] for k in keys],
+            "other_chars": [self.votes[k][1] for k in keys], "blocks": [self.votes[k][2] for k in keys],
+        }, schema=LAYOUT_STATE)
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> LayoutModel:
+        cols = table.to_pydict()
+        return cls({p: [m, o, n] for p, m, o, n in zip(cols["prefix"], cols["main_chars"], cols["other_chars"],
+                                                        cols["blocks"])})
+
+
+def teaches(page: ParsedPage) -> bool:
+    """A sampled page on which trafilatura found an article: its in_main flags are what is learned."""
+    return page.in_sample and page.extractor == LEARNED_FROM
+
+
+def needs_layout(page: ParsedPage) -> bool:
+    """An HTML page outside the layout sample: its main content comes from the model."""
+    return not page.in_sample and page.page.kind == "html"
+
+
+def learn_layout(pages: list[ParsedPage]) -> LayoutModel:
+    model = LayoutModel()
+    for p in pages:
+        if teaches(p):
+            model.add(p)
+    return model
+
+
+def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> int:
+    """Set in_main on the blocks of every page outside the sample, and drop the date trafilatura may
+    have guessed for it in an earlier run (a fresh run would not have asked). Returns pages changed."""
+    decide = model.decisions()
+    n = 0
+    for p in pages:
+        if not needs_layout(p):
+            continue
+        n += 1
+        for b in p.blocks:
+            b.in_main = next((decide[q] for q in prefixes(b.layout_path) if q in decide), True)
+        p.date_candidates = [c for c in p.date_candidates if c.source != "htmldate"]
+        p.extractor = LAYOUT
+    return n

@@ -1,0 +1,139 @@
+"""The layout sample: on a large site trafilatura runs on a hash-chosen sample of pages and the layout
+model learned from it decides the others, with the same clean text; re-runs equal fresh runs when the
+sample grows, shrinks, or takes in pages that were never extracted."""
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.acquire.sample import in_sample, rate_shift
+from pipeline.config import ExtractConfig, PipelineConfig
+from pipeline.incremental import run_incremental
+from tests.conftest import write_files
+from tests.golden.test_incremental import tables
+
+WORDS = ("school council budget teachers pupils reading garden library report river bridge museum winter "
+         "market football theatre harbour station orchard meadow lantern village festival science music").split()
+
+
+def article_page(i: int) -> tuple[str, list[str], list[str]]:
+    """(html, article paragraphs, per-page related links): the links differ on every page, so only
+    the extractor (or the layout learned from it) can tell they are not the article."""
+    rnd = random.Random(i)
+    title = f"Story {i}: " + " ".join(rnd.choice(WORDS) for _ in range(5))
+    paras = [f"Paragraph {j} of story {i}. " + " ".join(rnd.choice(WORDS) for _ in range(40)) + "."
+             for j in range(4)]
+    related = [f"Read next: {' '.join(rnd.choice(WORDS) for _ in range(4))} number {i * 10 + k}" for k in range(4)]
+    html = f"""<!doctype html><html><head><title>{title} | The Gazette</title></head><body>
+<header class="site-header"><nav class="menu"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>
+<li><a href="/about">About the Gazette</a></li></ul></nav></header>
+<main class="content"><article class="post"><h1 class="post-title">{title}</h1>
+<p class="byline">By the newsroom</p>
+{''.join(f'<p>{p}</p>' for p in paras)}
+</article>
+<aside class="related"><h3>Related stories</h3><ul>{''.join(f'<li><a href="/s/{i}/{k}">{r}</a></li>' for k, r in enumerate(related))}</ul></aside>
+</main>
+<footer class="site-footer"><p>The Gazette, 1 High Street. All rights reserved.</p></footer>
+</body></html>"""
+    return html, paras, related
+
+
+def write_site(raw: Path, pages: range) -> dict[int, tuple[list[str], list[str]]]:
+    truth = {}
+    for i in pages:
+        html, paras, related = article_page(i)
+        write_files(raw, {f"gazette/page{i:04d}.html": html})
+        truth[i] = (paras, related)
+    return truth
+
+
+def cfg(sample: int) -> PipelineConfig:
+    return PipelineConfig(extract=ExtractConfig(layout_sample=sample))
+
+
+def extractors(out: Path) -> pd.Series:
+    return pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()["extractor"].value_counts()
+
+
+def test_sample_rule():
+    assert rate_shift(127, 32) == 0 and rate_shift(128, 32) == 1 and rate_shift(1000, 32) == 3
+    assert all(in_sample(f"{h:08x}", 100, 32) for h in range(0, 2**32, 2**28))  # small groups: every page
+    hashes = [f"{random.Random(k).getrandbits(128):032x}" for k in range(20_000)]
+    for n in (128, 1000, 20_000):
+        sampled = sum(in_sample(h, n, 32) for h in hashes[:n])
+        assert 40 <= sampled <= 160, (n, sampled)  # 64-128 expected, hash noise allowed
+    assert rate_shift(10**6, 0) == 0
+
+
+def test_large_site_extracts_a_sample_and_keeps_the_same_text(tmp_path):
+    raw = tmp_path / "raw"
+    truth = write_site(raw, range(40))
+    out = tmp_path / "out"
+    run_incremental(raw, out, cfg(4))
+    kinds = extractors(out)
+    assert 4 <= kinds.get("trafilatura", 0) <= 20 and kinds.get("segmented", 0) >= 20, kinds
+    docs = pd.read_parquet(out / "documents").set_index("source")
+    for i, (paras, related) in truth.items():
+        text = docs.loc[f"gazette/page{i:04d}.html", "text"]
+        assert all(p in text for p in paras), i
+        assert not any(r in text for r in related), (i, text)
+        assert "All rights reserved" not in text and "About the Gazette" not in text
+    every = tmp_path / "every"
+    run_incremental(raw, every, cfg(0))
+    assert extractors(every).to_dict() == {"trafilatura": 40}
+    all_docs = pd.read_parquet(every / "documents").set_index("source")
+    pd.testing.assert_series_equal(docs["text"].sort_index(), all_docs["text"].sort_index())
+    pd.testing.assert_series_equal(docs["title"].sort_index(), all_docs["title"].sort_index())
+
+
+def assert_same_as_fresh(raw: Path, out: Path, tmp: Path, sample: int) -> None:
+    fresh = tmp / f"fresh-{len(list(tmp.iterdir()))}"
+    run_incremental(raw, fresh, cfg(sample))
+    a, b = tables(out), tables(fresh)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    state_a = pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
+    state_b = pq.read_table(fresh / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
+    assert (state_a.set_index("doc_id")["in_sample"].sort_index()
+            == state_b.set_index("doc_id")["in_sample"].sort_index()).all()
+
+
+def test_reruns_equal_fresh_runs_as_the_sample_grows_and_shrinks(tmp_path):
+    raw = tmp_path / "raw"
+    write_site(raw, range(40))
+    out = tmp_path / "out"
+    runs = tmp_path / "fresh"
+    runs.mkdir()
+    run_incremental(raw, out, cfg(4))
+
+    write_site(raw, range(40, 90))        # 90 pages: the sampling rate halves, old pages leave the sample
+    grown = run_incremental(raw, out, cfg(4))
+    assert grown["parsed"] == 50
+    assert_same_as_fresh(raw, out, runs, 4)
+
+    for i in range(12, 90):               # 12 pages: every page is sampled, unchanged ones parsed again
+        (raw / "gazette" / f"page{i:04d}.html").unlink()
+    shrunk = run_incremental(raw, out, cfg(4))
+    assert shrunk["pages_new"] == 0 and shrunk["pages_changed"] == 0 and shrunk["parsed"] > 0
+    assert extractors(out).to_dict() == {"trafilatura": 12}
+    assert_same_as_fresh(raw, out, runs, 4)
+
+
+def test_in_memory_run_samples_the_same_pages(tmp_path):
+    from pipeline.run import process_raw
+
+    raw = tmp_path / "raw"
+    write_site(raw, range(40))
+    output = process_raw(raw, cfg(4))
+    out = tmp_path / "out"
+    run_incremental(raw, out, cfg(4))
+    state = pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas().set_index("doc_id")
+    docs = pd.read_parquet(out / "documents").set_index("doc_id")
+    for d in output.sites[0].documents:
+        assert d.text == docs.loc[d.doc_id, "text"]
+    assert sum(state["in_sample"]) < 40
+    shutil.rmtree(out)
