@@ -25,7 +25,6 @@ from pathlib import Path
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline.acquire.sample import sample_inputs  # noqa: E402
 from pipeline.config import ExtractConfig, PipelineConfig  # noqa: E402
 from pipeline.records import RawInput  # noqa: E402
 from pipeline.run import finish, group_by_site, parse_inputs  # noqa: E402
@@ -93,7 +92,7 @@ def run_sitesift(data_dir: Path, name: str, pages: list[dict], cfg: PipelineConf
     inputs = [RawInput(site_hint=name, source=p["page_path"], data=read_bytes(data_dir / name / p["page_path"]),
                        kind="html", url=p.get("url")) for p in pages]
     t0 = time.perf_counter()
-    parsed, skipped = parse_inputs(sample_inputs(inputs, cfg.extract.layout_sample), cfg)
+    parsed, skipped = parse_inputs(inputs, cfg)
     results = [build_site(site, ps, cfg) for site, ps in group_by_site(parsed).items()]
     out = finish(results, skipped, cfg, n_inputs=len(inputs))
     elapsed = time.perf_counter() - t0

@@ -94,16 +94,19 @@ def summary_rows(summary: dict) -> list[dict]:
     ]
 
 
-def _parse_folder(work: FolderWork, cfg: PipelineConfig, cached_parse, pool: ParsePool,
+def _parse_folder(work: FolderWork, run: IncrementalRun, cfg: PipelineConfig, cached_parse, pool: ParsePool,
                   progress: RunProgress) -> tuple[list, list]:
-    parsed, failed = [], []
-    for start in range(0, len(work.to_parse), PARSE_BATCH):
-        batch = work.to_parse[start:start + PARSE_BATCH]
-        got, bad = cached_parse(batch, cfg, pool)
-        progress.advance(len(batch))
-        parsed += got
-        failed += bad
-    return parsed, failed
+    def parse_batches(inputs: list[RawInput]) -> tuple[list, list]:
+        parsed, failed = [], []
+        for start in range(0, len(inputs), PARSE_BATCH):
+            batch = inputs[start:start + PARSE_BATCH]
+            got, bad = cached_parse(batch, cfg, pool)
+            progress.advance(len(batch))
+            parsed += got
+            failed += bad
+        return parsed, failed
+
+    return run.parse_folder(work, parse_batches)
 
 
 @flow(name="process", log_prints=True)
@@ -126,7 +129,7 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
         progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
         progress.start()
         for work in run.folders():
-            run.finish_folder(work, *_parse_folder(work, cfg, cached_parse, pool, progress))
+            run.finish_folder(work, *_parse_folder(work, run, cfg, cached_parse, pool, progress))
             progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
                         work.counts["changed"], work.counts["unchanged"], work.removed)

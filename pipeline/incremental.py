@@ -6,7 +6,7 @@ and site, never the whole corpus.
 Steps, each a method the Prefect flow wires into a task:
     run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
     for work in run.folders():                 # raw/<folder> by folder: what to parse, what to reuse
-        run.finish_folder(work, *parse_for_state(work.to_parse, cfg))
+        run.finish_folder(work, *run.parse_folder(work, lambda inputs: parse_for_state(inputs, cfg)))
     for site in run.sites():
         run.build(site)                        # re-learn and write, or hard-link last run's files
     run.dedup()                                # document near-duplicates over all sites
@@ -43,6 +43,7 @@ from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
 
 
+ParseFn = Callable[[list[RawInput]], tuple[list[ParsedPage], list[tuple[Page, Skipped]]]]
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
@@ -66,7 +67,8 @@ class FolderWork:
     counts: Counter = field(default_factory=Counter)
     flags: dict[str, bool] = field(default_factory=dict)        # unchanged page -> in its layout sample now
     flipped_sites: set[str] = field(default_factory=set)         # sites of pages whose sample flag changed
-    resampled: list[tuple[str, str]] = field(default_factory=list)  # unchanged pages parsed again to extract
+    known: dict[str, PrevPage] = field(default_factory=dict)     # the last run's pages of the folder
+    reread: dict[str, Callable[[], RawInput | Skipped]] = field(default_factory=dict)  # unchanged page -> its input
 
 
 @dataclass(frozen=True)
@@ -155,50 +157,78 @@ class IncrementalRun:
             work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
                               {p.site for p in known.values()})
             stat_unchanged = [index[i.source][0] for i in items if isinstance(i, UnchangedFile)]
+            work.known = known
             groups = Counter([sample_group(folder, r.source, r.url) for r in latest]
                              + [sample_group(folder, known[d].source, None) for d in stat_unchanged])
             for doc_id in stat_unchanged:
                 work.counts["unchanged"] += 1
-                old = known[doc_id]
-                self._keep_or_resample(work, doc_id, old, old.content_hash, groups[sample_group(folder, old.source, None)],
-                                       lambda old=old: read_file_input(self.raw, old.source, self.cfg.load))
+                work.unchanged.add(doc_id)
+                work.reread[doc_id] = lambda source=known[doc_id].source: read_file_input(self.raw, source, self.cfg.load)
             for raw in latest:
                 doc_id = make_doc_id(raw.site_hint, raw.identity)
                 old = known.get(doc_id)
                 digest = content_hash(raw.data)
-                flag = in_sample(digest, groups[sample_group(folder, raw.source, raw.url)], self.cfg.extract.layout_sample)
                 if old is None or old.content_hash != digest:
                     work.counts["new" if old is None else "changed"] += 1
+                    # a page surely in its site's sample (a site is never larger than its group) is
+                    # extracted right away; the site count after parsing decides the rest
+                    flag = in_sample(digest, groups[sample_group(folder, raw.source, raw.url)], self.cfg.extract.layout_sample)
                     work.to_parse.append(replace(raw, in_sample=flag))
                 else:
                     work.counts["unchanged"] += 1
-                    self._keep_or_resample(work, doc_id, old, digest, groups[sample_group(folder, raw.source, raw.url)],
-                                           lambda raw=raw: raw)
-            present = work.unchanged | {d for d, _ in work.resampled} | {make_doc_id(r.site_hint, r.identity) for r in latest}
+                    work.unchanged.add(doc_id)
+                    work.reread[doc_id] = lambda raw=raw: raw
+            present = work.unchanged | {make_doc_id(r.site_hint, r.identity) for r in latest}
             work.removed = len(set(known) - present)
             work.counts["removed"] = work.removed
             yield work
         self._folders_gone()
 
-    def _keep_or_resample(self, work: FolderWork, doc_id: str, old: PrevPage, digest: str, group_size: int,
-                          read: Callable[[], RawInput | Skipped]) -> None:
-        """An unchanged page keeps its parse, unless its group's sample now takes it in and it was never
-        extracted: then it is parsed again with the extractor. A page whose sample flag flips changes
+    def parse_folder(self, work: FolderWork, parse: ParseFn) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+        """Parse the folder's new and changed pages, then settle its layout samples by site: pages the
+        site's count puts in the sample that were parsed without the extractor (new ones, or unchanged
+        ones never extracted) are parsed again with it."""
+        parsed, failed = parse(work.to_parse)
+        again = self._settle_samples(work, parsed)
+        if again:
+            redo = {make_doc_id(r.site_hint, r.identity) for r in again}
+            parsed_again, failed_again = parse(again)
+            parsed = [p for p in parsed if p.page.doc_id not in redo] + parsed_again
+            failed = failed + failed_again
+            work.counts["parsed_again"] += len(again)
+        return parsed, failed
+
+    def _settle_samples(self, work: FolderWork, parsed: list[ParsedPage]) -> list[RawInput]:
+        """Sample flags by site within the folder (the rule of acquire/sample.py over the site's page
+        count); returns the inputs to parse again with the extractor. A page whose flag flips changes
         its site's layout model, so the site is re-learned."""
-        flag = in_sample(digest, group_size, self.cfg.extract.layout_sample)
-        if old.in_sample is None:  # a page that could not be parsed: nothing to sample
-            work.unchanged.add(doc_id)
-            return
-        if flag != old.in_sample:
-            work.flipped_sites.add(old.site)
-        if flag and old.extractor == "segmented":
-            raw = read()
-            if isinstance(raw, RawInput):
-                work.to_parse.append(replace(raw, in_sample=True))
-                work.resampled.append((doc_id, old.site))
-                return
-        work.unchanged.add(doc_id)
-        work.flags[doc_id] = flag
+        size = self.cfg.extract.layout_sample
+        known = work.known
+        sites = Counter(p.site for p in parsed)
+        sites.update(known[d].site for d in work.unchanged if known[d].in_sample is not None)
+        raws = {make_doc_id(r.site_hint, r.identity): r for r in work.to_parse}
+        again: list[RawInput] = []
+        for p in parsed:
+            flag = in_sample(p.page.content_hash, sites[p.site], size)
+            if flag and not p.in_sample:
+                again.append(replace(raws[p.page.doc_id], in_sample=True))
+            p.in_sample = flag
+        for doc_id in sorted(work.unchanged):
+            old = known[doc_id]
+            if old.in_sample is None:  # a page that could not be parsed: nothing to sample
+                continue
+            flag = in_sample(old.content_hash, sites[old.site], size)
+            if flag != old.in_sample:
+                work.flipped_sites.add(old.site)
+            if flag and old.extractor == "segmented":
+                raw = work.reread[doc_id]()
+                if isinstance(raw, RawInput):
+                    again.append(replace(raw, in_sample=True))
+                    work.unchanged.discard(doc_id)
+                    work.counts["resampled"] += 1
+                    continue
+            work.flags[doc_id] = flag
+        return again
 
     def _folders_gone(self) -> None:
         """Folders of the last run that are gone: their pages are removed, their sites change."""
@@ -216,9 +246,9 @@ class IncrementalRun:
     def finish_folder(self, work: FolderWork, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
         """Write the folder's page state: last run's rows of unchanged pages plus the new parse."""
         self.counts.update(work.counts)
-        self.counts["parsed"] += len(work.to_parse)
+        self.counts["parsed"] += len(work.to_parse) + work.counts["resampled"]
         rel = f"parsed/{work.folder}"
-        changed = bool(work.to_parse or work.removed or work.flipped_sites)
+        changed = bool(work.to_parse or parsed or failed or work.removed or work.flipped_sites)
         prev = self._prev_state(work.folder)
         if changed or not prev or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
                                        and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
@@ -317,7 +347,7 @@ class IncrementalRun:
             "pages": sum(s["pages"] for s in sites),
             "pages_new": self.counts["new"], "pages_changed": self.counts["changed"],
             "pages_unchanged": self.counts["unchanged"], "pages_removed": self.counts["removed"],
-            "parsed": self.counts["parsed"],
+            "parsed": self.counts["parsed"], "parsed_again": self.counts["parsed_again"],
             "sites_rebuilt": sorted(s for s in self.sites() if self.site_modes.get(s) in ("rebuilt", "appended")),
             "sites_appended": sorted(s for s in self.sites() if self.site_modes.get(s) == "appended"),
             "skipped": len(self.skipped),
@@ -464,7 +494,7 @@ def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, wor
     with RunLock(out), ParsePool(workers) as pool:
         run = IncrementalRun(raw, out, cfg)
         for work in run.folders():
-            run.finish_folder(work, *pool.parse(work.to_parse, cfg))
+            run.finish_folder(work, *run.parse_folder(work, lambda inputs: pool.parse(inputs, cfg)))
         build_all_sites(run, pool)
         run.dedup()
         return run.commit()

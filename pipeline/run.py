@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.acquire.files import iter_raw_inputs
-from pipeline.acquire.load import stub_page, to_page
-from pipeline.acquire.sample import sample_inputs
+from pipeline.acquire.load import make_doc_id, stub_page, to_page
+from pipeline.acquire.sample import in_sample, sample_inputs
 from pipeline.clean.neardup import mark_near_duplicates
 from pipeline.clean.parse import parse_page
 from pipeline.clean.site import SiteResult, build_site, site_summary
@@ -78,8 +78,23 @@ def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[P
 
 
 def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:
-    """Decode and segment pages; the ones that cannot be used come back as Skipped with the reason."""
+    """Decode and segment pages, running the extractor on each site's layout sample (as re-runs do:
+    first by group, then by site); the ones that cannot be used come back as Skipped with the reason."""
+    inputs = sample_inputs(inputs, cfg.extract.layout_sample)
     parsed, failed = parse_for_state(inputs, cfg)
+    sites = Counter(p.site for p in parsed)
+    raws = {make_doc_id(r.site_hint, r.identity): r for r in inputs}
+    again = []
+    for p in parsed:
+        flag = in_sample(p.page.content_hash, sites[p.site], cfg.extract.layout_sample)
+        if flag and not p.in_sample:
+            again.append(replace(raws[p.page.doc_id], in_sample=True))
+        p.in_sample = flag
+    if again:
+        redo = {make_doc_id(r.site_hint, r.identity) for r in again}
+        parsed_again, failed_again = parse_for_state(again, cfg)
+        parsed = [p for p in parsed if p.page.doc_id not in redo] + parsed_again
+        failed += failed_again
     return parsed, [skip for _, skip in failed]
 
 
@@ -124,6 +139,6 @@ def process_raw(raw_root: Path, cfg: PipelineConfig | None = None) -> RunOutput:
     """Everything up to (not including) writing: the pure core that tests and benchmarks call."""
     cfg = cfg or PipelineConfig()
     inputs, skipped = load_inputs(raw_root, cfg)
-    parsed, parse_skipped = parse_inputs(sample_inputs(inputs, cfg.extract.layout_sample), cfg)
+    parsed, parse_skipped = parse_inputs(inputs, cfg)
     results = [build_site(site, pages, cfg) for site, pages in group_by_site(parsed).items()]
     return finish(results, skipped + parse_skipped, cfg, n_inputs=len(inputs) + len(skipped))

@@ -74,7 +74,8 @@ def _mostly_utf8(data: bytes) -> bool:
 
 def normalise_text(text: str) -> str:
     """NFC, CRLF/CR -> LF, non-breaking spaces -> space, invisible and control characters removed."""
-    text = unicodedata.normalize("NFC", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
     text = _INVISIBLE.sub("", text)

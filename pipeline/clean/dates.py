@@ -38,6 +38,7 @@ _PUBLISHED_LABELS = r"first published|originally published|published on|publishe
 _UPDATED_LABELS = r"last updated on|last updated|updated on|updated|last modified|modified|last reviewed|" \
                   r"reviewed|revised|actualizado|mis à jour|aktualisiert"
 _LABEL = re.compile(rf"\b(?P<label>{_UPDATED_LABELS}|{_PUBLISHED_LABELS})\b\s*[:\-–—]?\s*(?:on\s+)?", re.I)
+_DIGIT = re.compile(r"\d")
 _DATELINE_MAX_CHARS = 160      # a date line is short; a long block with a date in it is article text
 _BARE_DATE_MAX_CHARS = 60      # "August 1, 2021 #TIL": a short block that starts with a date
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
@@ -81,7 +82,7 @@ def parse_date(s: str | None) -> dt.date | None:
 def dateline_dates(text: str) -> list[DateCandidate]:
     """Date candidates if the block is a date line ('First published 18 December 2025',
     'Updated: 2024-01-02', 'Date Read: February 17, 2005', 'August 1, 2021 #TIL'), else []."""
-    if len(text) > _DATELINE_MAX_CHARS:
+    if len(text) > _DATELINE_MAX_CHARS or not _DIGIT.search(text):  # every date has a year
         return []
     out: list[DateCandidate] = []
     for m in _LABEL.finditer(text):

@@ -83,13 +83,17 @@ def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> int:
     """Set in_main on the blocks of every page outside the sample, and drop the date trafilatura may
     have guessed for it in an earlier run (a fresh run would not have asked). Returns pages changed."""
     decide = model.decisions()
+    by_path: dict[str, bool] = {}  # a template has few distinct paths: decide each once
     n = 0
     for p in pages:
         if not needs_layout(p):
             continue
         n += 1
         for b in p.blocks:
-            b.in_main = next((decide[q] for q in prefixes(b.layout_path) if q in decide), True)
+            main = by_path.get(b.layout_path)
+            if main is None:
+                main = by_path[b.layout_path] = next((decide[q] for q in prefixes(b.layout_path) if q in decide), True)
+            b.in_main = main
         p.date_candidates = [c for c in p.date_candidates if c.source != "htmldate"]
         p.extractor = LAYOUT
     return n

@@ -1,6 +1,8 @@
 """Page -> ParsedPage: segment into blocks, find main content and metadata, flag date lines. Pure (CPU)."""
 from __future__ import annotations
 
+import functools
+
 from pipeline.acquire.warc import host_of
 from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta
@@ -11,9 +13,15 @@ from pipeline.config import ExtractConfig
 from pipeline.records import Page, ParsedPage, Skipped
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _is_dateline(text: str) -> bool:
+    """Memoised per worker: a site's template lines come back on every page."""
+    return bool(dateline_dates(text))
+
+
 def _flag_datelines(parsed: ParsedPage) -> None:
     for b in parsed.blocks:
-        if dateline_dates(b.text):
+        if _is_dateline(b.text):
             b.is_dateline = True
 
 

@@ -1,6 +1,7 @@
 """HTML -> ordered blocks with tag paths, by one iterative lxml walk (no recursion limits). Pure."""
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -22,7 +23,6 @@ SKIP_TAGS = {
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _KIND = {"li": "list_item", "dt": "list_item", "dd": "list_item", "pre": "code", "tr": "table_row",
          "listing": "code", "xmp": "code", "plaintext": "code"}
-_WS = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 MAX_CLASSES = 3  # of an element, in its layout path step
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
@@ -50,10 +50,10 @@ def _kind(tag: str) -> str:
     return _KIND.get(tag, "paragraph")
 
 
-def layout_step(tag: str, el) -> str:
+@functools.lru_cache(maxsize=1 << 14)
+def layout_step(tag: str, classes: str | None) -> str:
     """One step of a layout path: the tag and up to three of its classes, digits dropped and sorted
     ("div.post.sidebar"), so that the step means the same on every page of a site's template."""
-    classes = el.get("class")
     if not classes:
         return tag
     names = sorted({_DIGITS.sub("", c) for c in classes.split()} - {""})[:MAX_CLASSES]
@@ -75,7 +75,7 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
         raw = "".join(parts)
         parts.clear()
         tag, path, layout = stack[-1]
-        text = raw.strip("\n") if in_pre else _WS.sub(" ", raw).strip()
+        text = raw.strip("\n") if in_pre else " ".join(raw.split())  # = re.sub(r"\s+", " ", raw).strip()
         if has_content(text):
             blocks.append(Block(position=len(blocks), kind=_kind(tag), text=text, tag_path=path, tag=tag,
                                 layout_path=layout))
@@ -93,7 +93,7 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
                 layout_steps.append(tag)
                 continue
             path_tags.append(tag)
-            layout_steps.append(layout_step(tag, el))
+            layout_steps.append(layout_step(tag, el.get("class")))
             if tag in BLOCK_TAGS:
                 flush()
                 stack.append((tag, sys.intern("/".join(path_tags)), sys.intern("/".join(layout_steps))))

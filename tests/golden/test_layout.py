@@ -137,3 +137,30 @@ def test_in_memory_run_samples_the_same_pages(tmp_path):
         assert d.text == docs.loc[d.doc_id, "text"]
     assert sum(state["in_sample"]) < 40
     shutil.rmtree(out)
+
+
+def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path):
+    """Plain files whose site comes from their canonical URL: the folder is large, each site is not,
+    so after parsing every page turns out to be in its site's sample and is extracted."""
+    raw = tmp_path / "raw"
+    for i in range(40):
+        html, _, _ = article_page(i)
+        html = html.replace("<head>", f'<head><link rel="canonical" href="https://host{i // 2}.example/story/{i}">')
+        write_files(raw, {f"mixed/page{i:04d}.html": html})
+    out = tmp_path / "out"
+    first = run_incremental(raw, out, cfg(4))
+    assert first["parsed"] == 40 and first["parsed_again"] > 0  # segmented first, extracted once its site was known
+    state = pq.read_table(out / "_state" / "parsed" / "mixed.pages.parquet").to_pandas()
+    assert state["site"].nunique() == 20
+    assert state["extractor"].eq("trafilatura").all() and state["in_sample"].all()
+    docs = pd.read_parquet(out / "documents")
+    assert not docs["text"].str.contains("Read next:").any()
+    runs = tmp_path / "fresh"
+    runs.mkdir()
+    (raw / "mixed" / "page0000.html").unlink()
+    run_incremental(raw, out, cfg(4))
+    fresh = runs / "a"
+    run_incremental(raw, fresh, cfg(4))
+    a, b = tables(out), tables(fresh)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
