@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import write_site  # noqa: E402
 
 NAIVE_BLOCKS = 50_000
+LAYOUT_SAMPLE = 32
 
 
 def make_corpus(raw: Path, pages: int, sites: int) -> None:
@@ -111,17 +112,19 @@ _E2E = """
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-raw, out, workers, mode = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+raw, out, workers, mode, sample = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 t0 = time.perf_counter()
 if mode == "sitesift":
+    from pipeline.config import ExtractConfig, PipelineConfig
     from pipeline.incremental import run_incremental
-    pages = run_incremental(raw, out, workers=workers)["pages"]
+    cfg = PipelineConfig(extract=ExtractConfig(layout_sample=sample))
+    pages = run_incremental(raw, out, cfg, workers=workers)["pages"]
 else:
     import trafilatura
     from concurrent.futures import ProcessPoolExecutor
     files = sorted(str(p) for p in raw.rglob("*.html"))
     def one(path):
-        return bool(trafilatura.bare_extraction(open(path, encoding="utf-8").read(), with_metadata=True))
+        return bool(trafilatura.bare_extraction(open(path, encoding="utf-8", errors="replace").read(), with_metadata=True))
     with ProcessPoolExecutor(workers) as pool:
         pages = sum(pool.map(one, files, chunksize=16))
 wall = time.perf_counter() - t0
@@ -132,7 +135,8 @@ print(json.dumps({{"pages": pages, "seconds": wall, "peak_rss_mb": rss / 1024}})
 
 def bench_end_to_end(raw: Path, workers: int, mode: str) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run([sys.executable, "-c", _E2E.format(root=str(ROOT)), str(raw), out, str(workers), mode],
+        proc = subprocess.run([sys.executable, "-c", _E2E.format(root=str(ROOT)), str(raw), out, str(workers), mode,
+                               str(LAYOUT_SAMPLE)],
                               capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -142,7 +146,19 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--sites", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--real", type=Path, help="instead: end to end only, on this raw folder of real pages")
+    ap.add_argument("--layout-sample", type=int, default=32, help="sitesift's --layout-sample")
     args = ap.parse_args()
+    global LAYOUT_SAMPLE
+    LAYOUT_SAMPLE = args.layout_sample
+    if args.real:
+        ours = bench_end_to_end(args.real, args.workers, "sitesift")
+        traf = bench_end_to_end(args.real, args.workers, "trafilatura")
+        print(f"end to end on {args.real.name} ({ours['pages']} pages, {args.workers} workers, layout sample "
+              f"{args.layout_sample}): sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s), "
+              f"trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s ({traf['seconds']:.1f} s) -> "
+              f"{traf['seconds'] / ours['seconds']:.2f}x")
+        return
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="sitesift-stages-") as tmp:
             raw = Path(tmp) / "raw"

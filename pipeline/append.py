@@ -55,7 +55,7 @@ def append_pages(job, files: dict[str, str]):
     for p in pages:
         if teaches(p):
             layout.add(p)
-    if layout.decisions() != decided:
+    if not layout.same_for_applied(decided):
         log.info("%s: re-learning, new sampled pages change the layout model", job.site)
         return None  # old pages outside the sample would take other main-content decisions
     if cfg.extract.use_trafilatura:

@@ -22,6 +22,7 @@ LAYOUT = "layout"         # the extractor label of a page whose main content cam
 
 LAYOUT_STATE = pa.schema([
     ("prefix", pa.string()), ("main_chars", pa.int64()), ("other_chars", pa.int64()), ("blocks", pa.int64()),
+    ("applied", pa.bool_()),   # the full layout path of a block the model decided (re-runs check these)
 ])
 
 
@@ -31,9 +32,15 @@ def prefixes(tag_path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
+def decide(layout_path: str, decisions: dict[str, bool]) -> bool:
+    """A block's decision: that of its deepest prefix with evidence; kept when none has any."""
+    return next((decisions[q] for q in prefixes(layout_path) if q in decisions), True)
+
+
 @dataclass
 class LayoutModel:
     votes: dict[str, list[int]] = field(default_factory=dict)  # prefix -> [main chars, other chars, blocks]
+    applied: set[str] = field(default_factory=set)             # layout paths of the blocks it decided
 
     def add(self, page: ParsedPage) -> None:
         for b in page.blocks:
@@ -47,18 +54,26 @@ class LayoutModel:
         """prefix -> main?, for the prefixes with enough evidence: all that applying the model reads."""
         return {p: v[0] >= v[1] for p, v in self.votes.items() if v[2] >= MIN_EVIDENCE_BLOCKS}
 
+    def same_for_applied(self, before: dict[str, bool]) -> bool:
+        """Whether every block decided under the `before` decisions is decided the same now."""
+        now = self.decisions()
+        return now == before or all(decide(p, now) == decide(p, before) for p in self.applied)
+
     def table(self) -> pa.Table:
-        keys = sorted(self.votes)
+        keys = sorted(set(self.votes) | self.applied)
+        zero = [0, 0, 0]
         return pa.Table.from_pydict({
-            "prefix": keys, "main_chars": [self.votes[k][0] for k in keys],
-            "other_chars": [self.votes[k][1] for k in keys], "blocks": [self.votes[k][2] for k in keys],
+            "prefix": keys, "main_chars": [self.votes.get(k, zero)[0] for k in keys],
+            "other_chars": [self.votes.get(k, zero)[1] for k in keys],
+            "blocks": [self.votes.get(k, zero)[2] for k in keys], "applied": [k in self.applied for k in keys],
         }, schema=LAYOUT_STATE)
 
     @classmethod
     def from_table(cls, table: pa.Table) -> LayoutModel:
         cols = table.to_pydict()
-        return cls({p: [m, o, n] for p, m, o, n in zip(cols["prefix"], cols["main_chars"], cols["other_chars"],
-                                                        cols["blocks"])})
+        votes = {p: [m, o, n] for p, m, o, n in zip(cols["prefix"], cols["main_chars"], cols["other_chars"],
+                                                    cols["blocks"]) if n}
+        return cls(votes, {p for p, a in zip(cols["prefix"], cols["applied"]) if a})
 
 
 def teaches(page: ParsedPage) -> bool:
@@ -82,7 +97,7 @@ def learn_layout(pages: list[ParsedPage]) -> LayoutModel:
 def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> int:
     """Set in_main on the blocks of every page outside the sample, and drop the date trafilatura may
     have guessed for it in an earlier run (a fresh run would not have asked). Returns pages changed."""
-    decide = model.decisions()
+    decisions = model.decisions()
     by_path: dict[str, bool] = {}  # a template has few distinct paths: decide each once
     n = 0
     for p in pages:
@@ -92,8 +107,9 @@ def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> int:
         for b in p.blocks:
             main = by_path.get(b.layout_path)
             if main is None:
-                main = by_path[b.layout_path] = next((decide[q] for q in prefixes(b.layout_path) if q in decide), True)
+                main = by_path[b.layout_path] = decide(b.layout_path, decisions)
             b.in_main = main
         p.date_candidates = [c for c in p.date_candidates if c.source != "htmldate"]
         p.extractor = LAYOUT
+    model.applied |= by_path.keys()
     return n

@@ -164,3 +164,20 @@ def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path):
     a, b = tables(out), tables(fresh)
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+
+
+def test_a_new_sampled_page_of_the_same_layout_is_appended(tmp_path):
+    from pipeline.acquire.load import content_hash
+
+    raw = tmp_path / "raw"
+    write_site(raw, range(40))
+    out = tmp_path / "out"
+    run_incremental(raw, out, cfg(4))
+    new = next(i for i in range(100, 400) if in_sample(content_hash(article_page(i)[0].encode()), 41, 4))
+    write_site(raw, range(new, new + 1))
+    summary = run_incremental(raw, out, cfg(4))
+    assert summary["parsed"] == 1 and summary["sites_appended"] == ["gazette"], summary
+    assert extractors(out)["trafilatura"] == extractors(out).sum() - extractors(out)["segmented"]
+    runs = tmp_path / "fresh"
+    runs.mkdir()
+    assert_same_as_fresh(raw, out, runs, 4)
