@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import write_site  # noqa: E402
 
 NAIVE_BLOCKS = 50_000
-LAYOUT_SAMPLE = 32
 
 
 def make_corpus(raw: Path, pages: int, sites: int) -> None:
@@ -55,14 +54,16 @@ def bench_signatures(texts: list[str]) -> dict:
     import xxhash
     from datasketch import MinHash
 
-    from pipeline.clean.minhash import block_signatures, block_signatures_of_all, char_shingles
-    from pipeline.config import MinHashConfig
+    from pipeline.clean.boilerplate import text_signatures
+    from pipeline.clean.minhash import block_signatures, char_shingles
+    from pipeline.config import BoilerplateConfig, MinHashConfig
 
     cfg = MinHashConfig()
-    t0 = time.perf_counter()
-    block_signatures_of_all(texts, 4, cfg)  # shingling included
-    fast = time.perf_counter() - t0
+    t0 = time.perf_counter()  # what text_clusters does: sign the sorted distinct texts, then every block is one of them
     distinct = sorted(set(texts))
+    row_of = {t: i for i, t in enumerate(distinct)}
+    text_signatures(distinct, cfg, BoilerplateConfig())[[row_of[t] for t in texts]]
+    fast = time.perf_counter() - t0
     t0 = time.perf_counter()
     block_signatures(distinct, 4, cfg)
     fast_distinct = time.perf_counter() - t0
@@ -133,10 +134,10 @@ print(json.dumps({{"pages": pages, "seconds": wall, "peak_rss_mb": rss / 1024}})
 """
 
 
-def bench_end_to_end(raw: Path, workers: int, mode: str) -> dict:
+def bench_end_to_end(raw: Path, workers: int, mode: str, layout_sample: int) -> dict:
     with tempfile.TemporaryDirectory() as out:
         proc = subprocess.run([sys.executable, "-c", _E2E.format(root=str(ROOT)), str(raw), out, str(workers), mode,
-                               str(LAYOUT_SAMPLE)],
+                               str(layout_sample)],
                               capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -149,11 +150,9 @@ def main() -> None:
     ap.add_argument("--real", type=Path, help="instead: end to end only, on this raw folder of real pages")
     ap.add_argument("--layout-sample", type=int, default=32, help="sitesift's --layout-sample")
     args = ap.parse_args()
-    global LAYOUT_SAMPLE
-    LAYOUT_SAMPLE = args.layout_sample
     if args.real:
-        ours = bench_end_to_end(args.real, args.workers, "sitesift")
-        traf = bench_end_to_end(args.real, args.workers, "trafilatura")
+        ours = bench_end_to_end(args.real, args.workers, "sitesift", args.layout_sample)
+        traf = bench_end_to_end(args.real, args.workers, "trafilatura", args.layout_sample)
         print(f"end to end on {args.real.name} ({ours['pages']} pages, {args.workers} workers, layout sample "
               f"{args.layout_sample}): sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s), "
               f"trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s ({traf['seconds']:.1f} s) -> "
@@ -167,8 +166,8 @@ def main() -> None:
             sig = bench_signatures(texts)
             lsh_r = bench_lsh(texts)
             lsh_d = bench_lsh(sorted(set(texts)))  # distinct texts only: what the pipeline clusters
-            ours = bench_end_to_end(raw, args.workers, "sitesift")
-            traf = bench_end_to_end(raw, args.workers, "trafilatura")
+            ours = bench_end_to_end(raw, args.workers, "sitesift", args.layout_sample)
+            traf = bench_end_to_end(raw, args.workers, "trafilatura", args.layout_sample)
         print(f"\n== {size} pages, {args.sites} sites, {args.workers} workers ==")
         print(f"block signatures ({sig['blocks']} blocks, {sig['distinct']} distinct): sitesift "
               f"{sig['sitesift_per_s']:,.0f} blocks/s, datasketch per block {sig['naive_per_s']:,.0f}/s -> "

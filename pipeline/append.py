@@ -58,8 +58,7 @@ def append_pages(job, files: dict[str, str]):
     if not layout.same_for_applied(decided):
         log.info("%s: re-learning, new sampled pages change the layout model", job.site)
         return None  # old pages outside the sample would take other main-content decisions
-    if cfg.extract.use_trafilatura:
-        apply_layout(pages, layout)
+    apply_layout(pages, layout)
 
     entries = normalised_entries(pages)
     texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}

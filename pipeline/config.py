@@ -50,6 +50,11 @@ class ExtractConfig:
     page_timeout: float = 60.0     # seconds one page may take to parse (in a worker process) before it is skipped
     layout_sample: int = 32        # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
 
+    @property
+    def sample_size(self) -> int:
+        """layout_sample, or 0 when trafilatura is off: there is no extractor to learn a layout from."""
+        return self.layout_sample if self.use_trafilatura else 0
+
 
 @dataclass(frozen=True)
 class CrawlConfig:

@@ -31,19 +31,18 @@ import pyarrow.parquet as pq
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, read_file_input
 from pipeline.acquire.load import content_hash, make_doc_id
-from pipeline.acquire.sample import in_sample, sample_group
+from pipeline.acquire.sample import in_sample, sample_group, take_into_sample
 from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, build_site, site_summary
 from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped, UnchangedFile
-from pipeline.run import newest_records
+from pipeline.run import ParseFn, newest_records, parse_again
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
 
 
-ParseFn = Callable[[list[RawInput]], tuple[list[ParsedPage], list[tuple[Page, Skipped]]]]
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
@@ -63,12 +62,15 @@ class FolderWork:
     unchanged: set[str]                 # doc ids whose state rows carry over as they are
     load_skipped: list[Skipped]
     removed: int
-    old_sites: set[str]
     counts: Counter = field(default_factory=Counter)
     flags: dict[str, bool] = field(default_factory=dict)        # unchanged page -> in its layout sample now
     flipped_sites: set[str] = field(default_factory=set)         # sites of pages whose sample flag changed
     known: dict[str, PrevPage] = field(default_factory=dict)     # the last run's pages of the folder
     reread: dict[str, Callable[[], RawInput | Skipped]] = field(default_factory=dict)  # unchanged page -> its input
+
+    @property
+    def old_sites(self) -> set[str]:
+        return {p.site for p in self.known.values()}
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,6 @@ class PrevPage:
     content_hash: str
     site: str
     source: str
-    url: str | None
     extractor: str | None
     in_sample: bool | None      # None: the page could not be parsed
 
@@ -130,10 +131,10 @@ class IncrementalRun:
         for f in sorted(parsed_dir.glob("*.pages.parquet")):
             folder = f.name[:-len(".pages.parquet")]
             t = pq.read_table(f, columns=["source", "doc_id", "content_hash", "site", "file_size", "file_mtime_ns",
-                                          "url", "extractor", "in_sample"]).to_pydict()
-            for src, d, h, site, size, mtime, url, extractor, sampled in zip(*t.values()):
+                                          "extractor", "in_sample"]).to_pydict()
+            for src, d, h, site, size, mtime, extractor, sampled in zip(*t.values()):
                 by_source[src] = (d, (size or 0, mtime or 0))
-                by_folder[folder][d] = PrevPage(h, site, src, url, extractor, sampled)
+                by_folder[folder][d] = PrevPage(h, site, src, extractor, sampled)
         return by_source, by_folder
 
     def folders(self) -> Iterator[FolderWork]:
@@ -155,11 +156,9 @@ class IncrementalRun:
             latest, superseded = newest_records(inputs)
             known = known_by_folder.get(folder, {})
             work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
-                              {p.site for p in known.values()})
+                              known=known)
             stat_unchanged = [index[i.source][0] for i in items if isinstance(i, UnchangedFile)]
-            work.known = known
-            groups = Counter([sample_group(folder, r.source, r.url) for r in latest]
-                             + [sample_group(folder, known[d].source, None) for d in stat_unchanged])
+            groups = Counter([sample_group(r) for r in latest] + [folder] * len(stat_unchanged))  # stat: plain files
             for doc_id in stat_unchanged:
                 work.counts["unchanged"] += 1
                 work.unchanged.add(doc_id)
@@ -172,7 +171,7 @@ class IncrementalRun:
                     work.counts["new" if old is None else "changed"] += 1
                     # a page surely in its site's sample (a site is never larger than its group) is
                     # extracted right away; the site count after parsing decides the rest
-                    flag = in_sample(digest, groups[sample_group(folder, raw.source, raw.url)], self.cfg.extract.layout_sample)
+                    flag = in_sample(digest, groups[sample_group(raw)], self.cfg.extract.sample_size)
                     work.to_parse.append(replace(raw, in_sample=flag))
                 else:
                     work.counts["unchanged"] += 1
@@ -189,30 +188,22 @@ class IncrementalRun:
         site's count puts in the sample that were parsed without the extractor (new ones, or unchanged
         ones never extracted) are parsed again with it."""
         parsed, failed = parse(work.to_parse)
-        again = self._settle_samples(work, parsed)
-        if again:
-            redo = {make_doc_id(r.site_hint, r.identity) for r in again}
-            parsed_again, failed_again = parse(again)
-            parsed = [p for p in parsed if p.page.doc_id not in redo] + parsed_again
-            failed = failed + failed_again
-            work.counts["parsed_again"] += len(again)
-        return parsed, failed
-
-    def _settle_samples(self, work: FolderWork, parsed: list[ParsedPage]) -> list[RawInput]:
-        """Sample flags by site within the folder (the rule of acquire/sample.py over the site's page
-        count); returns the inputs to parse again with the extractor. A page whose flag flips changes
-        its site's layout model, so the site is re-learned."""
-        size = self.cfg.extract.layout_sample
         known = work.known
         sites = Counter(p.site for p in parsed)
         sites.update(known[d].site for d in work.unchanged if known[d].in_sample is not None)
         raws = {make_doc_id(r.site_hint, r.identity): r for r in work.to_parse}
+        again = [replace(raws[d], in_sample=True) for d in take_into_sample(parsed, sites, self.cfg.extract.sample_size)]
+        again += self._resample_unchanged(work, sites)
+        work.counts["parsed_again"] += len(again)
+        return parse_again(parsed, failed, again, parse)
+
+    def _resample_unchanged(self, work: FolderWork, sites: Counter) -> list[RawInput]:
+        """Sample flags of the unchanged pages by their site's count now; returns the ones to parse again
+        with the extractor (entering the sample, never extracted). A page whose flag flips changes its
+        site's layout model, so the site is re-learned."""
+        size = self.cfg.extract.sample_size
+        known = work.known
         again: list[RawInput] = []
-        for p in parsed:
-            flag = in_sample(p.page.content_hash, sites[p.site], size)
-            if flag and not p.in_sample:
-                again.append(replace(raws[p.page.doc_id], in_sample=True))
-            p.in_sample = flag
         for doc_id in sorted(work.unchanged):
             old = known[doc_id]
             if old.in_sample is None:  # a page that could not be parsed: nothing to sample
@@ -248,7 +239,7 @@ class IncrementalRun:
         self.counts.update(work.counts)
         self.counts["parsed"] += len(work.to_parse) + work.counts["resampled"]
         rel = f"parsed/{work.folder}"
-        changed = bool(work.to_parse or parsed or failed or work.removed or work.flipped_sites)
+        changed = bool(work.to_parse or work.removed or work.flipped_sites)  # a resampled page flips too
         prev = self._prev_state(work.folder)
         if changed or not prev or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
                                        and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):

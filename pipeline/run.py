@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.acquire.files import iter_raw_inputs
 from pipeline.acquire.load import make_doc_id, stub_page, to_page
-from pipeline.acquire.sample import in_sample, sample_inputs
+from pipeline.acquire.sample import sample_inputs, take_into_sample
 from pipeline.clean.neardup import mark_near_duplicates
 from pipeline.clean.parse import parse_page
 from pipeline.clean.site import SiteResult, build_site, site_summary
@@ -17,6 +18,9 @@ from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.parquet import publish
 from pipeline.store.tables import output_tables
+
+
+ParseFn = Callable[[list[RawInput]], tuple[list[ParsedPage], list[tuple[Page, Skipped]]]]
 
 
 @dataclass
@@ -80,22 +84,23 @@ def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[P
 def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[Skipped]]:
     """Decode and segment pages, running the extractor on each site's layout sample (as re-runs do:
     first by group, then by site); the ones that cannot be used come back as Skipped with the reason."""
-    inputs = sample_inputs(inputs, cfg.extract.layout_sample)
+    inputs = sample_inputs(inputs, cfg.extract.sample_size)
     parsed, failed = parse_for_state(inputs, cfg)
-    sites = Counter(p.site for p in parsed)
     raws = {make_doc_id(r.site_hint, r.identity): r for r in inputs}
-    again = []
-    for p in parsed:
-        flag = in_sample(p.page.content_hash, sites[p.site], cfg.extract.layout_sample)
-        if flag and not p.in_sample:
-            again.append(replace(raws[p.page.doc_id], in_sample=True))
-        p.in_sample = flag
-    if again:
-        redo = {make_doc_id(r.site_hint, r.identity) for r in again}
-        parsed_again, failed_again = parse_for_state(again, cfg)
-        parsed = [p for p in parsed if p.page.doc_id not in redo] + parsed_again
-        failed += failed_again
+    again = [replace(raws[d], in_sample=True)
+             for d in take_into_sample(parsed, Counter(p.site for p in parsed), cfg.extract.sample_size)]
+    parsed, failed = parse_again(parsed, failed, again, lambda batch: parse_for_state(batch, cfg))
     return parsed, [skip for _, skip in failed]
+
+
+def parse_again(parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]], again: list[RawInput],
+                parse: ParseFn) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+    """The parse of `again`'s inputs (with the extractor) in place of what `parsed` holds for them."""
+    if not again:
+        return parsed, failed
+    redo = {make_doc_id(r.site_hint, r.identity) for r in again}
+    parsed_again, failed_again = parse(again)
+    return [p for p in parsed if p.page.doc_id not in redo] + parsed_again, failed + failed_again
 
 
 def group_by_site(parsed: list[ParsedPage]) -> dict[str, list[ParsedPage]]:

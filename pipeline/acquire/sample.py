@@ -1,8 +1,8 @@
 """Which pages go through the main-content extractor (the layout sample), decided before parsing.
 
-Pages are counted per sample group: the host of a crawled record's URL within its raw folder, or the
-raw folder for plain files. A group of fewer than 4 x `layout_sample` pages is sampled whole (every
-page is extracted, as without the model). A larger group samples the pages whose content hash falls
+Pages are counted per sample group before parsing: the host of a crawled record's URL within its raw
+folder, or the raw folder for plain files; after parsing, per site (take_into_sample). A group of fewer
+than 4 x `layout_sample` pages is sampled whole (every page is extracted, as without the model). A larger group samples the pages whose content hash falls
 under a rate halved at every doubling of the group, which keeps 2-4 x `layout_sample` of them, and
 the rest take their main content from the layout model learned from those (clean/layout.py).
 
@@ -11,22 +11,19 @@ run over the same files sample the same pages, whatever order they come in. Pure
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import replace
 
 from pipeline.acquire.load import content_hash
 from pipeline.acquire.warc import host_of
-from pipeline.records import RawInput
-
-_WARC_RECORD = re.compile(r"\.warc(\.gz)?#\d+$", re.I)
+from pipeline.records import ParsedPage, RawInput
 
 
-def sample_group(folder: str, source: str, url: str | None) -> str:
+def sample_group(raw: RawInput) -> str:
     """A crawled record's group is its host within the folder; a plain file's is the folder."""
-    if url and _WARC_RECORD.search(source):
-        return f"{folder}\0{host_of(url) or ''}"
-    return folder
+    if raw.record_date is not None and raw.url:
+        return f"{raw.site_hint}\0{host_of(raw.url) or ''}"
+    return raw.site_hint
 
 
 def rate_shift(n_pages: int, layout_sample: int) -> int:
@@ -44,7 +41,20 @@ def in_sample(content_hash: str, n_pages: int, layout_sample: int) -> bool:
 
 def sample_inputs(inputs: list[RawInput], layout_sample: int) -> list[RawInput]:
     """The inputs of one run, each marked in or out of its group's sample (in-memory runs)."""
-    groups = [sample_group(raw.site_hint, raw.source, raw.url) for raw in inputs]
+    groups = [sample_group(raw) for raw in inputs]
     counts = Counter(groups)
     return [replace(raw, in_sample=in_sample(content_hash(raw.data), counts[g], layout_sample))
             for raw, g in zip(inputs, groups)]
+
+
+def take_into_sample(parsed: list[ParsedPage], site_pages: Counter, layout_sample: int) -> list[str]:
+    """Set each parsed page's sample flag from its site's page count; returns the doc ids of pages
+    the site's sample takes in that were parsed without the extractor (a site is never larger than
+    its group, so a page sampled by its group stays sampled)."""
+    again = []
+    for p in parsed:
+        flag = in_sample(p.page.content_hash, site_pages[p.site], layout_sample)
+        if flag and not p.in_sample:
+            again.append(p.page.doc_id)
+        p.in_sample = flag
+    return again

@@ -2,7 +2,7 @@
 trafilatura was run on (the layout sample) and applied to the others, so the expensive extractor runs
 on a few dozen pages of a large site instead of all of them. Pure.
 
-The model counts, for every tag-path prefix ("html/body/div/main", "html/body/div/main/article/p"),
+The model counts, for every layout-path prefix ("html/body/main.wrapper", "html/body/main.wrapper/p"),
 the characters trafilatura kept and dropped in the sample's blocks under it. A block of another page
 takes the decision of its deepest prefix with enough evidence: main when most of the sampled text
 under it was kept. A block under no known prefix is kept (the boilerplate model still removes what
@@ -26,9 +26,9 @@ LAYOUT_STATE = pa.schema([
 ])
 
 
-def prefixes(tag_path: str) -> list[str]:
+def prefixes(layout_path: str) -> list[str]:
     """Every ancestor path of a block, deepest first: a/b/c -> [a/b/c, a/b, a]."""
-    parts = tag_path.split("/")
+    parts = layout_path.split("/")
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
@@ -94,16 +94,14 @@ def learn_layout(pages: list[ParsedPage]) -> LayoutModel:
     return model
 
 
-def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> int:
+def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> None:
     """Set in_main on the blocks of every page outside the sample, and drop the date trafilatura may
-    have guessed for it in an earlier run (a fresh run would not have asked). Returns pages changed."""
+    have guessed for it in an earlier run (a fresh run would not have asked)."""
     decisions = model.decisions()
     by_path: dict[str, bool] = {}  # a template has few distinct paths: decide each once
-    n = 0
     for p in pages:
         if not needs_layout(p):
             continue
-        n += 1
         for b in p.blocks:
             main = by_path.get(b.layout_path)
             if main is None:
@@ -112,4 +110,3 @@ def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> int:
         p.date_candidates = [c for c in p.date_candidates if c.source != "htmldate"]
         p.extractor = LAYOUT
     model.applied |= by_path.keys()
-    return n

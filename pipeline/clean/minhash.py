@@ -129,9 +129,3 @@ def block_signatures(texts: list[str], k: int, cfg: MinHashConfig) -> np.ndarray
     hashes, rows = char_shingle_hashes(texts, k)
     return min_hashes(hashes, rows, len(texts), cfg)
 
-
-def block_signatures_of_all(texts: list[str], k: int, cfg: MinHashConfig) -> np.ndarray:
-    """block_signatures for a list with repeats (a site's blocks): each distinct text signed once."""
-    index: dict[str, int] = {}
-    which = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
-    return block_signatures(list(index), k, cfg)[which]

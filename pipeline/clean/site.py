@@ -116,8 +116,7 @@ def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
                known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
     pages = sorted(pages, key=page_order)
     layout = learn_layout(pages)
-    if cfg.extract.use_trafilatura:
-        apply_layout(pages, layout)
+    apply_layout(pages, layout)
     clusters, model = learn_and_mark(pages, cfg.minhash, cfg.boilerplate, known_signatures)
     affixes = site_affixes([t for p in pages for t in (p.html_title, p.og_title)], cfg)
     documents = [page_document(site, p, affixes, cfg) for p in pages]
