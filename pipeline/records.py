@@ -65,9 +65,10 @@ class UnchangedFile:
     source: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
-    """One ordered unit of a page: heading, paragraph, list item, code or table row."""
+    """One ordered unit of a page: heading, paragraph, list item, code or table row. Slotted: a large
+    site holds millions of them."""
 
     position: int
     kind: str                 # heading | paragraph | list_item | code | table_row

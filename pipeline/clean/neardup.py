@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
+
 from pipeline.clean import lsh
 from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.minhash import signatures, word_shingles
@@ -29,8 +31,15 @@ def text_signature_input(text: str, cfg: DedupConfig) -> set[str]:
     return word_shingles(norm_tokens(text).split(), cfg.shingle_words)
 
 
-def doc_signatures(texts: list[str], mh: MinHashConfig, cfg: DedupConfig):
-    return signatures([text_signature_input(t, cfg) for t in texts], mh)
+DOCS_PER_STEP = 500  # documents shingled at once: their shingle sets are the big temporaries
+
+
+def doc_signatures(texts: list[str], mh: MinHashConfig, cfg: DedupConfig) -> np.ndarray:
+    """(n, num_perm) signatures of the texts' word shingles, a few hundred documents at a time."""
+    out = np.empty((len(texts), mh.num_perm), dtype=np.uint32)
+    for lo in range(0, len(texts), DOCS_PER_STEP):
+        out[lo:lo + DOCS_PER_STEP] = signatures([text_signature_input(t, cfg) for t in texts[lo:lo + DOCS_PER_STEP]], mh)
+    return out
 
 
 def cluster_documents(keys: list[DocKey], sigs, cfg: DedupConfig) -> dict[str, tuple[str, str | None]]:

@@ -72,11 +72,15 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
         })
     rows.sort(key=lambda r: r["doc_id"])
     pages_t = pa.Table.from_pylist(rows, schema=PAGES_STATE)
-    blocks = [{"doc_id": p.page.doc_id, "position": b.position, "kind": b.kind, "text": b.text,
-               "tag_path": b.tag_path, "tag": b.tag, "in_main": b.in_main, "is_dateline": b.is_dateline,
-               "layout_path": b.layout_path}
-              for p in sorted(pages, key=lambda p: p.page.doc_id) for b in p.blocks]
-    return pages_t, pa.Table.from_pylist(blocks, schema=BLOCKS_STATE)
+    ordered = sorted(pages, key=lambda p: p.page.doc_id)
+    blocks = [b for p in ordered for b in p.blocks]
+    columns = {  # column by column: no dict per block
+        "doc_id": [p.page.doc_id for p in ordered for _ in p.blocks],
+        "position": [b.position for b in blocks], "kind": [b.kind for b in blocks], "text": [b.text for b in blocks],
+        "tag_path": [b.tag_path for b in blocks], "tag": [b.tag for b in blocks], "in_main": [b.in_main for b in blocks],
+        "is_dateline": [b.is_dateline for b in blocks], "layout_path": [b.layout_path for b in blocks],
+    }
+    return pages_t, pa.Table.from_pydict(columns, schema=BLOCKS_STATE)
 
 
 def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = None
@@ -91,11 +95,15 @@ def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = No
     blocks_t = pq.read_table(blocks_path, schema=BLOCKS_STATE)
     if sites is not None:
         blocks_t = blocks_t.filter(pa.compute.is_in(blocks_t["doc_id"], pa.array(sorted(wanted), pa.string())))
-    cols = [blocks_t.column(n).to_pylist() for n in BLOCKS_STATE.names]  # column-wise: far fewer Python objects
-    for doc_id, position, kind, text, tag_path, tag, in_main, is_dateline, layout_path in zip(*cols):
-        blocks_by_doc.setdefault(doc_id, []).append(
-            Block(position=position, kind=kind, text=text, tag_path=tag_path, tag=tag, in_main=in_main,
-                  is_dateline=is_dateline, layout_path=layout_path))
+    shared: dict[str, str] = {}  # one string object per distinct value: template texts repeat on every page
+    for batch in blocks_t.to_batches(max_chunksize=1 << 16):  # column-wise, a batch at a time: few temporaries
+        cols = [batch.column(n).to_pylist() for n in BLOCKS_STATE.names]
+        for doc_id, position, kind, text, tag_path, tag, in_main, is_dateline, layout_path in zip(*cols):
+            blocks_by_doc.setdefault(doc_id, []).append(
+                Block(position=position, kind=shared.setdefault(kind, kind), text=shared.setdefault(text, text),
+                      tag_path=shared.setdefault(tag_path, tag_path), tag=shared.setdefault(tag, tag),
+                      in_main=in_main, is_dateline=is_dateline, layout_path=shared.setdefault(layout_path, layout_path)))
+    del shared
     parsed: dict[str, ParsedPage] = {}
     failed: dict[str, tuple[Page, Skipped]] = {}
     for r in pages_t.to_pylist():

@@ -82,3 +82,14 @@ def test_datasketch_lsh_agrees_on_candidates():
     for i, row in enumerate(sigs):
         index.insert(str(i), to_datasketch(row, CFG))
     assert set(index.query(to_datasketch(sigs[0], CFG))) == {"0", "1"}
+
+
+def test_block_signatures_do_not_depend_on_chunking(monkeypatch):
+    from pipeline.clean import minhash
+
+    rng = random.Random(5)
+    texts = [" ".join(rng.choice(["menu", "home", "café", "a", "school"]) for _ in range(rng.randint(0, 60)))
+             for _ in range(200)]
+    whole = minhash.block_signatures(texts, 4, CFG)
+    monkeypatch.setattr(minhash, "_TEXT_CHUNK_CHARS", 100)  # many small steps, texts split across none
+    assert np.array_equal(minhash.block_signatures(texts, 4, CFG), whole)
