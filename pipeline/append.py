@@ -23,7 +23,7 @@ from pipeline.clean.site import SiteResult, page_document, page_order, site_affi
 from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR
-from pipeline.store.tables import blocks_table, boilerplate_table, documents_table
+from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, tables_summary
 
 log = logging.getLogger(__name__)
 
@@ -167,21 +167,3 @@ def _renamed_clusters(cols: dict[str, list], keys: dict[str, str]) -> dict[str, 
 def _template_mask(n_pages: np.ndarray, dateline: np.ndarray, n_site: int, bp) -> np.ndarray:
     """is_template for many clusters at once."""
     return (n_pages >= required_pages(n_site, bp)) & ~(dateline & (n_pages * 2 <= n_site))
-
-
-def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> dict:
-    """site_summary computed on the site's tables (same figures)."""
-    chars = pc.utf8_length(blocks["text"])
-    all_chars = pc.sum(chars).as_py() or 0
-    bp_chars = pc.sum(pc.if_else(blocks["is_boilerplate"], chars, 0)).as_py() or 0
-    return {
-        "site": site,
-        "pages": docs.num_rows,
-        "blocks": pc.sum(docs["n_blocks"]).as_py() or 0,
-        "boilerplate_blocks": pc.sum(docs["n_boilerplate_blocks"]).as_py() or 0,
-        "boilerplate_clusters": n_clusters,
-        "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
-        "with_title": docs.num_rows - docs["title"].null_count,
-        "with_published": docs.num_rows - docs["published"].null_count,
-        "with_updated": docs.num_rows - docs["updated"].null_count,
-    }

@@ -34,15 +34,18 @@ from pipeline.acquire.load import content_hash, make_doc_id
 from pipeline.acquire.sample import in_sample, sample_group, take_into_sample
 from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
-from pipeline.clean.site import SiteResult, build_site, site_summary
+from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
-from pipeline.records import Page, ParsedPage, RawInput, Skipped, UnchangedFile
+from pipeline.gc_pause import gc_paused
+from pipeline.records import Document, Page, ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import ParseFn, newest_records, parse_again
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
-from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, skipped_table
+from pipeline.store.tables import (blocks_table, boilerplate_table, documents_table, skipped_table,
+                                   summary_counts, summary_from_counts)
 
 
+SITE_CHUNK_PAGES = 5_000      # pages of a site held as objects at once while it is built (~0.5 GB)
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
@@ -398,6 +401,11 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
     """One site: hard-link last run's files when nothing changed; append new pages to last run's
     model when that changes nothing for the old pages; else re-learn it from all its pages. Touches
     only the site's own files, so sites can be built in parallel (processes, Dask)."""
+    with gc_paused():
+        return _build_site_job(job)
+
+
+def _build_site_job(job: SiteJob) -> SiteBuilt:
     files, v = site_files(job.site), job.version
     if job.reuse:
         for f in files.values():
@@ -417,18 +425,29 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
         appended = append_pages(job, files)
         if appended is not None:
             return appended
-    pages = []
-    for folder in job.folders:
-        staged = v.staged(f"{STATE_DIR}/parsed/{folder}")
-        parsed, _ = state.read_parsed(Path(f"{staged}.pages.parquet"), Path(f"{staged}.blocks.parquet"), {job.site})
-        pages.extend(parsed.values())
-    result = build_site(job.site, pages, job.cfg, known)
-    v.write("documents", Path(files["documents"]).name, documents_table(result, job.now))
-    v.write("blocks", Path(files["blocks"]).name, blocks_table(result))
+    reader = state.SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
+                              for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)],
+                             job.site, SITE_CHUNK_PAGES)
+    learned = learn_site(reader.chunks, job.cfg, known)
+    del known
+    counts: Counter = Counter()
+    indexer = DocIndexer(job, files)
+    with v.writer("documents", Path(files["documents"]).name) as write_docs, \
+            v.writer("blocks", Path(files["blocks"]).name) as write_blocks:
+        for pages in reader.chunks():
+            part = SiteResult(site=job.site, n_pages=len(pages), documents=finish_pages(job.site, pages, learned, job.cfg),
+                              blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=[])
+            docs_t, blocks_t = documents_table(part, job.now), blocks_table(part)
+            write_docs(docs_t)
+            write_blocks(blocks_t)
+            counts.update(summary_counts(docs_t, blocks_t))
+            indexer.add(part.documents)
+    result = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters,
+                        model=learned.model, layout=learned.layout)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
     _write_model(job, result, files)
-    keys, sigs = _index_documents(job, result, files)
-    return SiteBuilt(job.site, site_summary(result), keys, sigs)
+    keys, sigs = indexer.finish()
+    return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
 
 
 def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
@@ -463,15 +482,29 @@ def read_doc_index(path: Path | None) -> dict[str, tuple[np.ndarray, str]]:
     return {d: (sig, extra["text_hash"]) for d, (sig, extra) in state.read_signatures(path, "doc_id").items()}
 
 
-def _index_documents(job: SiteJob, result: SiteResult, files: dict[str, str]) -> tuple[list[DocKey], list[np.ndarray]]:
-    prev = read_doc_index(job.version.previous_path(files["doc_index"]) if job.model_ok else None)
-    docs = [d for d in result.documents if d.text.strip()]
-    hashes = {d.doc_id: text_hash(d.text) for d in docs}
-    todo = [d for d in docs if d.doc_id not in prev or prev[d.doc_id][1] != hashes[d.doc_id]]
-    fresh = dict(zip((d.doc_id for d in todo), doc_signatures([d.text for d in todo], job.cfg.minhash, job.cfg.dedup)))
-    index = {d.doc_id: (fresh[d.doc_id] if d.doc_id in fresh else prev[d.doc_id][0], hashes[d.doc_id]) for d in docs}
-    write_doc_index(job, files, index)
-    return [DocKey(d.doc_id, d.published, d.url, d.source) for d in docs], [index[d.doc_id][0] for d in docs]
+class DocIndexer:
+    """The site's document MinHash index, built chunk by chunk: a page whose clean text is as last
+    time keeps its signature, the others are signed."""
+
+    def __init__(self, job: SiteJob, files: dict[str, str]):
+        self.job, self.files = job, files
+        self.prev = read_doc_index(job.version.previous_path(files["doc_index"]) if job.model_ok else None)
+        self.index: dict[str, tuple[np.ndarray, str]] = {}
+        self.keys: list[DocKey] = []
+
+    def add(self, documents: list[Document]) -> None:
+        docs = [d for d in documents if d.text.strip()]
+        hashes = {d.doc_id: text_hash(d.text) for d in docs}
+        todo = [d for d in docs if d.doc_id not in self.prev or self.prev[d.doc_id][1] != hashes[d.doc_id]]
+        fresh = dict(zip((d.doc_id for d in todo),
+                         doc_signatures([d.text for d in todo], self.job.cfg.minhash, self.job.cfg.dedup)))
+        for d in docs:
+            self.index[d.doc_id] = (fresh[d.doc_id] if d.doc_id in fresh else self.prev[d.doc_id][0], hashes[d.doc_id])
+            self.keys.append(DocKey(d.doc_id, d.published, d.url, d.source))
+
+    def finish(self) -> tuple[list[DocKey], list[np.ndarray]]:
+        write_doc_index(self.job, self.files, self.index)
+        return self.keys, [self.index[k.doc_id][0] for k in self.keys]
 
 
 def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0) -> dict:

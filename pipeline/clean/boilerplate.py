@@ -157,17 +157,3 @@ def boilerplate_clusters(stats: dict[str, ClusterStats], n_pages: int, cfg: Boil
 def mark(entries: list[tuple[str, Block, str]], template: set[str]) -> None:
     for _, b, _ in entries:
         b.is_boilerplate = b.cluster_id in template
-
-
-def learn_and_mark(pages: list[ParsedPage], mh: MinHashConfig, cfg: BoilerplateConfig,
-                   known: dict[str, np.ndarray] | None = None) -> tuple[list[BoilerplateCluster], SiteModel]:
-    """Assign cluster_id to every block of the site's pages, set is_boilerplate, and return the
-    boilerplate clusters and the site model (signatures of `known` texts are reused).
-    Date lines are clustered by exact text only: "First published <date>" lines differ only in their
-    dates and must not merge into one boilerplate cluster."""
-    entries = normalised_entries(pages)
-    keys, sigs = text_clusters([n for _, b, n in entries if not b.is_dateline and n], mh, cfg, known)
-    stats = assign_clusters(entries, keys, cfg)
-    clusters = boilerplate_clusters(stats, len(pages), cfg)
-    mark(entries, {c.cluster_id for c in clusters})
-    return clusters, SiteModel(stats, keys, sigs, len(pages))

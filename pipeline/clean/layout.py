@@ -86,14 +86,6 @@ def needs_layout(page: ParsedPage) -> bool:
     return not page.in_sample and page.page.kind == "html"
 
 
-def learn_layout(pages: list[ParsedPage]) -> LayoutModel:
-    model = LayoutModel()
-    for p in pages:
-        if teaches(p):
-            model.add(p)
-    return model
-
-
 def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> None:
     """Set in_main on the blocks of every page outside the sample, and drop the date trafilatura may
     have guessed for it in an earlier run (a fresh run would not have asked)."""

@@ -1,13 +1,16 @@
 """One site's parsed pages -> clean Documents: boilerplate model, titles, dates, text. Pure."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, learn_and_mark
+from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteModel, assign_clusters,
+                                        boilerplate_clusters, normalised_entries, text_clusters)
+from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.dates import choose_dates, dateline_dates
-from pipeline.clean.layout import LayoutModel, apply_layout, learn_layout
+from pipeline.clean.layout import LayoutModel, apply_layout, teaches
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
@@ -112,17 +115,65 @@ def site_affixes(titles: list[str | None], cfg: PipelineConfig) -> TitleAffixes:
     return learn_affixes([t for t in titles if t], cfg.boilerplate.min_pages)
 
 
+PageChunks = Callable[[], Iterable[list[ParsedPage]]]  # a site's pages, chunk by chunk, in page order, again on each call
+
+
+@dataclass
+class SiteLearned:
+    """What a site's pages teach before any page is finished: layout, boilerplate and title models."""
+    layout: LayoutModel
+    model: SiteModel
+    clusters: list[BoilerplateCluster]
+    template: set[str]                  # ids of the boilerplate clusters
+    affixes: TitleAffixes
+    n_pages: int
+
+
+def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[str, np.ndarray] | None = None
+               ) -> SiteLearned:
+    """Two passes over the site's pages, a chunk at a time (memory holds one chunk and the models):
+    first the layout votes, titles and distinct texts, which are then clustered; then each cluster's
+    pages, counted per chunk and summed (chunks hold whole pages, so page counts add up)."""
+    layout, texts, titles, n_pages = LayoutModel(), set(), [], 0
+    for pages in chunks():
+        n_pages += len(pages)
+        for p in pages:
+            titles += [p.html_title, p.og_title]
+            if teaches(p):
+                layout.add(p)
+        distinct = {b.text for p in pages for b in p.blocks if not b.is_dateline}
+        texts.update(n for n in map(norm_tokens, distinct) if n)
+    keys, sigs = text_clusters(sorted(texts), cfg.minhash, cfg.boilerplate, known_signatures)
+    del texts
+    stats: dict[str, ClusterStats] = {}
+    for pages in chunks():
+        for cid, st in assign_clusters(normalised_entries(pages), keys, cfg.boilerplate).items():
+            stats[cid] = st.merged(stats.get(cid))
+    clusters = boilerplate_clusters(stats, n_pages, cfg.boilerplate)
+    return SiteLearned(layout, SiteModel(stats, keys, sigs, n_pages), clusters, {c.cluster_id for c in clusters},
+                       site_affixes([t for t in titles if t], cfg), n_pages)
+
+
+def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig) -> list[Document]:
+    """One chunk's clean rows: main content by the layout model, boilerplate marked, titles, dates."""
+    apply_layout(pages, learned.layout)
+    if any(b.cluster_id is None for p in pages for b in p.blocks):  # a chunk read again (the site had several)
+        assign_clusters(normalised_entries(pages), learned.model.keys, cfg.boilerplate)
+    for p in pages:
+        for b in p.blocks:
+            b.is_boilerplate = b.cluster_id in learned.template
+    return [page_document(site, p, learned.affixes, cfg) for p in pages]
+
+
 def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
                known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
+    """A site whose pages are all in memory: one chunk."""
     pages = sorted(pages, key=page_order)
-    layout = learn_layout(pages)
-    apply_layout(pages, layout)
-    clusters, model = learn_and_mark(pages, cfg.minhash, cfg.boilerplate, known_signatures)
-    affixes = site_affixes([t for p in pages for t in (p.html_title, p.og_title)], cfg)
-    documents = [page_document(site, p, affixes, cfg) for p in pages]
+    learned = learn_site(lambda: [pages], cfg, known_signatures)
+    documents = finish_pages(site, pages, learned, cfg)
     blocks = [(p.page.doc_id, b) for p in pages for b in p.blocks]
-    return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=clusters,
-                      model=model, layout=layout)
+    return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=learned.clusters,
+                      model=learned.model, layout=learned.layout)
 
 
 def site_summary(result: SiteResult) -> dict:

@@ -14,6 +14,8 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -94,6 +96,19 @@ class StagedVersion:
             path.unlink()  # may be a hard link into the previous version: never write through it
         _write_table(table.cast(schema).replace_schema_metadata(file_metadata(self.cfg, dataset)), path)
         return path
+
+    @contextmanager
+    def writer(self, dataset: str, name: str) -> Iterator[Callable[[pa.Table], None]]:
+        """Write one file of an output dataset part by part (a large site, a chunk of pages at a
+        time); the file is complete when the block ends, and only the whole version is published."""
+        schema = DATASETS[dataset].with_metadata(file_metadata(self.cfg, dataset))
+        path = self.dir / dataset / name
+        if path.exists():
+            path.unlink()
+        with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as w:
+            yield lambda table: w.write_table(table.cast(schema))
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
 
     def write_state(self, rel: str, table: pa.Table) -> Path:
         path = self.dir / STATE_DIR / rel

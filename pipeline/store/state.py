@@ -83,43 +83,100 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
     return pages_t, pa.Table.from_pydict(columns, schema=BLOCKS_STATE)
 
 
-def read_parsed(pages_path: Path, blocks_path: Path, sites: set[str] | None = None
-                ) -> tuple[dict[str, ParsedPage], dict[str, tuple[Page, Skipped]]]:
-    """(doc_id -> ParsedPage, doc_id -> (Page, Skipped)) from a folder's state files; with `sites`,
-    only the pages of those sites."""
-    pages_t = pq.read_table(pages_path, schema=PAGES_STATE)
-    if sites is not None:
-        pages_t = pages_t.filter(pa.compute.is_in(pages_t["site"], pa.array(sorted(sites), pa.string())))
-    blocks_by_doc: dict[str, list[Block]] = {}
-    wanted = set(pages_t.column("doc_id").to_pylist())
-    blocks_t = pq.read_table(blocks_path, schema=BLOCKS_STATE)
-    if sites is not None:
-        blocks_t = blocks_t.filter(pa.compute.is_in(blocks_t["doc_id"], pa.array(sorted(wanted), pa.string())))
-    shared: dict[str, str] = {}  # one string object per distinct value: template texts repeat on every page
-    for batch in blocks_t.to_batches(max_chunksize=1 << 16):  # column-wise, a batch at a time: few temporaries
-        cols = [batch.column(n).to_pylist() for n in BLOCKS_STATE.names]
+STRING_BLOCK_COLUMNS = ["doc_id", "kind", "text", "tag_path", "tag", "layout_path"]
+
+
+class SitePages:
+    """One site's parsed pages, read from its folders' state files and held as dictionary-encoded
+    Arrow columns (a template text repeated on every page is stored once: ~4 MB per 1,000 pages),
+    handed out as ParsedPage objects `chunk_pages` at a time in page order. A site of at most one
+    chunk is materialised once and handed out again as the same objects."""
+
+    def __init__(self, folder_files: list[tuple[Path, Path]], site: str, chunk_pages: int):
+        self.chunk_pages = max(1, chunk_pages)
+        pages_parts, blocks_parts = [], []
+        for pages_path, blocks_path in folder_files:
+            t = pq.read_table(pages_path, schema=PAGES_STATE)
+            mine = pa.compute.and_(pa.compute.equal(t["site"], site), pa.compute.is_null(t["skip_reason"]))
+            ids = t.filter(mine).column("doc_id")
+            b = pq.read_table(blocks_path, read_dictionary=STRING_BLOCK_COLUMNS)
+            if len(ids) < t.num_rows:  # the folder holds other sites or unusable pages too
+                b = b.filter(pa.compute.is_in(b["doc_id"].cast(pa.string()), ids))
+            pages_parts.append(t.filter(mine))
+            blocks_parts.append(b.select(BLOCKS_STATE.names))
+        self.pages = pa.concat_tables(pages_parts) if pages_parts else PAGES_STATE.empty_table()
+        self.blocks = pa.concat_tables(blocks_parts, promote_options="permissive").unify_dictionaries() \
+            if blocks_parts else BLOCKS_STATE.empty_table()
+        keys = sorted(zip(self.pages.column("source").to_pylist(), self.pages.column("doc_id").to_pylist(),
+                          range(self.pages.num_rows)))
+        self.order = [i for _, _, i in keys]           # page rows in page order: (source, doc_id)
+        self.ranges = self._block_ranges()
+        self._cached: list[ParsedPage] | None = None
+
+    def _block_ranges(self) -> dict[str, list[tuple[int, int]]]:
+        """doc_id -> (first row, rows) of its blocks: a page's blocks are stored together."""
+        col = self.blocks.column("doc_id")
+        if col.num_chunks == 0 or len(col) == 0:
+            return {}
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in col.chunks])
+        names = col.chunks[0].dictionary.to_pylist()
+        starts = np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
+        lengths = np.diff(np.concatenate((starts, [len(codes)])))
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        for code, start, n in zip(codes[starts].tolist(), starts.tolist(), lengths.tolist()):
+            ranges.setdefault(names[code], []).append((start, n))
+        return ranges
+
+    def __len__(self) -> int:
+        return self.pages.num_rows
+
+    def chunks(self):
+        """Iterate the site's pages chunk by chunk (each call starts again from the first page)."""
+        if len(self) <= self.chunk_pages:
+            if self._cached is None:
+                self._cached = self._materialise(self.order)
+            yield self._cached
+            return
+        for lo in range(0, len(self.order), self.chunk_pages):
+            yield self._materialise(self.order[lo:lo + self.chunk_pages])
+
+    def _materialise(self, rows: list[int]) -> list[ParsedPage]:
+        page_rows = self.pages.take(pa.array(rows, pa.int64())).to_pylist()
+        spans = [r for p in page_rows for r in self.ranges.get(p["doc_id"], [])]
+        idx = np.concatenate([np.arange(s, s + n) for s, n in spans]) if spans else np.empty(0, np.int64)
+        blocks_t = self.blocks.take(pa.array(idx, pa.int64()))
+        by_doc: dict[str, list[Block]] = {}
+        cols = [_python_values(blocks_t.column(n)) for n in BLOCKS_STATE.names]
         for doc_id, position, kind, text, tag_path, tag, in_main, is_dateline, layout_path in zip(*cols):
-            blocks_by_doc.setdefault(doc_id, []).append(
-                Block(position=position, kind=shared.setdefault(kind, kind), text=shared.setdefault(text, text),
-                      tag_path=shared.setdefault(tag_path, tag_path), tag=shared.setdefault(tag, tag),
-                      in_main=in_main, is_dateline=is_dateline, layout_path=shared.setdefault(layout_path, layout_path)))
-    del shared
-    parsed: dict[str, ParsedPage] = {}
-    failed: dict[str, tuple[Page, Skipped]] = {}
-    for r in pages_t.to_pylist():
-        page = Page(doc_id=r["doc_id"], site_hint=r["site_hint"], source=r["source"], kind=r["kind"], content="",
-                    url=r["url"], chars_raw=r["chars_raw"], content_hash=r["content_hash"],
-                    file_stat=(r["file_size"] or 0, r["file_mtime_ns"] or 0))
-        if r["skip_reason"]:
-            failed[page.doc_id] = (page, Skipped(r["site"], page.source, r["skip_reason"], r["skip_detail"] or ""))
+            by_doc.setdefault(doc_id, []).append(
+                Block(position=position, kind=kind, text=text, tag_path=tag_path, tag=tag, in_main=in_main,
+                      is_dateline=is_dateline, layout_path=layout_path))
+        return [_parsed_page(r, sorted(by_doc.get(r["doc_id"], []), key=lambda b: b.position)) for r in page_rows]
+
+
+def _python_values(column: pa.ChunkedArray) -> list:
+    """A column as Python values. A dictionary column converts each distinct value it uses once and
+    shares that object between rows (pyarrow's own to_pylist is ~20x slower on dictionaries)."""
+    if not pa.types.is_dictionary(column.type):
+        return column.to_pylist()
+    out: list = []
+    for chunk in column.chunks:
+        if chunk.null_count:
+            out.extend(chunk.cast(chunk.type.value_type).to_pylist())
             continue
-        parsed[page.doc_id] = ParsedPage(
-            page=page, site=r["site"], blocks=sorted(blocks_by_doc.get(page.doc_id, []), key=lambda b: b.position),
-            html_title=r["html_title"], og_title=r["og_title"], extractor=r["extractor"],
-            in_sample=bool(r["in_sample"]),
-            date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
-        )
-    return parsed, failed
+        used, inverse = np.unique(chunk.indices.to_numpy(zero_copy_only=False), return_inverse=True)
+        values = chunk.dictionary.take(pa.array(used)).to_pylist()
+        out.extend(map(values.__getitem__, inverse.tolist()))
+    return out
+
+
+def _parsed_page(r: dict, blocks: list[Block]) -> ParsedPage:
+    page = Page(doc_id=r["doc_id"], site_hint=r["site_hint"], source=r["source"], kind=r["kind"], content="",
+                url=r["url"], chars_raw=r["chars_raw"], content_hash=r["content_hash"],
+                file_stat=(r["file_size"] or 0, r["file_mtime_ns"] or 0))
+    return ParsedPage(page=page, site=r["site"], blocks=blocks, html_title=r["html_title"], og_title=r["og_title"],
+                      extractor=r["extractor"], in_sample=bool(r["in_sample"]),
+                      date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]])
 
 
 # -- signatures -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION
 from pipeline.clean.site import SiteResult
@@ -68,3 +69,38 @@ def output_tables(results: list[SiteResult], skipped: list[Skipped],
     if skipped:
         files["skipped"]["skipped.parquet"] = skipped_table(skipped)
     return files
+
+
+SUMMED = ("pages", "blocks", "boilerplate_blocks", "all_chars", "bp_chars", "with_title", "with_published", "with_updated")
+
+
+def summary_counts(docs: pa.Table, blocks: pa.Table) -> dict[str, int]:
+    """A site's summary counts over (part of) its documents and blocks tables; parts add up."""
+    chars = pc.utf8_length(blocks["text"])
+    return {
+        "pages": docs.num_rows,
+        "blocks": pc.sum(docs["n_blocks"]).as_py() or 0,
+        "boilerplate_blocks": pc.sum(docs["n_boilerplate_blocks"]).as_py() or 0,
+        "all_chars": pc.sum(chars).as_py() or 0,
+        "bp_chars": pc.sum(pc.if_else(blocks["is_boilerplate"], chars, 0)).as_py() or 0,
+        "with_title": docs.num_rows - docs["title"].null_count,
+        "with_published": docs.num_rows - docs["published"].null_count,
+        "with_updated": docs.num_rows - docs["updated"].null_count,
+    }
+
+
+def summary_from_counts(site: str, counts: dict[str, int], n_clusters: int) -> dict:
+    """site_summary's figures from summed summary_counts."""
+    all_chars = counts.get("all_chars", 0)
+    return {
+        "site": site, "pages": counts.get("pages", 0), "blocks": counts.get("blocks", 0),
+        "boilerplate_blocks": counts.get("boilerplate_blocks", 0), "boilerplate_clusters": n_clusters,
+        "boilerplate_share": round(counts.get("bp_chars", 0) / all_chars, 4) if all_chars else 0.0,
+        "with_title": counts.get("with_title", 0), "with_published": counts.get("with_published", 0),
+        "with_updated": counts.get("with_updated", 0),
+    }
+
+
+def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> dict:
+    """site_summary computed on the site's tables (same figures)."""
+    return summary_from_counts(site, summary_counts(docs, blocks), n_clusters)
