@@ -18,7 +18,7 @@ from prefect.context import TaskRunContext
 from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
 from pipeline.acquire.files import list_relative
-from pipeline.incremental import FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, build_site_job
+from pipeline.incremental import FolderParse, FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, build_site_job
 from pipeline.acquire.load import content_hash
 from pipeline.parallel import ParsePool, build_all_sites
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
@@ -95,7 +95,7 @@ def summary_rows(summary: dict) -> list[dict]:
 
 
 def _parse_folder(work: FolderWork, run: IncrementalRun, cfg: PipelineConfig, cached_parse, pool: ParsePool,
-                  progress: RunProgress) -> tuple[list, list]:
+                  progress: RunProgress) -> FolderParse:
     def parse_batches(inputs: list[RawInput]) -> tuple[list, list]:
         parsed, failed = [], []
         for start in range(0, len(inputs), PARSE_BATCH):
@@ -129,7 +129,7 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
         progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
         progress.start()
         for work in run.folders():
-            run.finish_folder(work, *_parse_folder(work, run, cfg, cached_parse, pool, progress))
+            run.finish_folder(work, _parse_folder(work, run, cfg, cached_parse, pool, progress))
             progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
                         work.counts["changed"], work.counts["unchanged"], work.removed)

@@ -6,7 +6,7 @@ and site, never the whole corpus.
 Steps, each a method the Prefect flow wires into a task:
     run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
     for work in run.folders():                 # raw/<folder> by folder: what to parse, what to reuse
-        run.finish_folder(work, *run.parse_folder(work, lambda inputs: parse_for_state(inputs, cfg)))
+        run.finish_folder(work, run.parse_folder(work, lambda inputs: parse_for_state(inputs, cfg)))
     for site in run.sites():
         run.build(site)                        # re-learn and write, or hard-link last run's files
     run.dedup()                                # document near-duplicates over all sites
@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
-from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, read_file_input
-from pipeline.acquire.load import content_hash, make_doc_id
+from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, load, read_file_input, unload
+from pipeline.acquire.load import content_hash, make_doc_id, stub_page
 from pipeline.acquire.sample import in_sample, sample_group, take_into_sample
 from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
@@ -38,13 +38,14 @@ from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
 from pipeline.gc_pause import gc_paused
 from pipeline.records import Document, Page, ParsedPage, RawInput, Skipped, UnchangedFile
-from pipeline.run import ParseFn, newest_records, parse_again
+from pipeline.run import ParseFn, newest_records
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import (blocks_table, boilerplate_table, documents_table, skipped_table,
                                    summary_counts, summary_from_counts)
 
 
+PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
 SITE_CHUNK_PAGES = 5_000      # pages of a site held as objects at once while it is built (~0.5 GB)
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
@@ -84,6 +85,47 @@ class PrevPage:
     source: str
     extractor: str | None
     in_sample: bool | None      # None: the page could not be parsed
+
+
+class FolderParse:
+    """A folder's parse so far, held as state-table parts (dictionary-encoded Arrow: ~4 MB per 1,000
+    pages) instead of page objects, so a folder of any size parses in bounded memory."""
+
+    def __init__(self) -> None:
+        self._pages: list[pa.Table] = []
+        self._blocks: list[pa.Table] = []
+        self.info: dict[str, tuple[str, str, bool]] = {}   # parsed doc_id -> (site, content hash, in_sample)
+        self.flags: dict[str, bool] = {}                   # doc_id -> in its site's sample (settled after parsing)
+        self.for_append: dict[str, ParsedPage] = {}        # new pages of known sites (see finish_folder)
+
+    def add(self, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
+        pages_t, blocks_t = state.parsed_tables(parsed, failed)
+        for p in parsed:
+            self.info[p.page.doc_id] = (p.site, p.page.content_hash, p.in_sample)
+        self._pages.append(pages_t)
+        self._blocks.append(state.compact(blocks_t))
+
+    def drop(self, doc_ids: set[str]) -> None:
+        """Forget these pages' rows so far (they are about to be parsed again)."""
+        if not doc_ids:
+            return
+        ids = pa.array(sorted(doc_ids), pa.string())
+        self._pages = [t.filter(pc.invert(pc.is_in(t["doc_id"], ids))) for t in self._pages]
+        self._blocks = [t.filter(pc.invert(pc.is_in(t["doc_id"].cast(pa.string()), ids))) for t in self._blocks]
+        for d in doc_ids:
+            self.info.pop(d, None)
+            self.for_append.pop(d, None)
+
+    def pages_table(self) -> pa.Table:
+        t = pa.concat_tables(self._pages) if self._pages else state.PAGES_STATE.empty_table()
+        flags = [self.flags.get(d, s) if s is not None else None
+                 for d, s in zip(t.column("doc_id").to_pylist(), t.column("in_sample").to_pylist())]
+        return t.set_column(t.schema.get_field_index("in_sample"), "in_sample", pa.array(flags, pa.bool_()))
+
+    def blocks_tables(self) -> Iterator[pa.Table]:
+        """The parts as plain state tables."""
+        for part in self._blocks:
+            yield part.cast(state.BLOCKS_STATE)
 
 
 class IncrementalRun:
@@ -152,7 +194,8 @@ class IncrementalRun:
 
         check = unchanged if self.cfg.load.trust_file_stat and index else None
         for folder, items in groupby(iter_raw_inputs(self.raw, self.cfg.load, check), key=folder_of):
-            items = list(items)
+            digests: dict[str, str] = {}
+            items = [_hashed_unloaded(i, digests) for i in items]  # a folder's bytes are never all held
             self.seen_folders.add(folder)
             self.n_inputs += len(items)
             inputs = [i for i in items if isinstance(i, RawInput)]
@@ -169,7 +212,7 @@ class IncrementalRun:
             for raw in latest:
                 doc_id = make_doc_id(raw.site_hint, raw.identity)
                 old = known.get(doc_id)
-                digest = content_hash(raw.data)
+                digest = digests[raw.source]
                 if old is None or old.content_hash != digest:
                     work.counts["new" if old is None else "changed"] += 1
                     # a page surely in its site's sample (a site is never larger than its group) is
@@ -179,26 +222,55 @@ class IncrementalRun:
                 else:
                     work.counts["unchanged"] += 1
                     work.unchanged.add(doc_id)
-                    work.reread[doc_id] = lambda raw=raw: raw
+                    work.reread[doc_id] = lambda raw=raw: load(self.raw, raw, self.cfg.load)
             present = work.unchanged | {make_doc_id(r.site_hint, r.identity) for r in latest}
             work.removed = len(set(known) - present)
             work.counts["removed"] = work.removed
             yield work
         self._folders_gone()
 
-    def parse_folder(self, work: FolderWork, parse: ParseFn) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
-        """Parse the folder's new and changed pages, then settle its layout samples by site: pages the
-        site's count puts in the sample that were parsed without the extractor (new ones, or unchanged
-        ones never extracted) are parsed again with it."""
-        parsed, failed = parse(work.to_parse)
+    def parse_folder(self, work: FolderWork, parse: ParseFn) -> FolderParse:
+        """Parse the folder's new and changed pages, PARSE_CHUNK at a time (kept as compact state
+        tables, not objects), then settle its layout samples by site: pages the site's count puts in
+        the sample that were parsed without the extractor (new ones, or unchanged ones never
+        extracted) are parsed again with it."""
+        done = FolderParse()
+        self._parse_into(done, work.to_parse, parse)
         known = work.known
-        sites = Counter(p.site for p in parsed)
+        sites = Counter(site for site, _, _ in done.info.values())
         sites.update(known[d].site for d in work.unchanged if known[d].in_sample is not None)
+        flags, again_ids = take_into_sample([(d, *i) for d, i in done.info.items()], sites, self.cfg.extract.sample_size)
+        done.flags.update(flags)
         raws = {make_doc_id(r.site_hint, r.identity): r for r in work.to_parse}
-        again = [replace(raws[d], in_sample=True) for d in take_into_sample(parsed, sites, self.cfg.extract.sample_size)]
+        again = [replace(raws[d], in_sample=True) for d in again_ids]
         again += self._resample_unchanged(work, sites)
         work.counts["parsed_again"] += len(again)
-        return parse_again(parsed, failed, again, parse)
+        done.drop({make_doc_id(r.site_hint, r.identity) for r in again})
+        self._parse_into(done, again, parse)
+        return done
+
+    def _parse_into(self, done: FolderParse, inputs: list[RawInput], parse: ParseFn) -> None:
+        for lo in range(0, len(inputs), PARSE_CHUNK):
+            with gc_paused():
+                batch, unreadable = [], []
+                for raw in inputs[lo:lo + PARSE_CHUNK]:
+                    loaded = load(self.raw, raw, self.cfg.load)
+                    if isinstance(loaded, Skipped):
+                        unreadable.append((stub_page(raw), loaded))
+                    else:
+                        batch.append(loaded)
+                parsed, failed = parse(batch)
+                for page in parsed:
+                    self._keep_for_append(done, page)
+                done.add(parsed, failed + unreadable)
+
+    def _keep_for_append(self, done: FolderParse, page: ParsedPage) -> None:
+        """A new page of a known site may only need appending to its model: keep it (up to a bound)."""
+        if page.site in self.prev_meta.get("sites", {}) and self._new_blocks + len(page.blocks) <= APPEND_MAX_BLOCKS:
+            done.for_append[page.page.doc_id] = page
+            self._new_blocks += len(page.blocks)
+        else:
+            self.modified_sites.add(page.site)  # too much to hold: re-learn it
 
     def _resample_unchanged(self, work: FolderWork, sites: Counter) -> list[RawInput]:
         """Sample flags of the unchanged pages by their site's count now; returns the ones to parse again
@@ -237,7 +309,7 @@ class IncrementalRun:
                 self.changed_sites |= set(gone)
                 self.modified_sites |= set(gone)
 
-    def finish_folder(self, work: FolderWork, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
+    def finish_folder(self, work: FolderWork, done: FolderParse) -> None:
         """Write the folder's page state: last run's rows of unchanged pages plus the new parse."""
         self.counts.update(work.counts)
         self.counts["parsed"] += len(work.to_parse) + work.counts["resampled"]
@@ -246,18 +318,22 @@ class IncrementalRun:
         prev = self._prev_state(work.folder)
         if changed or not prev or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
                                        and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
-            pages_t, blocks_t = state.parsed_tables(parsed, failed)
-            if prev and work.unchanged:
-                keep = pa.array(sorted(work.unchanged), pa.string())
+            pages_t = done.pages_table()
+            keep = pa.array(sorted(work.unchanged), pa.string()) if prev and work.unchanged else None
+            if keep is not None:
                 old_p = pq.read_table(prev[0], schema=state.PAGES_STATE)
-                old_b = pq.read_table(prev[1], schema=state.BLOCKS_STATE)
                 old_p = old_p.filter(pc.is_in(old_p["doc_id"], keep))
                 flags = pa.array([work.flags.get(d) for d in old_p.column("doc_id").to_pylist()], pa.bool_())
                 old_p = old_p.set_column(old_p.schema.get_field_index("in_sample"), "in_sample", flags)
                 pages_t = pa.concat_tables([old_p, pages_t])
-                blocks_t = pa.concat_tables([old_b.filter(pc.is_in(old_b["doc_id"], keep)), blocks_t])
             self.staging.write_state(f"{rel}.pages.parquet", pages_t)
-            self.staging.write_state(f"{rel}.blocks.parquet", blocks_t)
+            with self.staging.state_writer(f"{rel}.blocks.parquet", state.BLOCKS_STATE) as write:
+                if keep is not None:  # last run's blocks of unchanged pages, streamed
+                    for batch in pq.ParquetFile(prev[1]).iter_batches(batch_size=1 << 16):
+                        t = pa.Table.from_batches([batch]).cast(state.BLOCKS_STATE)
+                        write(t.filter(pc.is_in(t["doc_id"], keep)))
+                for part in done.blocks_tables():
+                    write(part)
         else:
             pages_t = pq.read_table(self.staging.staged(f"{STATE_DIR}/{rel}.pages.parquet"),
                                     columns=["site", "skip_reason", "skip_detail", "source"])
@@ -271,13 +347,9 @@ class IncrementalRun:
             if work.counts["changed"] or work.removed:
                 self.modified_sites |= sites_now | work.old_sites
             self.modified_sites |= work.flipped_sites
-        known_sites = self.prev_meta.get("sites", {})
-        for page in parsed:  # the new pages of known sites, which may only need them appended
-            if page.site in known_sites and self._new_blocks + len(page.blocks) <= APPEND_MAX_BLOCKS:
-                self._new_pages[page.site].append(page)
-                self._new_blocks += len(page.blocks)
-            else:
-                self.modified_sites.add(page.site)  # too much to hold: re-learn it
+        for page in done.for_append.values():
+            page.in_sample = done.flags.get(page.page.doc_id, page.in_sample)
+            self._new_pages[page.site].append(page)
         self.skipped += work.load_skipped + [Skipped(site, source, reason, detail or "") for site, source, reason, detail
                                              in zip(cols["site"], cols["source"], cols["skip_reason"],
                                                     cols["skip_detail"]) if reason is not None]
@@ -362,6 +434,14 @@ class IncrementalRun:
         })
         self.staging.commit(extra={"summary": summary, "config_fingerprint": self.cfg.fingerprint()})
         return summary
+
+
+def _hashed_unloaded(item: RawInput | Skipped | UnchangedFile, digests: dict[str, str]):
+    """Record an input's content hash by source, then drop its bytes if it can be read again."""
+    if isinstance(item, RawInput):
+        digests[item.source] = content_hash(item.data)
+        return unload(item)
+    return item
 
 
 def site_files(site: str) -> dict[str, str]:
@@ -518,7 +598,7 @@ def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, wor
     with RunLock(out), ParsePool(workers) as pool:
         run = IncrementalRun(raw, out, cfg)
         for work in run.folders():
-            run.finish_folder(work, *run.parse_folder(work, lambda inputs: pool.parse(inputs, cfg)))
+            run.finish_folder(work, run.parse_folder(work, lambda inputs: pool.parse(inputs, cfg)))
         build_all_sites(run, pool)
         run.dedup()
         return run.commit()

@@ -25,6 +25,7 @@ class RawInput:
     record_date: str | None = None       # WARC-Date of a crawled page: the newest record of a URL wins
     file_stat: tuple[int, int] = (0, 0)  # (size, mtime_ns) of a plain file: lets re-runs skip reading it
     in_sample: bool = True               # run the main-content extractor on it (acquire/sample.py decides)
+    unloaded: bool = False               # a plain file's bytes dropped after hashing; read again to parse (files.load)
 
     @property
     def identity(self) -> str:

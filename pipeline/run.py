@@ -87,8 +87,11 @@ def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[Pars
     inputs = sample_inputs(inputs, cfg.extract.sample_size)
     parsed, failed = parse_for_state(inputs, cfg)
     raws = {make_doc_id(r.site_hint, r.identity): r for r in inputs}
-    again = [replace(raws[d], in_sample=True)
-             for d in take_into_sample(parsed, Counter(p.site for p in parsed), cfg.extract.sample_size)]
+    flags, again_ids = take_into_sample([(p.page.doc_id, p.site, p.page.content_hash, p.in_sample) for p in parsed],
+                                        Counter(p.site for p in parsed), cfg.extract.sample_size)
+    for p in parsed:
+        p.in_sample = flags[p.page.doc_id]
+    again = [replace(raws[d], in_sample=True) for d in again_ids]
     parsed, failed = parse_again(parsed, failed, again, lambda batch: parse_for_state(batch, cfg))
     return parsed, [skip for _, skip in failed]
 

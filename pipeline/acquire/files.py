@@ -6,6 +6,7 @@ import os
 import io
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.acquire import warc
@@ -105,3 +106,19 @@ def read_file_input(raw_root: Path, source: str, cfg: LoadConfig) -> RawInput | 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
     return gzip.GzipFile(fileobj=io.BytesIO(data)).read(limit + 1)
+
+
+def unload(raw: RawInput) -> RawInput:
+    """The input without its bytes when it is a plain file (read again to parse it), so a folder of
+    100,000 pages is listed and hashed without holding its bytes; a WARC record keeps its bytes."""
+    if raw.record_date is not None or raw.file_stat == (0, 0):
+        return raw
+    return replace(raw, data=b"", unloaded=True)
+
+
+def load(raw_root: Path, raw: RawInput, cfg: LoadConfig) -> RawInput | Skipped:
+    """An unloaded input with its bytes again (as they are now on disk), else the input itself."""
+    if not raw.unloaded:
+        return raw
+    again = read_file_input(raw_root, raw.source, cfg)
+    return again if isinstance(again, Skipped) else replace(again, in_sample=raw.in_sample)

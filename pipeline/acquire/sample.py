@@ -12,11 +12,12 @@ run over the same files sample the same pages, whatever order they come in. Pure
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 
 from pipeline.acquire.load import content_hash
 from pipeline.acquire.warc import host_of
-from pipeline.records import ParsedPage, RawInput
+from pipeline.records import RawInput
 
 
 def sample_group(raw: RawInput) -> str:
@@ -47,14 +48,16 @@ def sample_inputs(inputs: list[RawInput], layout_sample: int) -> list[RawInput]:
             for raw, g in zip(inputs, groups)]
 
 
-def take_into_sample(parsed: list[ParsedPage], site_pages: Counter, layout_sample: int) -> list[str]:
-    """Set each parsed page's sample flag from its site's page count; returns the doc ids of pages
-    the site's sample takes in that were parsed without the extractor (a site is never larger than
-    its group, so a page sampled by its group stays sampled)."""
+def take_into_sample(pages: Iterable[tuple[str, str, str, bool]], site_pages: Counter, layout_sample: int
+                     ) -> tuple[dict[str, bool], list[str]]:
+    """For parsed pages given as (doc_id, site, content_hash, in_sample): each page's sample flag by
+    its site's page count, and the doc ids of pages the site's sample takes in that were parsed
+    without the extractor (a site is never larger than its group, so a page sampled by its group
+    stays sampled)."""
+    flags: dict[str, bool] = {}
     again = []
-    for p in parsed:
-        flag = in_sample(p.page.content_hash, site_pages[p.site], layout_sample)
-        if flag and not p.in_sample:
-            again.append(p.page.doc_id)
-        p.in_sample = flag
-    return again
+    for doc_id, site, digest, was in pages:
+        flags[doc_id] = in_sample(digest, site_pages[site], layout_sample)
+        if flags[doc_id] and not was:
+            again.append(doc_id)
+    return flags, again

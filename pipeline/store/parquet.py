@@ -110,6 +110,18 @@ class StagedVersion:
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
 
+    @contextmanager
+    def state_writer(self, rel: str, schema: pa.Schema) -> Iterator[Callable[[pa.Table], None]]:
+        """Write one state file part by part."""
+        path = self.dir / STATE_DIR / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.unlink()
+        with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as w:
+            yield lambda table: w.write_table(table.cast(schema))
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+
     def write_state(self, rel: str, table: pa.Table) -> Path:
         path = self.dir / STATE_DIR / rel
         path.parent.mkdir(parents=True, exist_ok=True)

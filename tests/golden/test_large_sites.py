@@ -1,5 +1,6 @@
-"""Large sites in bounded memory: a site built a chunk of pages at a time gives exactly the rows,
-models and summary of the same site built in one piece."""
+"""Large sites in bounded memory: a folder parsed a chunk of pages at a time and a site built a chunk
+at a time give exactly the rows, models and summary of the same site done in one piece, on a first
+run and on re-runs that parse pages again."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,6 +34,7 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch):
     cfg = PipelineConfig(extract=ExtractConfig(layout_sample=4))  # layout model on: sampled and unsampled pages
     whole = run_incremental(raw, tmp_path / "whole", cfg)
     monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 7)  # 7 chunks, the last one short
+    monkeypatch.setattr(incremental, "PARSE_CHUNK", 6)
     chunked = run_incremental(raw, tmp_path / "chunked", cfg)
     assert chunked["sites"] == whole["sites"] and whole["sites"][0]["pages"] == 46
     assert whole["sites"][0]["boilerplate_clusters"] > 0
@@ -45,3 +47,22 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch):
     docs = rows(tmp_path / "chunked", "documents")
     assert list(docs["source"]) == sorted(docs["source"])  # page order across chunks
     assert not docs["text"].str.contains("All rights reserved").any()
+
+
+def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, monkeypatch):
+    from tests.golden.test_layout import assert_same_as_fresh
+
+    monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 9)
+    monkeypatch.setattr(incremental, "PARSE_CHUNK", 5)
+    raw, out, fresh = tmp_path / "raw", tmp_path / "out", tmp_path / "fresh"
+    fresh.mkdir()
+    cfg = PipelineConfig(extract=ExtractConfig(layout_sample=4))
+    write_site(raw, range(40))
+    run_incremental(raw, out, cfg)
+    write_site(raw, range(40, 60))                      # new pages: some sampled, some parsed twice
+    assert run_incremental(raw, out, cfg)["parsed"] == 20
+    assert_same_as_fresh(raw, out, fresh, 4)
+    for i in range(12, 60):                             # unchanged pages enter the sample: parsed again
+        (raw / "gazette" / f"page{i:04d}.html").unlink()
+    assert run_incremental(raw, out, cfg)["parsed_again"] > 0
+    assert_same_as_fresh(raw, out, fresh, 4)
