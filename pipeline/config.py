@@ -20,7 +20,7 @@ class MinHashConfig:
     num_perm: int = 128          # signature length; 128 gives ~0.03 error around Jaccard 0.8
     seed: int = 1                # datasketch's default seed, so values match datasketch.MinHash
     scheme: str = "affine32"     # datasketch 2 permutation scheme
-    hashfunc: str = "xxh32"      # page shingles: xxhash.xxh32_intdigest over UTF-8 word shingles
+    hashfunc: str = "xxh32-word-poly"  # page word shingles: polynomial of the words' xxh32 (minhash.word_shingle_hash)
     block_hashfunc: str = "fnv1a32-codepoints"  # block char shingles: FNV-1a over code points, in bulk
 
 

@@ -1,5 +1,6 @@
-"""MinHash signatures for many texts at once with numpy, bit-identical to
-datasketch.MinHash(num_perm, seed, scheme="affine32", hashfunc=xxh32_intdigest). Pure.
+"""MinHash signatures for many texts at once with numpy, bit-identical to datasketch.MinHash(num_perm,
+seed, scheme="affine32", hashfunc=...) with the shingle hash named here (fnv1a_codepoints for block char
+shingles, word_shingle_hash for document word shingles). Pure.
 
 A per-text datasketch object costs ~140 µs; here the per-text Python work is only building the
 shingle set and hashing it, then one vectorised permute+min over all shingles of all texts.
@@ -46,19 +47,6 @@ def word_shingles(tokens: list[str], k: int) -> set[str]:
     if len(tokens) <= k:
         return {" ".join(tokens)}
     return {" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
-
-
-def hash_shingles(shingles: set[str]) -> np.ndarray:
-    h = xxhash.xxh32_intdigest
-    return np.fromiter((h(s.encode("utf-8")) for s in shingles), dtype=np.uint32, count=len(shingles))
-
-
-def signatures(shingle_sets: list[set[str]], cfg: MinHashConfig) -> np.ndarray:
-    """(n, num_perm) uint32 signature matrix, one row per shingle set (an empty set gives all-max)."""
-    hashes = [hash_shingles(s) for s in shingle_sets]
-    lengths = np.fromiter((len(h) for h in hashes), dtype=np.int64, count=len(hashes))
-    flat = np.concatenate(hashes) if hashes else np.empty(0, np.uint32)
-    return min_hashes(flat, np.repeat(np.arange(len(hashes)), lengths), len(hashes), cfg)
 
 
 def min_hashes(hashes: np.ndarray, rows: np.ndarray, n: int, cfg: MinHashConfig) -> np.ndarray:
@@ -153,3 +141,58 @@ def block_signatures(texts: list[str], k: int, cfg: MinHashConfig) -> np.ndarray
         out[lo:hi] = min_hashes(hashes, rows, hi - lo, cfg)
         lo = hi
     return out
+
+
+# -- document signatures: word shingles hashed from per-token hashes --------------------------------------
+_WORD_MUL = 0x9E3779B1  # a word shingle's hash is the polynomial of its tokens' xxh32 in this base, mod 2**32
+
+
+def word_shingle_hash(shingle: bytes) -> int:
+    """The document shingle hash, one shingle ("w1 w2 w3", UTF-8) at a time, for
+    datasketch.MinHash(hashfunc=...): sum of xxh32(w_i) * _WORD_MUL**(n-1-i) mod 2**32.
+    word_signatures computes the same in bulk, hashing each distinct token once."""
+    h = 0
+    for token in shingle.decode("utf-8").split(" "):
+        h = (h * _WORD_MUL + xxhash.xxh32_intdigest(token.encode("utf-8"))) & 0xFFFFFFFF
+    return h
+
+
+def word_shingle_hashes(token_lists: list[list[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, row) of every k-word window of every token list (a list shorter than k is one shingle,
+    an empty one has none): each distinct token is hashed once, windows are k shifted views."""
+    ids: dict[str, int] = {}
+    codes = np.fromiter((ids.setdefault(t, len(ids)) for tokens in token_lists for t in tokens), dtype=np.int64)
+    token_hash = np.fromiter((xxhash.xxh32_intdigest(t.encode("utf-8")) for t in ids), dtype=np.uint32, count=len(ids))
+    th = token_hash[codes]
+    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    if len(th) == 0:
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    counts = np.where(lengths >= k, lengths - k + 1, (lengths > 0).astype(np.int64))
+    rows = np.repeat(np.arange(len(token_lists)), counts)
+    mul = np.uint32(_WORD_MUL)
+    with np.errstate(over="ignore"):
+        n_win = max(len(th) - k + 1, 0)
+        full = np.zeros(n_win, np.uint32)                         # every k-window of the joined tokens
+        for j in range(k):
+            full = full * mul + th[j:j + n_win]
+        long = lengths >= k
+        first = np.repeat(starts[long], counts[long])
+        first += np.arange(len(first)) - np.repeat(np.cumsum(counts[long]) - counts[long], counts[long])
+        is_long = np.repeat(long, counts)
+        h = np.empty(len(rows), np.uint32)
+        h[is_long] = full[first]
+        short = np.flatnonzero((lengths > 0) & ~long)              # fewer than k tokens: one shingle of all
+        hs = np.zeros(len(short), np.uint32)
+        for j in range(k - 1):
+            take = lengths[short] > j
+            hs[take] = hs[take] * mul + th[starts[short][take] + j]
+        h[~is_long] = hs
+    return h, rows
+
+
+def word_signatures(token_lists: list[list[str]], k: int, cfg: MinHashConfig) -> np.ndarray:
+    """(n, num_perm) signatures of word k-gram sets, equal to datasketch.MinHash(num_perm, seed,
+    scheme="affine32", hashfunc=word_shingle_hash) fed the same shingles (" "-joined, UTF-8)."""
+    hashes, rows = word_shingle_hashes(token_lists, k)
+    return min_hashes(hashes, rows, len(token_lists), cfg)

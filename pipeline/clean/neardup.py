@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.clean import lsh
 from pipeline.clean.main_content import norm_tokens
-from pipeline.clean.minhash import signatures, word_shingles
+from pipeline.clean.minhash import word_signatures
 from pipeline.config import DedupConfig, MinHashConfig
 from pipeline.records import Document
 
@@ -27,18 +27,15 @@ def _canonical_key(d: DocKey) -> tuple:
     return (d.published or dt.date.max, len(d.url or d.source), d.url or d.source, d.doc_id)
 
 
-def text_signature_input(text: str, cfg: DedupConfig) -> set[str]:
-    return word_shingles(norm_tokens(text).split(), cfg.shingle_words)
-
-
-DOCS_PER_STEP = 500  # documents shingled at once: their shingle sets are the big temporaries
+DOCS_PER_STEP = 1000  # documents shingled at once (bounds the temporaries)
 
 
 def doc_signatures(texts: list[str], mh: MinHashConfig, cfg: DedupConfig) -> np.ndarray:
-    """(n, num_perm) signatures of the texts' word shingles, a few hundred documents at a time."""
+    """(n, num_perm) signatures of the texts' normalised word shingles, a thousand documents at a time."""
     out = np.empty((len(texts), mh.num_perm), dtype=np.uint32)
     for lo in range(0, len(texts), DOCS_PER_STEP):
-        out[lo:lo + DOCS_PER_STEP] = signatures([text_signature_input(t, cfg) for t in texts[lo:lo + DOCS_PER_STEP]], mh)
+        tokens = [norm_tokens(t).split() for t in texts[lo:lo + DOCS_PER_STEP]]
+        out[lo:lo + len(tokens)] = word_signatures(tokens, cfg.shingle_words, mh)
     return out
 
 

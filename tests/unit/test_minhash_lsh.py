@@ -7,33 +7,21 @@ import xxhash
 from datasketch import MinHash, MinHashLSH
 
 from pipeline.clean import lsh
-from pipeline.clean.minhash import char_shingles, signatures, to_datasketch
+from pipeline.clean.minhash import block_signatures, char_shingles, min_hashes, to_datasketch
 from pipeline.config import MinHashConfig
 
 CFG = MinHashConfig()
 
 
-def _datasketch(shingles):
-    m = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashfunc=xxhash.xxh32_intdigest)
-    m.update_batch([s.encode() for s in shingles])
-    return m
-
-
-def test_bulk_signatures_equal_datasketch():
-    rng = random.Random(7)
-    words = ["alpha", "beta", "gamma", "delta", "school", "pupil", "menu", "home", "x"]
-    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(300)] + ["a", ""]
-    sets = [char_shingles(t, 4) if t else set() for t in texts]
-    sigs = signatures(sets, CFG)
-    for s, row in zip(sets, sigs):
-        expected = _datasketch(s)
-        assert np.array_equal(expected.hashvalues, row)
-    a, b = to_datasketch(sigs[0], CFG), _datasketch(sets[1])
-    assert a.jaccard(b) == _datasketch(sets[0]).jaccard(b)
+def _xxh32_signatures(sets: list[set[str]]) -> np.ndarray:
+    """The library's bulk min step over xxh32 shingle hashes (datasketch's usual hashfunc)."""
+    hashes = [np.array([xxhash.xxh32_intdigest(x.encode()) for x in sorted(s)], np.uint32) for s in sets]
+    rows = np.repeat(np.arange(len(sets)), [len(h) for h in hashes])
+    return min_hashes(np.concatenate(hashes), rows, len(sets), CFG)
 
 
 def test_vectorised_block_signatures_equal_datasketch():
-    from pipeline.clean.minhash import block_signatures, fnv1a_codepoints
+    from pipeline.clean.minhash import fnv1a_codepoints
 
     rng = random.Random(3)
     words = ["naïve", "café", "日本語", "school", "pupil", "home", "a", "menu", "curly’s"]
@@ -58,7 +46,7 @@ def test_lsh_clusters_match_pairwise_jaccard():
             texts.append(" ".join(words).lower())
     texts += ["completely unrelated words appear here", "another lonely sentence stands alone"]
     sets = [char_shingles(t, 4) for t in texts]
-    labels = lsh.cluster(signatures(sets, CFG), bands=25, rows=5, threshold=0.5)
+    labels = lsh.cluster(_xxh32_signatures(sets), bands=25, rows=5, threshold=0.5)
     # exact answer: connected components of pairs with true Jaccard >= 0.5
     parent = list(range(len(texts)))
 
@@ -77,7 +65,7 @@ def test_lsh_clusters_match_pairwise_jaccard():
 
 def test_datasketch_lsh_agrees_on_candidates():
     texts = ["home menu search", "home menu search!", "a quite different line of text"]
-    sigs = signatures([char_shingles(t, 4) for t in texts], CFG)
+    sigs = block_signatures(texts, 4, CFG)
     index = MinHashLSH(threshold=0.5, num_perm=CFG.num_perm)
     for i, row in enumerate(sigs):
         index.insert(str(i), to_datasketch(row, CFG))
@@ -93,3 +81,20 @@ def test_block_signatures_do_not_depend_on_chunking(monkeypatch):
     whole = minhash.block_signatures(texts, 4, CFG)
     monkeypatch.setattr(minhash, "_TEXT_CHUNK_CHARS", 100)  # many small steps, texts split across none
     assert np.array_equal(minhash.block_signatures(texts, 4, CFG), whole)
+
+
+def test_vectorised_document_signatures_equal_datasketch():
+    from pipeline.clean.minhash import word_shingle_hash, word_shingles, word_signatures
+
+    rng = random.Random(4)
+    words = ["naïve", "café", "日本語", "school", "pupil", "home", "a", "menu", "curly’s"]
+    token_lists = [[rng.choice(words) for _ in range(rng.randint(0, 60))] for _ in range(300)] + [["one"], ["two", "words"]]
+    sigs = word_signatures(token_lists, 3, CFG)
+    for tokens, row in zip(token_lists, sigs):
+        m = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashfunc=word_shingle_hash)
+        if tokens:
+            m.update_batch([s.encode() for s in word_shingles(tokens, 3)])
+        assert np.array_equal(m.hashvalues, row), tokens
+    a = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[0])
+    b = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[1])
+    assert 0.0 <= a.jaccard(b) <= 1.0
