@@ -12,11 +12,8 @@ from pipeline.run import parse_for_state
 from pipeline.acquire.load import stub_page
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 
-MAX_TASKS_PER_WORKER = 2000  # a fresh worker now and then keeps parser memory from creeping up
-
-
-def _parse_one(raw: RawInput, cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
-    return parse_for_state([raw], cfg)
+MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
+BATCH_PAGES = 8              # pages per task
 
 
 class ParsePool:
@@ -41,24 +38,47 @@ class ParsePool:
             self._pool = None
 
     def parse(self, inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+        """Pages go to the workers BATCH_PAGES at a time (one task per page cost more than parsing an
+        unsampled page); a batch has the per-page time limit as its deadline, and one that misses it
+        is parsed again a page per task, so only the page that is really slow is skipped."""
         if self._pool is None:
             return parse_for_state(inputs, cfg)
-        limit = cfg.extract.page_timeout
-        futures = [self._pool.schedule(_parse_one, args=(raw, cfg), timeout=limit) for raw in inputs]
+        batches = [inputs[i:i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
+        futures = [self._schedule(batch, cfg) for batch in batches]
         parsed: list[ParsedPage] = []
         failed: list[tuple[Page, Skipped]] = []
-        for raw, future in zip(inputs, futures):
-            try:
-                got, bad = future.result()
-            except FutureTimeout:
-                got, bad = [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "timeout",
-                                                     f"parsing took more than {limit:g} s"))]
-            except ProcessExpired as exc:
-                got, bad = [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
-                                                     f"the parsing process died: {exc}"))]
+        for batch, future in zip(batches, futures):
+            got, bad = self._result(batch, future, cfg)
+            if got is None:  # the batch missed its deadline or lost its worker: page by page
+                got, bad = [], []
+                for raw in batch:
+                    one_got, one_bad = self._result([raw], self._schedule([raw], cfg), cfg)
+                    got += one_got
+                    bad += one_bad
             parsed += got
             failed += bad
         return parsed, failed
+
+    def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):
+        return self._pool.schedule(parse_for_state, args=(batch, cfg), timeout=cfg.extract.page_timeout)
+
+    @staticmethod
+    def _result(batch: list[RawInput], future, cfg: PipelineConfig):
+        """(parsed, failed) of a finished task; (None, None) when a batch of several failed as a whole."""
+        limit = cfg.extract.page_timeout
+        try:
+            return future.result()
+        except FutureTimeout:
+            if len(batch) > 1:
+                return None, None
+            raw = batch[0]
+            return [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "timeout", f"parsing took more than {limit:g} s"))]
+        except ProcessExpired as exc:
+            if len(batch) > 1:
+                return None, None
+            raw = batch[0]
+            return [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
+                                                 f"the parsing process died: {exc}"))]
 
     def build_site(self, job):
         """One site's build on a worker process (no time limit: a site is as long as it is)."""

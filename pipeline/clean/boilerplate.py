@@ -72,9 +72,10 @@ def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConf
     return out, dict(zip(unique, sigs))
 
 
-@dataclass
+@dataclass(slots=True)
 class ClusterStats:
-    """What the model keeps per cluster of one region: enough to update it when pages are added."""
+    """What the model keeps per cluster of one region: enough to update it when pages are added.
+    Slotted: a large site has one per distinct paragraph."""
     n_pages: int
     dateline: bool
     tag_path: str
