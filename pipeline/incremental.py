@@ -350,6 +350,7 @@ class IncrementalRun:
         for page in done.for_append.values():
             page.in_sample = done.flags.get(page.page.doc_id, page.in_sample)
             self._new_pages[page.site].append(page)
+        pa.default_memory_pool().release_unused()  # the folder's parse is on disk: give its buffers back
         self.skipped += work.load_skipped + [Skipped(site, source, reason, detail or "") for site, source, reason, detail
                                              in zip(cols["site"], cols["source"], cols["skip_reason"],
                                                     cols["skip_detail"]) if reason is not None]
@@ -522,6 +523,7 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
             write_blocks(blocks_t)
             counts.update(summary_counts(docs_t, blocks_t))
             indexer.add(part.documents)
+    del reader, part, pages  # the site's parsed pages are written out: free them before the model is
     result = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters,
                         model=learned.model, layout=learned.layout)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
@@ -540,8 +542,12 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
         "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
     } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
-    v.write_state(files["texts"][len(STATE_DIR) + 1:], state.texts_table(result.model))
-    v.write_state(files["stats"][len(STATE_DIR) + 1:], stats if stats is not None else state.stats_table(result.model))
+    with v.state_writer(files["texts"][len(STATE_DIR) + 1:], state.TEXTS_STATE) as write:
+        for part in state.texts_tables(result.model):
+            write(part)
+    with v.state_writer(files["stats"][len(STATE_DIR) + 1:], state.STATS_STATE) as write:
+        for part in [stats] if stats is not None else state.stats_tables(result.model):
+            write(part)
     v.write_state(files["layout"][len(STATE_DIR) + 1:], (result.layout or LayoutModel()).table())
 
 

@@ -117,7 +117,9 @@ class StagedVersion:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             path.unlink()
-        with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as w:
+        compression = {n: "none" if n == "signature" else "zstd" for n in schema.names}  # as _write_table
+        with pq.ParquetWriter(path, schema, compression=compression,
+                              use_dictionary=[n for n in schema.names if n != "signature"]) as w:
             yield lambda table: w.write_table(table.cast(schema))
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())

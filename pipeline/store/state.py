@@ -14,6 +14,7 @@ Touches disk.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -218,11 +219,21 @@ def _signature_column(rows: list[np.ndarray]) -> pa.Array:
     return fixed.cast(pa.binary())
 
 
-def texts_table(model) -> pa.Table:
-    texts = sorted(model.signatures)
+STATE_SLICE = 1 << 16  # rows per part when a site's model is written: the parts' temporaries stay small
+
+
+def texts_table(model, texts: list[str] | None = None) -> pa.Table:
+    texts = sorted(model.signatures) if texts is None else texts
     return pa.Table.from_pydict({
         "text": texts, "signature": _signature_column([model.signatures[t] for t in texts]),
         "key": [model.keys[t] for t in texts]}, schema=TEXTS_STATE)
+
+
+def texts_tables(model) -> Iterator[pa.Table]:
+    """texts_table in parts of STATE_SLICE texts (a 100,000-page site has ~750,000 distinct texts)."""
+    texts = sorted(model.signatures)
+    for lo in range(0, max(len(texts), 1), STATE_SLICE):
+        yield texts_table(model, texts[lo:lo + STATE_SLICE])
 
 
 def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -233,14 +244,21 @@ def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return dict(zip(texts, sigs)), dict(zip(texts, t.column("key").to_pylist()))
 
 
-def stats_table(model) -> pa.Table:
-    ids = sorted(model.stats)
+def stats_table(model, ids: list[str] | None = None) -> pa.Table:
+    ids = sorted(model.stats) if ids is None else ids
     st = [model.stats[c] for c in ids]
     return pa.Table.from_pydict({
         "cluster_id": ids, "n_pages": [s.n_pages for s in st], "dateline": [s.dateline for s in st],
         "tag_path": [s.tag_path for s in st],
         "variants": [[{"text": t, "count": c} for t, c in sorted(s.variants.items())] for s in st],
         "norms": [sorted(s.norms) for s in st], "key": [s.key for s in st]}, schema=STATS_STATE)
+
+
+def stats_tables(model) -> Iterator[pa.Table]:
+    """stats_table in parts of STATE_SLICE clusters."""
+    ids = sorted(model.stats)
+    for lo in range(0, max(len(ids), 1), STATE_SLICE):
+        yield stats_table(model, ids[lo:lo + STATE_SLICE])
 
 
 def read_stats_rows(table: pa.Table) -> dict:
