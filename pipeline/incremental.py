@@ -36,7 +36,7 @@ from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
-from pipeline.gc_pause import gc_paused
+from pipeline.memory import arrow_returns_memory, gc_paused
 from pipeline.records import Document, Page, ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import ParseFn, newest_records
 from pipeline.store import state
@@ -133,6 +133,7 @@ class IncrementalRun:
         if not raw.is_dir():
             raise FileNotFoundError(f"raw folder {raw} does not exist")
         self.raw, self.out, self.cfg = raw, out, cfg
+        arrow_returns_memory()
         self.staging = Staging(out, cfg)
         prev = self.staging.previous
         self.prev_meta = state.read_meta(prev / STATE_DIR) if prev else {}
@@ -482,6 +483,7 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
     """One site: hard-link last run's files when nothing changed; append new pages to last run's
     model when that changes nothing for the old pages; else re-learn it from all its pages. Touches
     only the site's own files, so sites can be built in parallel (processes, Dask)."""
+    arrow_returns_memory()
     with gc_paused():
         return _build_site_job(job)
 
@@ -509,7 +511,7 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     reader = state.SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
                               for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)],
                              job.site, SITE_CHUNK_PAGES)
-    learned = learn_site(reader.chunks, job.cfg, known)
+    learned = learn_site(reader.chunks, job.cfg, known, texts_sink=lambda sigs, keys: _write_texts(job, files, sigs, keys))
     del known
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
@@ -527,12 +529,19 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     result = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters,
                         model=learned.model, layout=learned.layout)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
-    _write_model(job, result, files)
+    _write_model(job, result, files, texts_written=True)
     keys, sigs = indexer.finish()
     return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
 
 
-def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
+def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.ndarray], keys: dict[str, str]) -> None:
+    with job.version.state_writer(files["texts"][len(STATE_DIR) + 1:], state.TEXTS_STATE) as write:
+        for part in state.texts_tables(signatures, keys):
+            write(part)
+
+
+def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None,
+                 texts_written: bool = False) -> None:
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
@@ -542,9 +551,8 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
         "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
     } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
-    with v.state_writer(files["texts"][len(STATE_DIR) + 1:], state.TEXTS_STATE) as write:
-        for part in state.texts_tables(result.model):
-            write(part)
+    if not texts_written:
+        _write_texts(job, files, result.model.signatures, result.model.keys)
     with v.state_writer(files["stats"][len(STATE_DIR) + 1:], state.STATS_STATE) as write:
         for part in [stats] if stats is not None else state.stats_tables(result.model):
             write(part)

@@ -45,11 +45,18 @@ def text_signatures(unique: list[str], mh: MinHashConfig, cfg: BoilerplateConfig
                     known: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Signature matrix for the sorted distinct texts, reusing signatures kept from an earlier run."""
     known = known or {}
-    todo = [t for t in unique if t not in known]
-    fresh = dict(zip(todo, block_signatures(todo, cfg.shingle_chars, mh)))
-    if not unique:
-        return np.empty((0, mh.num_perm), dtype=np.uint32)
-    return np.stack([known[t] if t in known else fresh[t] for t in unique])
+    if not known:
+        return block_signatures(unique, cfg.shingle_chars, mh)
+    out = np.empty((len(unique), mh.num_perm), dtype=np.uint32)  # filled in place: no per-row copies
+    todo = []
+    for i, t in enumerate(unique):
+        if t in known:
+            out[i] = known[t]
+        else:
+            todo.append(i)
+    if todo:
+        out[todo] = block_signatures([unique[i] for i in todo], cfg.shingle_chars, mh)
+    return out
 
 
 def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConfig,

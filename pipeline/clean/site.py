@@ -129,11 +129,16 @@ class SiteLearned:
     n_pages: int
 
 
-def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[str, np.ndarray] | None = None
-               ) -> SiteLearned:
+TextsSink = Callable[[dict[str, np.ndarray], dict[str, str]], None]
+
+
+def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[str, np.ndarray] | None = None,
+               texts_sink: TextsSink | None = None) -> SiteLearned:
     """Two passes over the site's pages, a chunk at a time (memory holds one chunk and the models):
     first the layout votes, titles and distinct texts, which are then clustered; then each cluster's
-    pages, counted per chunk and summed (chunks hold whole pages, so page counts add up)."""
+    pages, counted per chunk and summed (chunks hold whole pages, so page counts add up). With
+    `texts_sink`, every text's signature and cluster key go to it as soon as they are known and the
+    model keeps no signatures (on a large site they are its biggest part)."""
     layout, texts, titles, n_pages = LayoutModel(), set(), [], 0
     for pages in chunks():
         n_pages += len(pages)
@@ -145,6 +150,9 @@ def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[s
         texts.update(n for n in map(norm_tokens, distinct) if n)
     keys, sigs = text_clusters(sorted(texts), cfg.minhash, cfg.boilerplate, known_signatures)
     del texts
+    if texts_sink is not None:
+        texts_sink(sigs, keys)
+        sigs = {}
     stats: dict[str, ClusterStats] = {}
     for pages in chunks():
         for cid, st in assign_clusters(normalised_entries(pages), keys, cfg.boilerplate).items():

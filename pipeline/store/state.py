@@ -222,18 +222,18 @@ def _signature_column(rows: list[np.ndarray]) -> pa.Array:
 STATE_SLICE = 1 << 16  # rows per part when a site's model is written: the parts' temporaries stay small
 
 
-def texts_table(model, texts: list[str] | None = None) -> pa.Table:
-    texts = sorted(model.signatures) if texts is None else texts
+def texts_table(signatures: dict[str, np.ndarray], keys: dict[str, str], texts: list[str] | None = None) -> pa.Table:
+    texts = sorted(signatures) if texts is None else texts
     return pa.Table.from_pydict({
-        "text": texts, "signature": _signature_column([model.signatures[t] for t in texts]),
-        "key": [model.keys[t] for t in texts]}, schema=TEXTS_STATE)
+        "text": texts, "signature": _signature_column([signatures[t] for t in texts]),
+        "key": [keys[t] for t in texts]}, schema=TEXTS_STATE)
 
 
-def texts_tables(model) -> Iterator[pa.Table]:
+def texts_tables(signatures: dict[str, np.ndarray], keys: dict[str, str]) -> Iterator[pa.Table]:
     """texts_table in parts of STATE_SLICE texts (a 100,000-page site has ~750,000 distinct texts)."""
-    texts = sorted(model.signatures)
+    texts = sorted(signatures)
     for lo in range(0, max(len(texts), 1), STATE_SLICE):
-        yield texts_table(model, texts[lo:lo + STATE_SLICE])
+        yield texts_table(signatures, keys, texts[lo:lo + STATE_SLICE])
 
 
 def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
