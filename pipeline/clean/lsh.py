@@ -103,8 +103,11 @@ def cluster(sigs: np.ndarray, bands: int, rows: int, threshold: float) -> np.nda
     if n == 0:
         return np.empty(0, dtype=np.int64)
     reps, of_rep = _distinct_rows(sigs)
-    distinct = sigs[reps]
     m = len(reps)
+    if m == n:  # every row distinct (the usual case for distinct texts): each is its own node, no copy
+        distinct, of_rep = sigs, np.arange(n)
+    else:
+        distinct = sigs[reps]
     pairs = candidate_pairs(distinct, bands, rows)
     keep = pairs[estimated_jaccard(distinct, pairs) >= threshold] if len(pairs) else pairs
     graph = coo_matrix((np.ones(len(keep)), (keep[:, 0], keep[:, 1])), shape=(m, m)) if len(keep) else \

@@ -139,6 +139,20 @@ def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[s
     pages, counted per chunk and summed (chunks hold whole pages, so page counts add up). With
     `texts_sink`, every text's signature and cluster key go to it as soon as they are known and the
     model keeps no signatures (on a large site they are its biggest part)."""
+    layout, texts, titles, n_pages = _first_pass(chunks)
+    keys, sigs = text_clusters(sorted(texts), cfg.minhash, cfg.boilerplate, known_signatures)
+    del texts
+    if texts_sink is not None:
+        texts_sink(sigs, keys)
+        sigs = {}
+    stats = _count_clusters(chunks, keys, cfg)
+    clusters = boilerplate_clusters(stats, n_pages, cfg.boilerplate)
+    return SiteLearned(layout, SiteModel(stats, keys, sigs, n_pages), clusters, {c.cluster_id for c in clusters},
+                       site_affixes([t for t in titles if t], cfg), n_pages)
+
+
+def _first_pass(chunks: PageChunks) -> tuple[LayoutModel, set[str], list[str], int]:
+    """Layout votes, distinct normalised texts (date lines aside), titles and the page count."""
     layout, texts, titles, n_pages = LayoutModel(), set(), [], 0
     for pages in chunks():
         n_pages += len(pages)
@@ -148,18 +162,15 @@ def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[s
                 layout.add(p)
         distinct = {b.text for p in pages for b in p.blocks if not b.is_dateline}
         texts.update(n for n in map(norm_tokens, distinct) if n)
-    keys, sigs = text_clusters(sorted(texts), cfg.minhash, cfg.boilerplate, known_signatures)
-    del texts
-    if texts_sink is not None:
-        texts_sink(sigs, keys)
-        sigs = {}
+    return layout, texts, titles, n_pages
+
+
+def _count_clusters(chunks: PageChunks, keys: dict[str, str], cfg: PipelineConfig) -> dict[str, ClusterStats]:
     stats: dict[str, ClusterStats] = {}
     for pages in chunks():
         for cid, st in assign_clusters(normalised_entries(pages), keys, cfg.boilerplate).items():
             stats[cid] = st.merged(stats.get(cid))
-    clusters = boilerplate_clusters(stats, n_pages, cfg.boilerplate)
-    return SiteLearned(layout, SiteModel(stats, keys, sigs, n_pages), clusters, {c.cluster_id for c in clusters},
-                       site_affixes([t for t in titles if t], cfg), n_pages)
+    return stats
 
 
 def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig) -> list[Document]:
