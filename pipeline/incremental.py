@@ -46,7 +46,7 @@ from pipeline.store.tables import (blocks_table, boilerplate_table, documents_ta
 
 
 PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
-SITE_CHUNK_PAGES = 5_000      # pages of a site held as objects at once while it is built (~0.5 GB)
+SITE_CHUNK_PAGES = 2_500      # pages of a site held as objects at once while it is built (~0.25 GB)
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 
@@ -88,12 +88,14 @@ class PrevPage:
 
 
 class FolderParse:
-    """A folder's parse so far, held as state-table parts (dictionary-encoded Arrow: ~4 MB per 1,000
-    pages) instead of page objects, so a folder of any size parses in bounded memory."""
+    """A folder's parse so far: page rows in memory (small), block rows in part files on disk (a part
+    per parse chunk, in the staged version), so a folder of any size parses in bounded memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, parts_dir: Path) -> None:
+        self.parts_dir = parts_dir
         self._pages: list[pa.Table] = []
-        self._blocks: list[pa.Table] = []
+        self._parts: list[Path] = []
+        self._drops: list[tuple[int, pa.Array]] = []      # (parts written before, doc ids dropped from them)
         self.info: dict[str, tuple[str, str, bool]] = {}   # parsed doc_id -> (site, content hash, in_sample)
         self.flags: dict[str, bool] = {}                   # doc_id -> in its site's sample (settled after parsing)
         self.for_append: dict[str, ParsedPage] = {}        # new pages of known sites (see finish_folder)
@@ -103,7 +105,10 @@ class FolderParse:
         for p in parsed:
             self.info[p.page.doc_id] = (p.site, p.page.content_hash, p.in_sample)
         self._pages.append(pages_t)
-        self._blocks.append(state.compact(blocks_t))
+        self.parts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.parts_dir / f"part-{len(self._parts):05d}.parquet"
+        pq.write_table(blocks_t, path, compression="zstd")
+        self._parts.append(path)
 
     def drop(self, doc_ids: set[str]) -> None:
         """Forget these pages' rows so far (they are about to be parsed again)."""
@@ -111,7 +116,7 @@ class FolderParse:
             return
         ids = pa.array(sorted(doc_ids), pa.string())
         self._pages = [t.filter(pc.invert(pc.is_in(t["doc_id"], ids))) for t in self._pages]
-        self._blocks = [t.filter(pc.invert(pc.is_in(t["doc_id"].cast(pa.string()), ids))) for t in self._blocks]
+        self._drops.append((len(self._parts), ids))
         for d in doc_ids:
             self.info.pop(d, None)
             self.for_append.pop(d, None)
@@ -123,9 +128,17 @@ class FolderParse:
         return t.set_column(t.schema.get_field_index("in_sample"), "in_sample", pa.array(flags, pa.bool_()))
 
     def blocks_tables(self) -> Iterator[pa.Table]:
-        """The parts as plain state tables."""
-        for part in self._blocks:
-            yield part.cast(state.BLOCKS_STATE)
+        """The block parts, one at a time, without the rows of pages dropped after they were written;
+        each part file is deleted once read."""
+        for i, path in enumerate(self._parts):
+            t = pq.read_table(path, schema=state.BLOCKS_STATE)
+            for written_before, ids in self._drops:
+                if i < written_before:
+                    t = t.filter(pc.invert(pc.is_in(t["doc_id"], ids)))
+            path.unlink()
+            yield t
+        if self.parts_dir.is_dir():
+            self.parts_dir.rmdir()
 
 
 class IncrementalRun:
@@ -235,7 +248,7 @@ class IncrementalRun:
         tables, not objects), then settle its layout samples by site: pages the site's count puts in
         the sample that were parsed without the extractor (new ones, or unchanged ones never
         extracted) are parsed again with it."""
-        done = FolderParse()
+        done = FolderParse(self.staging.dir / STATE_DIR / "parsed" / f".{work.folder}.parts")
         self._parse_into(done, work.to_parse, parse)
         known = work.known
         sites = Counter(site for site, _, _ in done.info.values())

@@ -87,15 +87,6 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
 STRING_BLOCK_COLUMNS = ["doc_id", "kind", "text", "tag_path", "tag", "layout_path"]
 
 
-def compact(blocks: pa.Table) -> pa.Table:
-    """A blocks state table with its string columns dictionary-encoded: template texts and paths
-    repeat on every page, so this holds ~5x less (cast to BLOCKS_STATE to get plain columns back)."""
-    for name in STRING_BLOCK_COLUMNS:
-        i = blocks.schema.get_field_index(name)
-        blocks = blocks.set_column(i, name, pa.compute.dictionary_encode(blocks.column(name)))
-    return blocks
-
-
 class SitePages:
     """One site's parsed pages, read from its folders' state files and held as dictionary-encoded
     Arrow columns (a template text repeated on every page is stored once: ~4 MB per 1,000 pages),
