@@ -8,7 +8,8 @@ Per size it prints, side by side:
                      does) vs a datasketch.MinHash per block; also per distinct text
   LSH clustering     banding + grouping + connected components vs MinHashLSH insert + query all
   end to end         `run_incremental` on N worker processes vs trafilatura.bare_extraction alone on
-                     N processes (each measured in a fresh subprocess, with its peak RSS)
+                     N processes (each measured in a fresh subprocess, with the peak of its RSS summed
+                     over the process and its workers, sampled every 0.2 s)
 The naive signature and LSH baselines run on at most 50,000 blocks (they are slow); throughput is per second.
 """
 from __future__ import annotations
@@ -109,10 +110,32 @@ def bench_lsh(texts: list[str]) -> dict:
 
 
 _E2E = """
-import json, resource, sys, time
+import json, os, sys, threading, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 raw, out, workers, mode, sample = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+
+def tree_rss_mb():  # this process and all its descendants (forkserver, parser workers), summed
+    parent, rss = dict(), dict()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()
+            parent[int(pid)], rss[int(pid)] = int(fields[1]), int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError):
+            pass
+    mine, grew = {{os.getpid()}}, True
+    while grew:
+        new = {{p for p, pp in parent.items() if pp in mine}} - mine
+        mine |= new
+        grew = bool(new)
+    return sum(rss.get(p, 0) for p in mine) / 2**20
+
+peak = [0.0]
+def sample_rss():
+    while True:
+        peak[0] = max(peak[0], tree_rss_mb())
+        time.sleep(0.2)
+threading.Thread(target=sample_rss, daemon=True).start()
 t0 = time.perf_counter()
 if mode == "sitesift":
     from pipeline.config import ExtractConfig, PipelineConfig
@@ -128,8 +151,7 @@ else:
     with ProcessPoolExecutor(workers) as pool:
         pages = sum(pool.map(one, files, chunksize=16))
 wall = time.perf_counter() - t0
-rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({{"pages": pages, "seconds": wall, "peak_rss_mb": rss / 1024}}))
+print(json.dumps({{"pages": pages, "seconds": wall, "peak_rss_mb": peak[0]}}))
 """
 
 
