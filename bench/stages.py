@@ -175,8 +175,9 @@ def main() -> None:
         ours = bench_end_to_end(args.real, args.workers, "sitesift", args.layout_sample)
         traf = bench_end_to_end(args.real, args.workers, "trafilatura", args.layout_sample)
         print(f"end to end on {args.real.name} ({ours['pages']} pages, {args.workers} workers, layout sample "
-              f"{args.layout_sample}): sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s), "
-              f"trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s ({traf['seconds']:.1f} s) -> "
+              f"{args.layout_sample}): sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, "
+              f"peak RSS {ours['peak_rss_mb']:.0f} MB), trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s "
+              f"({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> "
               f"{traf['seconds'] / ours['seconds']:.2f}x")
         return
     for size in args.sizes:

@@ -15,9 +15,10 @@ _BOMS = [
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.I)
 # Non-breaking and other fixed-width spaces that fetchers keep from &nbsp; and typography.
-_SPACES = re.compile("[\u00a0\u2007\u202f\u2000-\u200a\u3000]")
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = "\u00a0\u2007\u202f\u2000-\u200a\u3000"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"      # and control characters below: removed
+_SPECIAL = re.compile(f"[{_SPACES}{_INVISIBLE}\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one scan, not three
+_IS_SPACE = re.compile(f"[{_SPACES}]")
 
 
 class UndecodableError(ValueError):
@@ -77,9 +78,11 @@ def normalise_text(text: str) -> str:
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    text = _INVISIBLE.sub("", text)
-    return _CONTROL.sub("", text)
+    return _SPECIAL.sub(_replacement, text)
+
+
+def _replacement(match: re.Match) -> str:
+    return " " if _IS_SPACE.match(match.group()) else ""
 
 
 def looks_binary(data: bytes) -> bool:
