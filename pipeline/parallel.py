@@ -80,6 +80,14 @@ class ParsePool:
             return [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
                                                  f"the parsing process died: {exc}"))]
 
+    def stop_workers(self) -> None:
+        """End the worker processes now (parsing is over and what is left runs here): their memory is
+        given back before a large site is built in this process."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
     def build_site(self, job):
         """One site's build on a worker process (no time limit: a site is as long as it is)."""
         from pipeline.incremental import build_site_job
@@ -95,6 +103,7 @@ def build_all_sites(run, pool: ParsePool) -> None:
     jobs = [run.job(site) for site in run.sites()]
     heavy = [j for j in jobs if not j.reuse]
     if pool.workers < 2 or len(heavy) < 2:
+        pool.stop_workers()
         for job in jobs:
             run.build(job.site)
         return
