@@ -1,7 +1,8 @@
 """Incremental processing: a run over raw/ that parses only new and changed pages (by content hash),
 re-learns the boilerplate model only of sites whose pages changed, rewrites only those sites' files,
-and gives exactly the tables a from-scratch run would. Memory is bounded by the largest raw folder
-and site, never the whole corpus.
+and gives exactly the tables a from-scratch run would. Memory is bounded by the chunks (PARSE_CHUNK
+pages parsed at a time, SITE_CHUNK_PAGES built at a time) and the largest site's models, never by the
+corpus or a whole folder's bytes.
 
 Steps, each a method the Prefect flow wires into a task:
     run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
