@@ -41,7 +41,7 @@ def _old_titles(job, new_ids: set[str]) -> list[str | None]:
 
 def append_pages(job, files: dict[str, str]):
     """A SiteBuilt for the site with job.new_pages appended, or None when a full re-learn is needed."""
-    from pipeline.incremental import SiteBuilt, _write_model, read_doc_index, text_hash, write_doc_index
+    from pipeline.incremental import SiteBuilt, _write_model, _write_texts, read_doc_index, text_hash, write_doc_index
 
     cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
     known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))
@@ -112,7 +112,7 @@ def append_pages(job, files: dict[str, str]):
     clusters = [BoilerplateCluster(r["cluster_id"], r["text"], r["tag_path"], r["n_pages"], r["n_pages"] / n_all,
                                    r["n_variants"]) for r in prev_bp if r["cluster_id"] in kept]
     clusters += boilerplate_clusters(merged, n_all, bp)
-    mark(entries, {c.cluster_id for c in clusters})
+    mark((b for _, b, _ in entries), {c.cluster_id for c in clusters})
     docs = [page_document(job.site, p, affixes, cfg) for p in pages]
     result = SiteResult(site=job.site, n_pages=n_all, documents=docs,
                         blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=clusters,
@@ -139,6 +139,7 @@ def append_pages(job, files: dict[str, str]):
     v.write("documents", Path(files["documents"]).name, docs_t)
     v.write("blocks", Path(files["blocks"]).name, blocks_t)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
+    _write_texts(job, files, sigs, keys)
     _write_model(job, result, files, stats_out.sort_by([("cluster_id", "ascending")]))
 
     sig_of = read_doc_index(v.previous_path(files["doc_index"]))

@@ -97,14 +97,11 @@ class FolderParse:
         self._pages: list[pa.Table] = []
         self._parts: list[Path] = []
         self._drops: list[tuple[int, pa.Array]] = []      # (parts written before, doc ids dropped from them)
-        self.info: dict[str, tuple[str, str, bool]] = {}   # parsed doc_id -> (site, content hash, in_sample)
         self.flags: dict[str, bool] = {}                   # doc_id -> in its site's sample (settled after parsing)
         self.for_append: dict[str, ParsedPage] = {}        # new pages of known sites (see finish_folder)
 
     def add(self, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
         pages_t, blocks_t = state.parsed_tables(parsed, failed)
-        for p in parsed:
-            self.info[p.page.doc_id] = (p.site, p.page.content_hash, p.in_sample)
         self._pages.append(pages_t)
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         path = self.parts_dir / f"part-{len(self._parts):05d}.parquet"
@@ -119,8 +116,15 @@ class FolderParse:
         self._pages = [t.filter(pc.invert(pc.is_in(t["doc_id"], ids))) for t in self._pages]
         self._drops.append((len(self._parts), ids))
         for d in doc_ids:
-            self.info.pop(d, None)
             self.for_append.pop(d, None)
+
+    def parsed_pages(self) -> list[tuple[str, str, str, bool]]:
+        """(doc_id, site, content hash, in_sample) of every page parsed so far, as parsed."""
+        rows = []
+        for t in self._pages:
+            t = t.filter(pc.is_null(t["skip_reason"]))
+            rows += zip(*(t.column(c).to_pylist() for c in ("doc_id", "site", "content_hash", "in_sample")))
+        return rows
 
     def pages_table(self) -> pa.Table:
         t = pa.concat_tables(self._pages) if self._pages else state.PAGES_STATE.empty_table()
@@ -251,10 +255,10 @@ class IncrementalRun:
         extracted) are parsed again with it."""
         done = FolderParse(self.staging.dir / STATE_DIR / "parsed" / f".{work.folder}.parts")
         self._parse_into(done, work.to_parse, parse)
-        known = work.known
-        sites = Counter(site for site, _, _ in done.info.values())
+        known, parsed = work.known, done.parsed_pages()
+        sites = Counter(site for _, site, _, _ in parsed)
         sites.update(known[d].site for d in work.unchanged if known[d].in_sample is not None)
-        flags, again_ids = take_into_sample([(d, *i) for d, i in done.info.items()], sites, self.cfg.extract.sample_size)
+        flags, again_ids = take_into_sample(parsed, sites, self.cfg.extract.sample_size)
         done.flags.update(flags)
         raws = {make_doc_id(r.site_hint, r.identity): r for r in work.to_parse}
         again = [replace(raws[d], in_sample=True) for d in again_ids]
@@ -365,7 +369,6 @@ class IncrementalRun:
         for page in done.for_append.values():
             page.in_sample = done.flags.get(page.page.doc_id, page.in_sample)
             self._new_pages[page.site].append(page)
-        pa.default_memory_pool().release_unused()  # the folder's parse is on disk: give its buffers back
         self.skipped += work.load_skipped + [Skipped(site, source, reason, detail or "") for site, source, reason, detail
                                              in zip(cols["site"], cols["source"], cols["skip_reason"],
                                                     cols["skip_detail"]) if reason is not None]
@@ -543,7 +546,7 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     result = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters,
                         model=learned.model, layout=learned.layout)
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
-    _write_model(job, result, files, texts_written=True)
+    _write_model(job, result, files)
     keys, sigs = indexer.finish()
     return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
 
@@ -554,8 +557,8 @@ def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.n
             write(part)
 
 
-def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None,
-                 texts_written: bool = False) -> None:
+def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
+    """The site's clusters, stats and layout model (its texts are written by _write_texts)."""
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
@@ -565,8 +568,6 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
         "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
     } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
-    if not texts_written:
-        _write_texts(job, files, result.model.signatures, result.model.keys)
     with v.state_writer(files["stats"][len(STATE_DIR) + 1:], state.STATS_STATE) as write:
         for part in [stats] if stats is not None else state.stats_tables(result.model):
             write(part)

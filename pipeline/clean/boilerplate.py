@@ -9,6 +9,7 @@ import hashlib
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,6 +163,6 @@ def boilerplate_clusters(stats: dict[str, ClusterStats], n_pages: int, cfg: Boil
     return out
 
 
-def mark(entries: list[tuple[str, Block, str]], template: set[str]) -> None:
-    for _, b, _ in entries:
+def mark(blocks: Iterable[Block], template: set[str]) -> None:
+    for b in blocks:
         b.is_boilerplate = b.cluster_id in template

@@ -8,6 +8,7 @@ shingle set and hashing it, then one vectorised permute+min over all shingles of
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import xxhash
@@ -94,36 +95,49 @@ def fnv1a_codepoints(shingle: bytes) -> int:
 _TEXT_CHUNK_CHARS = 1 << 18  # code points hashed and min-reduced per step: bounds the temporaries at a few MB
 
 
+def _window_hashes(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int, init: int,
+                   step: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, row) of every k-window of every sequence (sequence i is values[starts[i]:][:lengths[i]]);
+    a sequence shorter than k is one window of all of it, an empty one has none. A window's hash is
+    `step` folded over its values from `init`, computed as k shifted views over all values at once
+    (windows crossing from one sequence into the next are computed and dropped)."""
+    counts = np.where(lengths >= k, lengths - k + 1, (lengths > 0).astype(np.int64))
+    rows = np.repeat(np.arange(len(lengths)), counts)
+    n_win = max(len(values) - k + 1, 0)
+    with np.errstate(over="ignore"):
+        full = np.full(n_win, init, dtype=np.uint32)
+        for j in range(k):
+            full = step(full, values[j:j + n_win])
+        long = lengths >= k
+        first = np.repeat(starts[long], counts[long])             # window starts inside long sequences
+        first += np.arange(len(first)) - np.repeat(np.cumsum(counts[long]) - counts[long], counts[long])
+        is_long = np.repeat(long, counts)
+        h = np.empty(len(rows), np.uint32)
+        h[is_long] = full[first]
+        short = np.flatnonzero((lengths > 0) & ~long)
+        hs = np.full(len(short), init, dtype=np.uint32)
+        for j in range(k - 1):
+            take = lengths[short] > j
+            hs[take] = step(hs[take], values[starts[short][take] + j])
+        h[~is_long] = hs
+    return h, rows
+
+
+def _fnv_step(h: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """FNV-1a's step, in place on h."""
+    np.bitwise_xor(h, v, out=h)
+    return np.multiply(h, _FNV_PRIME, out=h)
+
+
 def char_shingle_hashes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """(hash, row) for every distinct-position char k-gram of every text, in row order; a text shorter
-    than k is one shingle (itself), an empty text has none. No Python work per shingle: the windows
-    are k shifted views of the joined code points (those crossing a text boundary are dropped)."""
+    than k is one shingle (itself), an empty text has none. No Python work per shingle."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     if len(texts) == 0 or lengths.sum() == 0:
         return np.empty(0, np.uint32), np.empty(0, np.int64)
     cp = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    counts = np.where(lengths >= k, lengths - k + 1, (lengths > 0).astype(np.int64))
-    rows = np.repeat(np.arange(len(texts)), counts)
-    n_win = max(len(cp) - k + 1, 0)
-    with np.errstate(over="ignore"):
-        full = np.full(n_win, _FNV_OFFSET, dtype=np.uint32)   # every k-window of the joined text
-        for j in range(k):
-            np.bitwise_xor(full, cp[j:j + n_win], out=full)
-            np.multiply(full, _FNV_PRIME, out=full)
-        long = lengths >= k
-        first = np.repeat(starts[long], counts[long])            # window starts inside long texts
-        first += np.arange(len(first)) - np.repeat(np.cumsum(counts[long]) - counts[long], counts[long])
-        h = np.empty(len(rows), np.uint32)
-        is_long = np.repeat(long, counts)
-        h[is_long] = full[first]
-        short = np.flatnonzero((lengths > 0) & ~long)             # a short text is one shingle: itself
-        hs = np.full(len(short), _FNV_OFFSET, dtype=np.uint32)
-        for j in range(k - 1):
-            take = lengths[short] > j
-            hs[take] = (hs[take] ^ cp[starts[short][take] + j]) * _FNV_PRIME
-        h[~is_long] = hs
-    return h, rows
+    return _window_hashes(cp, starts, lengths, k, int(_FNV_OFFSET), _fnv_step)
 
 
 def block_signatures(texts: list[str], k: int, cfg: MinHashConfig) -> np.ndarray:
@@ -157,38 +171,23 @@ def word_shingle_hash(shingle: bytes) -> int:
     return h
 
 
+def _poly_step(h: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """word_shingle_hash's step, in place on h."""
+    np.multiply(h, np.uint32(_WORD_MUL), out=h)
+    return np.add(h, v, out=h)
+
+
 def word_shingle_hashes(token_lists: list[list[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
     """(hash, row) of every k-word window of every token list (a list shorter than k is one shingle,
-    an empty one has none): each distinct token is hashed once, windows are k shifted views."""
+    an empty one has none); each distinct token is hashed once."""
     ids: dict[str, int] = {}
     codes = np.fromiter((ids.setdefault(t, len(ids)) for tokens in token_lists for t in tokens), dtype=np.int64)
-    token_hash = np.fromiter((xxhash.xxh32_intdigest(t.encode("utf-8")) for t in ids), dtype=np.uint32, count=len(ids))
-    th = token_hash[codes]
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    if len(th) == 0:
+    if len(codes) == 0:
         return np.empty(0, np.uint32), np.empty(0, np.int64)
+    token_hash = np.fromiter((xxhash.xxh32_intdigest(t.encode("utf-8")) for t in ids), dtype=np.uint32, count=len(ids))
+    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    counts = np.where(lengths >= k, lengths - k + 1, (lengths > 0).astype(np.int64))
-    rows = np.repeat(np.arange(len(token_lists)), counts)
-    mul = np.uint32(_WORD_MUL)
-    with np.errstate(over="ignore"):
-        n_win = max(len(th) - k + 1, 0)
-        full = np.zeros(n_win, np.uint32)                         # every k-window of the joined tokens
-        for j in range(k):
-            full = full * mul + th[j:j + n_win]
-        long = lengths >= k
-        first = np.repeat(starts[long], counts[long])
-        first += np.arange(len(first)) - np.repeat(np.cumsum(counts[long]) - counts[long], counts[long])
-        is_long = np.repeat(long, counts)
-        h = np.empty(len(rows), np.uint32)
-        h[is_long] = full[first]
-        short = np.flatnonzero((lengths > 0) & ~long)              # fewer than k tokens: one shingle of all
-        hs = np.zeros(len(short), np.uint32)
-        for j in range(k - 1):
-            take = lengths[short] > j
-            hs[take] = hs[take] * mul + th[starts[short][take] + j]
-        h[~is_long] = hs
-    return h, rows
+    return _window_hashes(token_hash[codes], starts, lengths, k, 0, _poly_step)
 
 
 def word_signatures(token_lists: list[list[str]], k: int, cfg: MinHashConfig) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteModel, assign_clusters,
-                                        boilerplate_clusters, normalised_entries, text_clusters)
+                                        boilerplate_clusters, mark, normalised_entries, text_clusters)
 from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.dates import choose_dates, dateline_dates
 from pipeline.clean.layout import LayoutModel, apply_layout, teaches
@@ -178,9 +178,7 @@ def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: 
     apply_layout(pages, learned.layout)
     if any(b.cluster_id is None for p in pages for b in p.blocks):  # a chunk read again (the site had several)
         assign_clusters(normalised_entries(pages), learned.model.keys, cfg.boilerplate)
-    for p in pages:
-        for b in p.blocks:
-            b.is_boilerplate = b.cluster_id in learned.template
+    mark((b for p in pages for b in p.blocks), learned.template)
     return [page_document(site, p, learned.affixes, cfg) for p in pages]
 
 

@@ -55,11 +55,26 @@ def file_metadata(cfg: PipelineConfig, dataset: str) -> dict[bytes, bytes]:
     }
 
 
+def _parquet_options(columns: list[str]) -> dict:
+    """zstd and dictionaries, except for MinHash signatures: random bytes, compressing them costs
+    time and saves nothing."""
+    return {"compression": {c: "none" if c == "signature" else "zstd" for c in columns},
+            "use_dictionary": [c for c in columns if c != "signature"]}
+
+
 def _write_table(table: pa.Table, path: Path) -> None:
-    # MinHash signatures are random bytes: compressing them costs time and saves nothing
-    has_signatures = "signature" in table.column_names
-    pq.write_table(table, path, compression="none" if has_signatures else "zstd",
-                   use_dictionary=[c for c in table.column_names if c != "signature"])
+    pq.write_table(table, path, **_parquet_options(table.column_names))
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def _write_parts(path: Path, schema: pa.Schema) -> Iterator[Callable[[pa.Table], None]]:
+    """One file written part by part, with _write_table's options; complete when the block ends."""
+    if path.exists():
+        path.unlink()  # may be a hard link into the previous version: never write through it
+    with pq.ParquetWriter(path, schema, **_parquet_options(schema.names)) as w:
+        yield lambda table: w.write_table(table.cast(schema))
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
 
@@ -97,32 +112,16 @@ class StagedVersion:
         _write_table(table.cast(schema).replace_schema_metadata(file_metadata(self.cfg, dataset)), path)
         return path
 
-    @contextmanager
-    def writer(self, dataset: str, name: str) -> Iterator[Callable[[pa.Table], None]]:
+    def writer(self, dataset: str, name: str):
         """Write one file of an output dataset part by part (a large site, a chunk of pages at a
-        time); the file is complete when the block ends, and only the whole version is published."""
-        schema = DATASETS[dataset].with_metadata(file_metadata(self.cfg, dataset))
-        path = self.dir / dataset / name
-        if path.exists():
-            path.unlink()
-        with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as w:
-            yield lambda table: w.write_table(table.cast(schema))
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
+        time); only the whole version is published."""
+        return _write_parts(self.dir / dataset / name, DATASETS[dataset].with_metadata(file_metadata(self.cfg, dataset)))
 
-    @contextmanager
-    def state_writer(self, rel: str, schema: pa.Schema) -> Iterator[Callable[[pa.Table], None]]:
+    def state_writer(self, rel: str, schema: pa.Schema):
         """Write one state file part by part."""
         path = self.dir / STATE_DIR / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            path.unlink()
-        compression = {n: "none" if n == "signature" else "zstd" for n in schema.names}  # as _write_table
-        with pq.ParquetWriter(path, schema, compression=compression,
-                              use_dictionary=[n for n in schema.names if n != "signature"]) as w:
-            yield lambda table: w.write_table(table.cast(schema))
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
+        return _write_parts(path, schema)
 
     def write_state(self, rel: str, table: pa.Table) -> Path:
         path = self.dir / STATE_DIR / rel

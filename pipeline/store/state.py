@@ -89,7 +89,7 @@ STRING_BLOCK_COLUMNS = ["doc_id", "kind", "text", "tag_path", "tag", "layout_pat
 
 class SitePages:
     """One site's parsed pages, read from its folders' state files and held as dictionary-encoded
-    Arrow columns (a template text repeated on every page is stored once: ~4 MB per 1,000 pages),
+    Arrow columns (a template text repeated on every page is stored once: ~6 MB per 1,000 pages),
     handed out as ParsedPage objects `chunk_pages` at a time in page order. A site of at most one
     chunk is materialised once and handed out again as the same objects."""
 
@@ -213,18 +213,15 @@ def _signature_column(rows: list[np.ndarray]) -> pa.Array:
 STATE_SLICE = 1 << 16  # rows per part when a site's model is written: the parts' temporaries stay small
 
 
-def texts_table(signatures: dict[str, np.ndarray], keys: dict[str, str], texts: list[str] | None = None) -> pa.Table:
-    texts = sorted(signatures) if texts is None else texts
-    return pa.Table.from_pydict({
-        "text": texts, "signature": _signature_column([signatures[t] for t in texts]),
-        "key": [keys[t] for t in texts]}, schema=TEXTS_STATE)
-
-
 def texts_tables(signatures: dict[str, np.ndarray], keys: dict[str, str]) -> Iterator[pa.Table]:
-    """texts_table in parts of STATE_SLICE texts (a 100,000-page site has ~750,000 distinct texts)."""
+    """Every text's signature and cluster key, in parts of STATE_SLICE texts (a 100,000-page site has
+    ~750,000 distinct texts)."""
     texts = sorted(signatures)
     for lo in range(0, max(len(texts), 1), STATE_SLICE):
-        yield texts_table(signatures, keys, texts[lo:lo + STATE_SLICE])
+        part = texts[lo:lo + STATE_SLICE]
+        yield pa.Table.from_pydict({
+            "text": part, "signature": _signature_column([signatures[t] for t in part]),
+            "key": [keys[t] for t in part]}, schema=TEXTS_STATE)
 
 
 def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
