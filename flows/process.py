@@ -21,7 +21,8 @@ from pipeline.acquire.files import list_relative
 from pipeline.incremental import FolderParse, FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, build_site_job
 from pipeline.acquire.load import content_hash
 from pipeline.parallel import ParsePool, build_all_sites
-from pipeline.records import Page, ParsedPage, RawInput, Skipped
+from pipeline.records import RawInput
+from pipeline.store.state import ParsedTables
 from pipeline.store.lock import RunLock
 from flows.progress import RunProgress
 
@@ -35,12 +36,11 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     h = hashlib.sha256(cfg.parse_fingerprint(PIPELINE_VERSION).encode())
     for raw in parameters["batch"]:
         h.update(f"{raw.site_hint}\0{raw.identity}\0{raw.source}\0{content_hash(raw.data)}\0{raw.in_sample}\n".encode())
-    return "parse-" + h.hexdigest()
+    return "parse-tables-" + h.hexdigest()
 
 
 @task(name="parse-pages", cache_key_fn=parse_cache_key, cache_expiration=dt.timedelta(days=30), persist_result=True)
-def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool) -> tuple[list[ParsedPage],
-                                                                                     list[tuple[Page, Skipped]]]:
+def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool) -> ParsedTables:
     """Parse a batch on the run's worker processes (per-page time limit); cached on content hashes."""
     return pool.parse(batch, cfg)
 
@@ -96,15 +96,13 @@ def summary_rows(summary: dict) -> list[dict]:
 
 def _parse_folder(work: FolderWork, run: IncrementalRun, cfg: PipelineConfig, cached_parse, pool: ParsePool,
                   progress: RunProgress) -> FolderParse:
-    def parse_batches(inputs: list[RawInput]) -> tuple[list, list]:
-        parsed, failed = [], []
+    def parse_batches(inputs: list[RawInput]) -> ParsedTables:
+        parts = []
         for start in range(0, len(inputs), PARSE_BATCH):
             batch = inputs[start:start + PARSE_BATCH]
-            got, bad = cached_parse(batch, cfg, pool)
+            parts.append(cached_parse(batch, cfg, pool))
             progress.advance(len(batch))
-            parsed += got
-            failed += bad
-        return parsed, failed
+        return ParsedTables.concat(parts)
 
     return run.parse_folder(work, parse_batches)
 

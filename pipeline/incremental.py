@@ -7,7 +7,7 @@ corpus or a whole folder's bytes.
 Steps, each a method the Prefect flow wires into a task:
     run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
     for work in run.folders():                 # raw/<folder> by folder: what to parse, what to reuse
-        run.finish_folder(work, run.parse_folder(work, lambda inputs: parse_for_state(inputs, cfg)))
+        run.finish_folder(work, run.parse_folder(work, lambda inputs: parallel.parse_to_tables(inputs, cfg)))
     for site in run.sites():
         run.build(site)                        # re-learn and write, or hard-link last run's files
     run.dedup()                                # document near-duplicates over all sites
@@ -38,8 +38,8 @@ from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
 from pipeline.memory import arrow_returns_memory, gc_paused
-from pipeline.records import Document, Page, ParsedPage, RawInput, Skipped, UnchangedFile
-from pipeline.run import ParseFn, newest_records
+from pipeline.records import Document, ParsedPage, RawInput, Skipped, UnchangedFile
+from pipeline.run import newest_records
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import (blocks_table, boilerplate_table, documents_table, skipped_table,
@@ -49,6 +49,8 @@ from pipeline.store.tables import (blocks_table, boilerplate_table, documents_ta
 PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
 SITE_CHUNK_PAGES = 2_500      # pages of a site held as objects at once while it is built (~0.25 GB)
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
+
+ParseFn = Callable[[list[RawInput]], state.ParsedTables]  # a batch of inputs -> their state rows (parallel.ParsePool.parse)
 
 
 def folder_of_path(source: str) -> str:
@@ -100,12 +102,11 @@ class FolderParse:
         self.flags: dict[str, bool] = {}                   # doc_id -> in its site's sample (settled after parsing)
         self.for_append: dict[str, ParsedPage] = {}        # new pages of known sites (see finish_folder)
 
-    def add(self, parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> None:
-        pages_t, blocks_t = state.parsed_tables(parsed, failed)
-        self._pages.append(pages_t)
+    def add(self, parsed: state.ParsedTables) -> None:
+        self._pages.append(parsed.pages)
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         path = self.parts_dir / f"part-{len(self._parts):05d}.parquet"
-        pq.write_table(blocks_t, path, compression="zstd")
+        pq.write_table(parsed.blocks, path, compression="zstd")
         self._parts.append(path)
 
     def drop(self, doc_ids: set[str]) -> None:
@@ -278,18 +279,27 @@ class IncrementalRun:
                         unreadable.append((stub_page(raw), loaded))
                     else:
                         batch.append(loaded)
-                parsed, failed = parse(batch)
-                for page in parsed:
-                    self._keep_for_append(done, page)
-                done.add(parsed, failed + unreadable)
+                parsed = state.ParsedTables.concat([parse(batch), state.ParsedTables.of([], unreadable)])
+                self._keep_for_append(done, parsed)
+                done.add(parsed)
 
-    def _keep_for_append(self, done: FolderParse, page: ParsedPage) -> None:
+    def _keep_for_append(self, done: FolderParse, parsed: state.ParsedTables) -> None:
         """A new page of a known site may only need appending to its model: keep it (up to a bound)."""
-        if page.site in self.prev_meta.get("sites", {}) and self._new_blocks + len(page.blocks) <= APPEND_MAX_BLOCKS:
+        ok = parsed.pages.filter(pc.is_null(parsed.pages["skip_reason"]))
+        known_sites = self.prev_meta.get("sites", {})
+        keep: list[str] = []
+        n_blocks = None
+        for doc_id, site in zip(ok.column("doc_id").to_pylist(), ok.column("site").to_pylist()):
+            if site in known_sites:
+                if n_blocks is None:
+                    n_blocks = Counter(parsed.blocks.column("doc_id").to_pylist())
+                if self._new_blocks + n_blocks[doc_id] <= APPEND_MAX_BLOCKS:
+                    keep.append(doc_id)
+                    self._new_blocks += n_blocks[doc_id]
+                    continue
+            self.modified_sites.add(site)  # a new site, or too much to hold: re-learn it
+        for page in parsed.parsed_pages(keep) if keep else []:
             done.for_append[page.page.doc_id] = page
-            self._new_blocks += len(page.blocks)
-        else:
-            self.modified_sites.add(page.site)  # too much to hold: re-learn it
 
     def _resample_unchanged(self, work: FolderWork, sites: Counter) -> list[RawInput]:
         """Sample flags of the unchanged pages by their site's count now; returns the ones to parse again

@@ -10,10 +10,17 @@ from pebble import ProcessExpired, ProcessPool
 from pipeline.config import PipelineConfig
 from pipeline.run import parse_for_state
 from pipeline.acquire.load import stub_page
-from pipeline.records import Page, ParsedPage, RawInput, Skipped
+from pipeline.records import RawInput, Skipped
+from pipeline.store.state import ParsedTables
 
 MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
 BATCH_PAGES = 8              # pages per task
+PRELOAD = ["pipeline.run", "pipeline.incremental", "pandas"]  # imported once by the fork server, not by every new worker (~1 s each)
+
+
+def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
+    """What a worker runs: parse, then hand back state tables, not objects."""
+    return ParsedTables.of(*parse_for_state(inputs, cfg))
 
 
 class ParsePool:
@@ -27,8 +34,9 @@ class ParsePool:
     def __enter__(self) -> ParsePool:
         if self.workers > 0:
             # forkserver: children never inherit the threads of a running Prefect client
-            self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER,
-                                     context=multiprocessing.get_context("forkserver"))
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pipeline.run", "pipeline.incremental"])
+            self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -37,48 +45,43 @@ class ParsePool:
             self._pool.join()
             self._pool = None
 
-    def parse(self, inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+    def parse(self, inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
         """Pages go to the workers BATCH_PAGES at a time (one task per page cost more than parsing an
         unsampled page); a batch has the per-page time limit as its deadline, and one that misses it
         is parsed again a page per task, so only the page that is really slow is skipped."""
         if self._pool is None:
-            return parse_for_state(inputs, cfg)
+            return parse_to_tables(inputs, cfg)
         batches = [inputs[i:i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
         futures = [self._schedule(batch, cfg) for batch in batches]
-        parsed: list[ParsedPage] = []
-        failed: list[tuple[Page, Skipped]] = []
+        parts: list[ParsedTables] = []
         for batch, future in zip(batches, futures):
-            got, bad = self._result(batch, future, cfg)
+            got = self._result(batch, future, cfg)
             if got is None:  # the batch missed its deadline or lost its worker: page by page
-                got, bad = [], []
-                for raw in batch:
-                    one_got, one_bad = self._result([raw], self._schedule([raw], cfg), cfg)
-                    got += one_got
-                    bad += one_bad
-            parsed += got
-            failed += bad
-        return parsed, failed
+                got = ParsedTables.concat([self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch])
+            parts.append(got)
+        return ParsedTables.concat(parts)
 
     def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):
-        return self._pool.schedule(parse_for_state, args=(batch, cfg), timeout=cfg.extract.page_timeout)
+        return self._pool.schedule(parse_to_tables, args=(batch, cfg), timeout=cfg.extract.page_timeout)
 
     @staticmethod
-    def _result(batch: list[RawInput], future, cfg: PipelineConfig):
-        """(parsed, failed) of a finished task; (None, None) when a batch of several failed as a whole."""
+    def _result(batch: list[RawInput], future, cfg: PipelineConfig) -> ParsedTables | None:
+        """The tables of a finished task; None when a batch of several failed as a whole."""
         limit = cfg.extract.page_timeout
         try:
             return future.result()
         except FutureTimeout:
             if len(batch) > 1:
-                return None, None
+                return None
             raw = batch[0]
-            return [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "timeout", f"parsing took more than {limit:g} s"))]
+            return ParsedTables.of([], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "timeout",
+                                                                 f"parsing took more than {limit:g} s"))])
         except ProcessExpired as exc:
             if len(batch) > 1:
-                return None, None
+                return None
             raw = batch[0]
-            return [], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
-                                                 f"the parsing process died: {exc}"))]
+            return ParsedTables.of([], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
+                                                                 f"the parsing process died: {exc}"))])
 
     def stop_workers(self) -> None:
         """End the worker processes now (parsing is over and what is left runs here): their memory is
