@@ -27,11 +27,17 @@ class RunProgress:
         if bar:
             bar[0].update(bar[1], total=self.total, completed=0, description=self.description)
 
+    reported_pct: float = -1.0
+
     def advance(self, n: int) -> None:
+        """Cheap to call often (every few pages): the artifact is updated once per percentage point."""
+        if n <= 0:
+            return
         self.done += n
         pct = min(100.0, 100.0 * self.done / self.total) if self.total else 100.0
-        if self.artifact_id is not None:
-            update_progress_artifact(self.artifact_id, min(pct, 100.0))
+        if self.artifact_id is not None and (pct >= self.reported_pct + 1.0 or pct == 100.0 > self.reported_pct):
+            update_progress_artifact(self.artifact_id, pct)
+            self.reported_pct = pct
         bar = cli_progress.get()
         if bar:
             bar[0].update(bar[1], completed=self.done)

@@ -3,6 +3,7 @@ over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touc
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -45,12 +46,17 @@ class ParsePool:
             self._pool.join()
             self._pool = None
 
-    def parse(self, inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
+    def parse(self, inputs: list[RawInput], cfg: PipelineConfig,
+              on_parsed: Callable[[int], None] | None = None) -> ParsedTables:
         """Pages go to the workers BATCH_PAGES at a time (one task per page cost more than parsing an
         unsampled page); a batch has the per-page time limit as its deadline, and one that misses it
-        is parsed again a page per task, so only the page that is really slow is skipped."""
+        is parsed again a page per task, so only the page that is really slow is skipped.
+        `on_parsed(n)` hears of every batch done (progress)."""
         if self._pool is None:
-            return parse_to_tables(inputs, cfg)
+            parsed = parse_to_tables(inputs, cfg)
+            if on_parsed:
+                on_parsed(len(inputs))
+            return parsed
         batches = [inputs[i:i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
         futures = [self._schedule(batch, cfg) for batch in batches]
         parts: list[ParsedTables] = []
@@ -59,6 +65,8 @@ class ParsePool:
             if got is None:  # the batch missed its deadline or lost its worker: page by page
                 got = ParsedTables.concat([self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch])
             parts.append(got)
+            if on_parsed:
+                on_parsed(len(batch))
         return ParsedTables.concat(parts)
 
     def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):

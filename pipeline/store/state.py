@@ -85,6 +85,9 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
     return pages_t, pa.Table.from_pydict(columns, schema=BLOCKS_STATE)
 
 
+COMPRESS_PICKLE_BYTES = 4 << 20  # ~200 pages of state rows
+
+
 @dataclass(frozen=True)
 class ParsedTables:
     """Parsed pages as their state rows, in doc_id order: what a parser process hands back. Arrow
@@ -115,6 +118,25 @@ class ParsedTables:
         ids = pa.array(doc_ids, pa.string())
         rows = self.pages.filter(pa.compute.is_in(self.pages["doc_id"], ids)).to_pylist()
         return _page_objects(rows, self.blocks.filter(pa.compute.is_in(self.blocks["doc_id"], ids)))
+
+    def __reduce__(self):
+        """Large tables (Prefect's cache of parse results) pickle as zstd-compressed Arrow IPC, a
+        seventh of the plain buffers (~10 ms per 1,000 pages to write, ~6 to read); a few pages (a
+        worker's batch through its pipe) as plain buffers, cheaper than compressing each small stream."""
+        if self.pages.nbytes + self.blocks.nbytes < COMPRESS_PICKLE_BYTES:
+            return ParsedTables, (self.pages, self.blocks)
+        return _tables_from_ipc, (_ipc_bytes(self.pages), _ipc_bytes(self.blocks))
+
+
+def _ipc_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _tables_from_ipc(pages: bytes, blocks: bytes) -> ParsedTables:
+    return ParsedTables(pa.ipc.open_stream(pages).read_all(), pa.ipc.open_stream(blocks).read_all())
 
 
 STRING_BLOCK_COLUMNS = ["doc_id", "kind", "text", "tag_path", "tag", "layout_path"]
