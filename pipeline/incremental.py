@@ -538,15 +538,18 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     reader = state.SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
                               for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)],
                              job.site, SITE_CHUNK_PAGES)
-    learned = learn_site(reader.chunks, job.cfg, known, texts_sink=lambda sigs, keys: _write_texts(job, files, sigs, keys))
+    learned = learn_site(reader, job.cfg, known, texts_sink=lambda sigs, keys: _write_texts(job, files, sigs, keys))
     del known
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
+    first_row = 0
     with v.writer("documents", Path(files["documents"]).name) as write_docs, \
             v.writer("blocks", Path(files["blocks"]).name) as write_blocks:
         for pages in reader.chunks():
-            part = SiteResult(site=job.site, n_pages=len(pages), documents=finish_pages(job.site, pages, learned, job.cfg),
+            documents = finish_pages(job.site, pages, learned, job.cfg, first_row)
+            part = SiteResult(site=job.site, n_pages=len(pages), documents=documents,
                               blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=[])
+            first_row += len(part.blocks)
             docs_t, blocks_t = documents_table(part, job.now), blocks_table(part)
             write_docs(docs_t)
             write_blocks(blocks_t)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteModel, assign_clusters,
-                                        boilerplate_clusters, mark, normalised_entries, text_clusters)
-from pipeline.clean.main_content import norm_tokens
+from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, boilerplate_clusters, mark, text_clusters
 from pipeline.clean.dates import choose_dates, dateline_dates
 from pipeline.clean.layout import LayoutModel, apply_layout, teaches
+from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
@@ -115,82 +115,101 @@ def site_affixes(titles: list[str | None], cfg: PipelineConfig) -> TitleAffixes:
     return learn_affixes([t for t in titles if t], cfg.boilerplate.min_pages)
 
 
-PageChunks = Callable[[], Iterable[list[ParsedPage]]]  # a site's pages, chunk by chunk, in page order, again on each call
+class SitePagesView(Protocol):
+    """A site's parsed pages as the build reads them: whole-site columns for learning, then the pages
+    as objects a chunk at a time, in page order (state.SitePages reads them from the run state)."""
+
+    def __len__(self) -> int: ...
+    def chunks(self) -> Iterable[list[ParsedPage]]: ...
+    def columns(self) -> SiteColumns: ...
+    def titles(self) -> list[str | None]: ...
+    def teaching_pages(self) -> list[ParsedPage]: ...
+
+
+class PagesInMemory:
+    """A SitePagesView over pages already in memory (sorted into page order): one chunk."""
+
+    def __init__(self, pages: list[ParsedPage]):
+        self.pages = sorted(pages, key=page_order)
+
+    def __len__(self) -> int:
+        return len(self.pages)
+
+    def chunks(self) -> Iterable[list[ParsedPage]]:
+        return [self.pages]
+
+    def columns(self) -> SiteColumns:
+        return SiteColumns.of_pages(self.pages)
+
+    def titles(self) -> list[str | None]:
+        return [t for p in self.pages for t in (p.html_title, p.og_title)]
+
+    def teaching_pages(self) -> list[ParsedPage]:
+        return [p for p in self.pages if teaches(p)]
 
 
 @dataclass
 class SiteLearned:
-    """What a site's pages teach before any page is finished: layout, boilerplate and title models."""
+    """What a site's pages teach before any page is finished: layout, boilerplate and title models,
+    and every block's cluster (by block row in page order)."""
     layout: LayoutModel
     model: SiteModel
     clusters: list[BoilerplateCluster]
     template: set[str]                  # ids of the boilerplate clusters
     affixes: TitleAffixes
     n_pages: int
+    row_cluster: np.ndarray             # int32 per block row: index into cluster_names
+    cluster_names: list[str]
 
 
 TextsSink = Callable[[dict[str, np.ndarray], dict[str, str]], None]
 
 
-def learn_site(chunks: PageChunks, cfg: PipelineConfig, known_signatures: dict[str, np.ndarray] | None = None,
+def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict[str, np.ndarray] | None = None,
                texts_sink: TextsSink | None = None) -> SiteLearned:
-    """Two passes over the site's pages, a chunk at a time (memory holds one chunk and the models):
-    first the layout votes, titles and distinct texts, which are then clustered; then each cluster's
-    pages, counted per chunk and summed (chunks hold whole pages, so page counts add up). With
+    """The site's models from its columns, without a Python object per block: the layout votes of the
+    sampled pages, the distinct texts clustered, each cluster's pages counted with numpy. With
     `texts_sink`, every text's signature and cluster key go to it as soon as they are known and the
     model keeps no signatures (on a large site they are its biggest part)."""
-    layout, texts, titles, n_pages = _first_pass(chunks)
-    keys, sigs = text_clusters(sorted(texts), cfg.minhash, cfg.boilerplate, known_signatures)
-    del texts
+    layout = LayoutModel()
+    for p in pages.teaching_pages():
+        layout.add(p)
+    cols = pages.columns()
+    keys, sigs = text_clusters(sorted(cols.clusterable_norms()), cfg.minhash, cfg.boilerplate, known_signatures)
     if texts_sink is not None:
         texts_sink(sigs, keys)
         sigs = {}
-    stats = _count_clusters(chunks, keys, cfg)
-    clusters = boilerplate_clusters(stats, n_pages, cfg.boilerplate)
-    return SiteLearned(layout, SiteModel(stats, keys, sigs, n_pages), clusters, {c.cluster_id for c in clusters},
-                       site_affixes([t for t in titles if t], cfg), n_pages)
+    counted = count_clusters(cols, keys, cfg.boilerplate)
+    del cols
+    n_pages = len(pages)
+    clusters = boilerplate_clusters(counted.stats, n_pages, cfg.boilerplate)
+    return SiteLearned(layout, SiteModel(counted.stats, keys, sigs, n_pages), clusters, {c.cluster_id for c in clusters},
+                       site_affixes([t for t in pages.titles() if t], cfg), n_pages, counted.row_cluster,
+                       counted.names)
 
 
-def _first_pass(chunks: PageChunks) -> tuple[LayoutModel, set[str], list[str], int]:
-    """Layout votes, distinct normalised texts (date lines aside), titles and the page count."""
-    layout, texts, titles, n_pages = LayoutModel(), set(), [], 0
-    for pages in chunks():
-        n_pages += len(pages)
-        for p in pages:
-            titles += [p.html_title, p.og_title]
-            if teaches(p):
-                layout.add(p)
-        distinct = {b.text for p in pages for b in p.blocks if not b.is_dateline}
-        texts.update(n for n in map(norm_tokens, distinct) if n)
-    return layout, texts, titles, n_pages
-
-
-def _count_clusters(chunks: PageChunks, keys: dict[str, str], cfg: PipelineConfig) -> dict[str, ClusterStats]:
-    stats: dict[str, ClusterStats] = {}
-    for pages in chunks():
-        for cid, st in assign_clusters(normalised_entries(pages), keys, cfg.boilerplate).items():
-            stats[cid] = st.merged(stats.get(cid))
-    return stats
-
-
-def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig) -> list[Document]:
-    """One chunk's clean rows: main content by the layout model, boilerplate marked, titles, dates."""
+def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig,
+                 first_row: int) -> list[Document]:
+    """One chunk's clean rows (its blocks start at block row `first_row` of the site): main content
+    by the layout model, clusters and boilerplate marked, titles, dates."""
     apply_layout(pages, learned.layout)
-    if any(b.cluster_id is None for p in pages for b in p.blocks):  # a chunk read again (the site had several)
-        assign_clusters(normalised_entries(pages), learned.model.keys, cfg.boilerplate)
-    mark((b for p in pages for b in p.blocks), learned.template)
+    blocks = [b for p in pages for b in p.blocks]
+    names = learned.cluster_names
+    for b, c in zip(blocks, learned.row_cluster[first_row:first_row + len(blocks)].tolist(), strict=True):
+        b.cluster_id = names[c]
+    mark(blocks, learned.template)
     return [page_document(site, p, learned.affixes, cfg) for p in pages]
 
 
 def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
                known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
     """A site whose pages are all in memory: one chunk."""
-    pages = sorted(pages, key=page_order)
-    learned = learn_site(lambda: [pages], cfg, known_signatures)
-    documents = finish_pages(site, pages, learned, cfg)
-    blocks = [(p.page.doc_id, b) for p in pages for b in p.blocks]
-    return SiteResult(site=site, n_pages=len(pages), documents=documents, blocks=blocks, boilerplate=learned.clusters,
-                      model=learned.model, layout=learned.layout)
+    view = PagesInMemory(pages)
+    learned = learn_site(view, cfg, known_signatures)
+    documents = finish_pages(site, view.pages, learned, cfg, 0)
+    blocks = [(p.page.doc_id, b) for p in view.pages for b in p.blocks]
+    return SiteResult(site=site, n_pages=len(view.pages), documents=documents, blocks=blocks,
+                      boilerplate=learned.clusters, model=learned.model, layout=learned.layout)
 
 
 def site_summary(result: SiteResult) -> dict:

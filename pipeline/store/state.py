@@ -186,6 +186,33 @@ class SitePages:
     def __len__(self) -> int:
         return self.pages.num_rows
 
+    def titles(self) -> list[str | None]:
+        """html_title and og_title of every page, in page order."""
+        t = self.pages.select(["html_title", "og_title"]).take(pa.array(self.order, pa.int64())).to_pydict()
+        return [x for pair in zip(t["html_title"], t["og_title"]) for x in pair]
+
+    def teaching_pages(self) -> list[ParsedPage]:
+        """The pages the layout model learns from (see clean/layout.teaches), as objects."""
+        from pipeline.clean.layout import LEARNED_FROM
+
+        sampled = self.pages.column("in_sample").to_pylist()
+        extractor = self.pages.column("extractor").to_pylist()
+        return self._materialise([i for i in self.order if sampled[i] and extractor[i] == LEARNED_FROM])
+
+    def columns(self):
+        """The site's blocks as integer columns in page order (clean/site_columns.SiteColumns)."""
+        from pipeline.clean.site_columns import SiteColumns
+
+        ids = self.pages.column("doc_id").to_pylist()
+        spans = [self.ranges.get(ids[i], []) for i in self.order]
+        counts = np.array([sum(n for _, n in page) for page in spans], np.int64)
+        rows = np.concatenate([np.arange(s, s + n) for page in spans for s, n in page] or [np.empty(0, np.int64)])
+        text, texts = _dictionary_codes(self.blocks.column("text"), rows)
+        tag_path, tag_paths = _dictionary_codes(self.blocks.column("tag_path"), rows)
+        dateline = self.blocks.column("is_dateline").to_numpy()[rows] if len(rows) else np.zeros(0, bool)
+        return SiteColumns(np.repeat(np.arange(len(spans), dtype=np.int64), counts), text, tag_path,
+                           dateline.astype(bool), texts, tag_paths)
+
     def chunks(self):
         """Iterate the site's pages chunk by chunk (each call starts again from the first page)."""
         if len(self) <= self.chunk_pages:
@@ -212,6 +239,17 @@ def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]
             Block(position=position, kind=kind, text=text, tag_path=tag_path, tag=tag, in_main=in_main,
                   is_dateline=is_dateline, layout_path=layout_path))
     return [_parsed_page(r, sorted(by_doc.get(r["doc_id"], []), key=lambda b: b.position)) for r in page_rows]
+
+
+def _dictionary_codes(column: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The values at these rows of a dictionary column (one dictionary for every chunk, as after
+    unify_dictionaries) as int64 codes into the list of the distinct values they use."""
+    if len(rows) == 0:
+        return np.zeros(0, np.int64), []
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])[rows]
+    used, compact = np.unique(codes, return_inverse=True)
+    values = column.chunks[0].dictionary.take(pa.array(used)).to_pylist()
+    return compact.astype(np.int64).reshape(-1), values
 
 
 def _python_values(column: pa.ChunkedArray) -> list:

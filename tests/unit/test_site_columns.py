@@ -1,0 +1,48 @@
+"""Cluster counting on integer columns (the site build) gives exactly what the per-block object
+counting (the append path) gives on the same real pages: the same cluster for every block, the same
+page counts, variants, normalised texts, date-line flags and tag paths, with and without regions."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from pipeline.acquire.files import iter_raw_inputs
+from pipeline.clean.boilerplate import assign_clusters, normalised_entries, text_clusters
+from pipeline.clean.site import page_order
+from pipeline.clean.site_columns import SiteColumns, count_clusters
+from pipeline.config import BoilerplateConfig, PipelineConfig
+from pipeline.run import parse_for_state
+from tests.conftest import write_files
+from tests.golden.test_html_site import gazette
+
+
+@pytest.fixture()
+def pages(naht_raw):
+    write_files(naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()})  # one site: both templates
+    parsed, _ = parse_for_state(list(iter_raw_inputs(naht_raw, PipelineConfig().load)), PipelineConfig())
+    return sorted(parsed, key=page_order)
+
+
+@pytest.mark.parametrize("by_region", [True, False])
+def test_column_counts_equal_object_counts(pages, by_region):
+    cfg = PipelineConfig(boilerplate=BoilerplateConfig(by_region=by_region))
+    cols = SiteColumns.of_pages(pages)
+    keys, _ = text_clusters(sorted(cols.clusterable_norms()), cfg.minhash, cfg.boilerplate)
+    objects = copy.deepcopy(pages)
+    expected = assign_clusters(normalised_entries(objects), keys, cfg.boilerplate)
+
+    counted = count_clusters(cols, keys, cfg.boilerplate)
+
+    assert counted.stats == expected and list(counted.stats) == sorted(expected)
+    assert [counted.names[c] for c in counted.row_cluster.tolist()] == [b.cluster_id for p in objects for b in p.blocks]
+    assert len(pages) == 10 and max(st.n_pages for st in expected.values()) >= 5  # each template's menu on its 5 pages
+    assert any(st.dateline for st in expected.values())
+
+
+def test_columns_of_pages_follow_page_and_block_order(pages):
+    cols = SiteColumns.of_pages(pages)
+    assert len(cols) == sum(len(p.blocks) for p in pages)
+    assert [cols.texts[t] for t in cols.text.tolist()] == [b.text for p in pages for b in p.blocks]
+    assert np.array_equal(cols.doc, np.repeat(np.arange(len(pages)), [len(p.blocks) for p in pages]))
