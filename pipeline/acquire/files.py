@@ -108,11 +108,19 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
     return gzip.GzipFile(fileobj=io.BytesIO(data)).read(limit + 1)
 
 
+def _warc_location(raw: RawInput) -> tuple[str, int] | None:
+    """(WARC file, record offset) of a crawled record, from its source "file.warc.gz#offset"."""
+    if raw.record_date is None or "#" not in raw.source:
+        return None
+    path, _, offset = raw.source.rpartition("#")
+    return (path, int(offset)) if offset.isdigit() else None
+
+
 def unload(raw: RawInput) -> RawInput:
-    """The input without its bytes when it is a plain file (read again to parse it), so a folder of
-    100,000 pages is listed and hashed without holding its bytes; a WARC record keeps its bytes."""
-    if raw.record_date is not None or raw.file_stat == (0, 0):
-        return raw
+    """The input without its bytes (read again to parse it: a plain file, or a WARC record at its
+    offset), so a folder of 100,000 pages or crawl records is listed and hashed without holding them."""
+    if raw.file_stat == (0, 0) and _warc_location(raw) is None:
+        return raw  # bytes from nowhere to read them again
     return replace(raw, data=b"", unloaded=True)
 
 
@@ -120,5 +128,11 @@ def load(raw_root: Path, raw: RawInput, cfg: LoadConfig) -> RawInput | Skipped:
     """An unloaded input with its bytes again (as they are now on disk), else the input itself."""
     if not raw.unloaded:
         return raw
+    if (where := _warc_location(raw)) is not None:
+        try:
+            data = warc.read_record(raw_root / where[0], where[1], cfg)
+        except OSError as exc:
+            return Skipped(raw.site_hint, raw.source, "unreadable", f"{type(exc).__name__}: {exc}")
+        return replace(raw, data=data, unloaded=False)
     again = read_file_input(raw_root, raw.source, cfg)
     return again if isinstance(again, Skipped) else replace(again, in_sample=raw.in_sample)

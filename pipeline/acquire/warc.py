@@ -61,3 +61,18 @@ def iter_warc_inputs(path: Path, source: str, site_hint: str, cfg: LoadConfig) -
                 yield RawInput(site, rec_source, data, kind, url=url, declared_charset=charset, record_date=date)
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         yield Skipped(site_hint, source, "unreadable", f"WARC: {type(exc).__name__}: {exc}")
+
+
+def read_record(path: Path, offset: int, cfg: LoadConfig) -> bytes:
+    """The body of the response record that starts at `offset` of a WARC file (as listed by
+    iter_warc_inputs, which gives that offset in the record's source): a folder of crawl records is
+    listed without holding their bytes, and each record is read again when it is parsed. Raises
+    OSError when no record starts there (the file changed since it was listed)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            for record in ArchiveIterator(fh):
+                return record.content_stream().read(cfg.max_page_bytes + 1)
+    except (ArchiveLoadFailed, EOFError, ValueError) as exc:
+        raise OSError(f"WARC record at {offset}: {type(exc).__name__}: {exc}") from exc
+    raise OSError(f"no WARC record at offset {offset}")

@@ -24,9 +24,9 @@ _REGION_BITS = 26   # region: tag path index (up to 67 million distinct paths)
 @dataclass
 class SiteColumns:
     """One row per block of the site, pages in page order, blocks in position order."""
-    doc: np.ndarray           # int64: the page's number in page order
-    text: np.ndarray          # int64: index into texts
-    tag_path: np.ndarray      # int64: index into tag_paths
+    doc: np.ndarray           # int32: the page's number in page order
+    text: np.ndarray          # int32: index into texts
+    tag_path: np.ndarray      # int32: index into tag_paths
     dateline: np.ndarray      # bool
     texts: list[str]          # distinct block texts
     tag_paths: list[str]      # distinct tag paths
@@ -44,7 +44,7 @@ class SiteColumns:
                 text.append(text_ids.setdefault(b.text, len(text_ids)))
                 path.append(path_ids.setdefault(b.tag_path, len(path_ids)))
                 dateline.append(b.is_dateline)
-        return cls(np.array(doc, np.int64), np.array(text, np.int64), np.array(path, np.int64),
+        return cls(np.array(doc, np.int32), np.array(text, np.int32), np.array(path, np.int32),
                    np.array(dateline, bool), list(text_ids), list(path_ids))
 
     def __len__(self) -> int:
@@ -71,11 +71,28 @@ class ClusterRows:
     stats: dict[str, ClusterStats]   # by cluster id, in id order
 
 
+ROW_STEP = 1 << 20  # block rows counted at a time (whole pages): temporaries stay ~50 MB on any site
+
+
+def _row_steps(doc: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive row ranges of about ROW_STEP rows that never split a page (rows are in page order)."""
+    steps, lo, n = [], 0, len(doc)
+    while lo < n:
+        hi = min(n, lo + ROW_STEP)
+        if hi < n:
+            hi = int(np.searchsorted(doc, doc[hi], side="left"))  # back to the start of that page
+            if hi <= lo:
+                hi = int(np.searchsorted(doc, doc[lo], side="right"))
+        steps.append((lo, hi))
+        lo = hi
+    return steps
+
+
 def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConfig) -> ClusterRows:
     """Cluster every block as assign_clusters does (date lines and empty texts by their own text, the
     rest by their text's cluster key; per region when cfg.by_region) and count each cluster's
     distinct pages, text variants and normalised texts; a cluster's tag path and date-line flag are
-    those of its first block in page order."""
+    those of its first block in page order. Works through the rows ROW_STEP at a time."""
     norms = cols.norms()
     norm_ids: dict[str, int] = {}
     text_norm = np.array([norm_ids.setdefault(n, len(norm_ids)) for n in norms], np.int64)
@@ -83,39 +100,57 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
     norm_names = list(norm_ids)
     if len(norm_names) >= 1 << _KEY_BITS or len(cols.tag_paths) >= 1 << _REGION_BITS:
         raise ValueError("too many distinct texts or tag paths in one site to count its clusters")
+    empty_norm = norm_ids.get("", -1)
 
-    row_norm = text_norm[cols.text]
-    by_own_text = cols.dateline.copy()
-    if "" in norm_ids:
-        by_own_text |= row_norm == norm_ids[""]
-    key = np.where(by_own_text, row_norm, text_key[cols.text])
-    del row_norm
-    if (key < 0).any():
-        raise ValueError("a block's text has no cluster key: the keys were made from other texts")
-    region = cols.tag_path if cfg.by_region else np.zeros(len(cols), np.int64)
-    combined = (by_own_text.astype(np.int64) << (_KEY_BITS + _REGION_BITS)) | (region << _KEY_BITS) | key
-    del key, by_own_text
-    uniq, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    del combined
-    inverse = inverse.astype(np.int64).reshape(-1)
+    def cluster_keys(lo: int, hi: int) -> np.ndarray:
+        """(own-text flag, region, key text) of rows lo:hi packed into one int64."""
+        text = cols.text[lo:hi].astype(np.int64)
+        row_norm = text_norm[text]
+        by_own_text = cols.dateline[lo:hi] | (row_norm == empty_norm)
+        key = np.where(by_own_text, row_norm, text_key[text])
+        if (key < 0).any():
+            raise ValueError("a block's text has no cluster key: the keys were made from other texts")
+        region = cols.tag_path[lo:hi].astype(np.int64) if cfg.by_region else 0
+        return (by_own_text.astype(np.int64) << (_KEY_BITS + _REGION_BITS)) | (region << _KEY_BITS) | key
 
+    steps = _row_steps(cols.doc)
+    found, firsts = [], []
+    for lo, hi in steps:
+        u, first = np.unique(cluster_keys(lo, hi), return_index=True)
+        found.append(u)
+        firsts.append(first + lo)
+    uniq, where = np.unique(np.concatenate(found or [np.empty(0, np.int64)]), return_index=True)
+    first = np.concatenate(firsts or [np.empty(0, np.int64)])[where]  # steps are in row order: earliest wins
+    del found, firsts, where
+
+    row_cluster = np.empty(len(cols), np.int32)
+    n_pages = np.zeros(len(uniq), np.int64)
+    variant_pairs, variant_counts = [], []
+    for lo, hi in steps:
+        c = np.searchsorted(uniq, cluster_keys(lo, hi))
+        row_cluster[lo:hi] = c
+        n_pages += np.bincount(np.unique((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq))  # steps hold whole pages
+        pairs, counts = np.unique((c << 32) | cols.text[lo:hi], return_counts=True)
+        variant_pairs.append(pairs)
+        variant_counts.append(counts)
+    pairs, inverse = np.unique(np.concatenate(variant_pairs or [np.empty(0, np.int64)]), return_inverse=True)
+    counts = np.bincount(inverse.reshape(-1), weights=np.concatenate(variant_counts or [np.empty(0, np.int64)]),
+                         minlength=len(pairs)).astype(np.int64)
+    del variant_pairs, variant_counts, inverse
+
+    key_mask, region_mask = (1 << _KEY_BITS) - 1, (1 << _REGION_BITS) - 1
     names = [cluster_id("d" if u >> (_KEY_BITS + _REGION_BITS) else "c",
-                        cols.tag_paths[(u >> _KEY_BITS) & ((1 << _REGION_BITS) - 1)] if cfg.by_region else "",
-                        norm_names[u & ((1 << _KEY_BITS) - 1)]) for u in uniq.tolist()]
-    pages = np.unique((inverse << 32) | cols.doc)
-    n_pages = np.bincount(pages >> 32, minlength=len(uniq)).tolist()
-    del pages
+                        cols.tag_paths[(u >> _KEY_BITS) & region_mask] if cfg.by_region else "",
+                        norm_names[u & key_mask]) for u in uniq.tolist()]
     stats = [ClusterStats(n, bool(cols.dateline[f]), cols.tag_paths[cols.tag_path[f]], Counter(), set(),
-                          norm_names[u & ((1 << _KEY_BITS) - 1)])
-             for n, f, u in zip(n_pages, first.tolist(), uniq.tolist())]
-    pairs, counts = np.unique((inverse << 32) | cols.text, return_counts=True)
+                          norm_names[u & key_mask])
+             for n, f, u in zip(n_pages.tolist(), first.tolist(), uniq.tolist())]
     for c, t, count in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), counts.tolist()):
         st = stats[c]
         st.variants[cols.texts[t]] = count
         st.norms.add(norms[t])
-    del pairs, counts
 
     order = sorted(range(len(names)), key=names.__getitem__)
     rank = np.empty(len(names), np.int32)
     rank[order] = np.arange(len(names), dtype=np.int32)
-    return ClusterRows(rank[inverse], [names[i] for i in order], {names[i]: stats[i] for i in order})
+    return ClusterRows(rank[row_cluster], [names[i] for i in order], {names[i]: stats[i] for i in order})

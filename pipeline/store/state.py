@@ -206,11 +206,12 @@ class SitePages:
         ids = self.pages.column("doc_id").to_pylist()
         spans = [self.ranges.get(ids[i], []) for i in self.order]
         counts = np.array([sum(n for _, n in page) for page in spans], np.int64)
-        rows = np.concatenate([np.arange(s, s + n) for page in spans for s, n in page] or [np.empty(0, np.int64)])
+        rows = np.concatenate([np.arange(s, s + n, dtype=np.int32) for page in spans for s, n in page]
+                              or [np.empty(0, np.int32)])
         text, texts = _dictionary_codes(self.blocks.column("text"), rows)
         tag_path, tag_paths = _dictionary_codes(self.blocks.column("tag_path"), rows)
         dateline = self.blocks.column("is_dateline").to_numpy()[rows] if len(rows) else np.zeros(0, bool)
-        return SiteColumns(np.repeat(np.arange(len(spans), dtype=np.int64), counts), text, tag_path,
+        return SiteColumns(np.repeat(np.arange(len(spans), dtype=np.int32), counts), text, tag_path,
                            dateline.astype(bool), texts, tag_paths)
 
     def chunks(self):
@@ -243,13 +244,14 @@ def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]
 
 def _dictionary_codes(column: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """The values at these rows of a dictionary column (one dictionary for every chunk, as after
-    unify_dictionaries) as int64 codes into the list of the distinct values they use."""
+    unify_dictionaries) as int32 codes into the list of the distinct values they use."""
     if len(rows) == 0:
-        return np.zeros(0, np.int64), []
+        return np.zeros(0, np.int32), []
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])[rows]
-    used, compact = np.unique(codes, return_inverse=True)
-    values = column.chunks[0].dictionary.take(pa.array(used)).to_pylist()
-    return compact.astype(np.int64).reshape(-1), values
+    dictionary = column.chunks[0].dictionary
+    used = np.bincount(codes, minlength=len(dictionary)) > 0   # no sort: codes are small integers
+    compact = (np.cumsum(used, dtype=np.int64) - 1).astype(np.int32)[codes]
+    return compact, dictionary.filter(pa.array(used)).to_pylist()
 
 
 def _python_values(column: pa.ChunkedArray) -> list:

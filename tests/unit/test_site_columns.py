@@ -11,6 +11,7 @@ import pytest
 from pipeline.acquire.files import iter_raw_inputs
 from pipeline.clean.boilerplate import assign_clusters, normalised_entries, text_clusters
 from pipeline.clean.site import page_order
+from pipeline.clean import site_columns
 from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.config import BoilerplateConfig, PipelineConfig
 from pipeline.run import parse_for_state
@@ -26,7 +27,9 @@ def pages(naht_raw):
 
 
 @pytest.mark.parametrize("by_region", [True, False])
-def test_column_counts_equal_object_counts(pages, by_region):
+@pytest.mark.parametrize("row_step", [site_columns.ROW_STEP, 7])  # one step; many, each ending at a page's end
+def test_column_counts_equal_object_counts(pages, by_region, row_step, monkeypatch):
+    monkeypatch.setattr(site_columns, "ROW_STEP", row_step)
     cfg = PipelineConfig(boilerplate=BoilerplateConfig(by_region=by_region))
     cols = SiteColumns.of_pages(pages)
     keys, _ = text_clusters(sorted(cols.clusterable_norms()), cfg.minhash, cfg.boilerplate)
@@ -39,6 +42,15 @@ def test_column_counts_equal_object_counts(pages, by_region):
     assert [counted.names[c] for c in counted.row_cluster.tolist()] == [b.cluster_id for p in objects for b in p.blocks]
     assert len(pages) == 10 and max(st.n_pages for st in expected.values()) >= 5  # each template's menu on its 5 pages
     assert any(st.dateline for st in expected.values())
+
+
+def test_row_steps_cover_every_row_once_and_never_split_a_page(monkeypatch):
+    monkeypatch.setattr(site_columns, "ROW_STEP", 4)
+    doc = np.repeat(np.arange(6), [3, 9, 1, 1, 5, 2]).astype(np.int32)
+    steps = site_columns._row_steps(doc)
+    assert steps[0][0] == 0 and steps[-1][1] == len(doc)
+    assert all(a[1] == b[0] for a, b in zip(steps, steps[1:]))
+    assert all(hi == len(doc) or doc[hi - 1] != doc[hi] for _, hi in steps)
 
 
 def test_columns_of_pages_follow_page_and_block_order(pages):
