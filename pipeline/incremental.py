@@ -540,6 +540,11 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
                              job.site, SITE_CHUNK_PAGES)
     learned = learn_site(reader, job.cfg, known, texts_sink=lambda sigs, keys: _write_texts(job, files, sigs, keys))
     del known
+    learned_model = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[],
+                               boilerplate=learned.clusters, model=learned.model)
+    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(learned_model))
+    _write_clusters_and_stats(job, learned_model, files)
+    learned.model = learned_model = None  # written: finishing the pages needs only each block's cluster
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
     first_row = 0
@@ -555,11 +560,8 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
             write_blocks(blocks_t)
             counts.update(summary_counts(docs_t, blocks_t))
             indexer.add(part.documents)
-    del reader, part, pages  # the site's parsed pages are written out: free them before the model is
-    result = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters,
-                        model=learned.model, layout=learned.layout)
-    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
-    _write_model(job, result, files)
+    del reader, part, pages
+    _write_layout(job, learned.layout, files)  # after finishing: it records the layout paths it decided
     keys, sigs = indexer.finish()
     return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
 
@@ -572,6 +574,12 @@ def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.n
 
 def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
     """The site's clusters, stats and layout model (its texts are written by _write_texts)."""
+    _write_clusters_and_stats(job, result, files, stats)
+    _write_layout(job, result.layout, files)
+
+
+def _write_clusters_and_stats(job: SiteJob, result: SiteResult, files: dict[str, str],
+                              stats: pa.Table | None = None) -> None:
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
@@ -584,7 +592,10 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
     with v.state_writer(files["stats"][len(STATE_DIR) + 1:], state.STATS_STATE) as write:
         for part in [stats] if stats is not None else state.stats_tables(result.model):
             write(part)
-    v.write_state(files["layout"][len(STATE_DIR) + 1:], (result.layout or LayoutModel()).table())
+
+
+def _write_layout(job: SiteJob, layout: LayoutModel | None, files: dict[str, str]) -> None:
+    job.version.write_state(files["layout"][len(STATE_DIR) + 1:], (layout or LayoutModel()).table())
 
 
 def text_hash(text: str) -> str:

@@ -153,7 +153,7 @@ class SiteLearned:
     """What a site's pages teach before any page is finished: layout, boilerplate and title models,
     and every block's cluster (by block row in page order)."""
     layout: LayoutModel
-    model: SiteModel
+    model: SiteModel | None             # None once written out (a large site's biggest part)
     clusters: list[BoilerplateCluster]
     template: set[str]                  # ids of the boilerplate clusters
     affixes: TitleAffixes
