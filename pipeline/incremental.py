@@ -540,11 +540,10 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
                              job.site, SITE_CHUNK_PAGES)
     learned = learn_site(reader, job.cfg, known, texts_sink=lambda sigs, keys: _write_texts(job, files, sigs, keys))
     del known
-    learned_model = SiteResult(site=job.site, n_pages=learned.n_pages, documents=[], blocks=[],
-                               boilerplate=learned.clusters, model=learned.model)
-    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(learned_model))
-    _write_clusters_and_stats(job, learned_model, files)
-    learned.model = learned_model = None  # written: finishing the pages needs only each block's cluster
+    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(SiteResult(
+        site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters)))
+    _write_clusters_and_stats(job, learned.clusters, files, learned.stats.state_tables(state.STATS_STATE, state.STATE_SLICE))
+    learned.stats = None  # written: finishing the pages needs only each block's cluster
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
     first_row = 0
@@ -574,12 +573,12 @@ def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.n
 
 def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
     """The site's clusters, stats and layout model (its texts are written by _write_texts)."""
-    _write_clusters_and_stats(job, result, files, stats)
+    _write_clusters_and_stats(job, result.boilerplate, files,
+                              [stats] if stats is not None else state.stats_tables(result.model))
     _write_layout(job, result.layout, files)
 
 
-def _write_clusters_and_stats(job: SiteJob, result: SiteResult, files: dict[str, str],
-                              stats: pa.Table | None = None) -> None:
+def _write_clusters_and_stats(job: SiteJob, boilerplate: list, files: dict[str, str], stats_parts) -> None:
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
@@ -587,10 +586,10 @@ def _write_clusters_and_stats(job: SiteJob, result: SiteResult, files: dict[str,
     clusters = pa.Table.from_pylist([{
         "cluster_id": c.cluster_id, "text": c.text, "tag_path": c.tag_path, "n_pages": c.n_pages,
         "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
-    } for c in sorted(result.boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
+    } for c in sorted(boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
     v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
     with v.state_writer(files["stats"][len(STATE_DIR) + 1:], state.STATS_STATE) as write:
-        for part in [stats] if stats is not None else state.stats_tables(result.model):
+        for part in stats_parts:
             write(part)
 
 

@@ -7,10 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
-from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, boilerplate_clusters, mark, text_clusters
+from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, mark, text_clusters
 from pipeline.clean.dates import choose_dates, dateline_dates
 from pipeline.clean.layout import LayoutModel, apply_layout, teaches
-from pipeline.clean.site_columns import SiteColumns, count_clusters
+from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
@@ -153,7 +153,8 @@ class SiteLearned:
     """What a site's pages teach before any page is finished: layout, boilerplate and title models,
     and every block's cluster (by block row in page order)."""
     layout: LayoutModel
-    model: SiteModel | None             # None once written out (a large site's biggest part)
+    model: SiteModel | None             # as objects, for a site kept in memory; None with texts_sink
+    stats: ClusterTable | None          # the clusters' stats as columns; None once written out
     clusters: list[BoilerplateCluster]
     template: set[str]                  # ids of the boilerplate clusters
     affixes: TitleAffixes
@@ -169,8 +170,8 @@ def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict
                texts_sink: TextsSink | None = None) -> SiteLearned:
     """The site's models from its columns, without a Python object per block: the layout votes of the
     sampled pages, the distinct texts clustered, each cluster's pages counted with numpy. With
-    `texts_sink`, every text's signature and cluster key go to it as soon as they are known and the
-    model keeps no signatures (on a large site they are its biggest part)."""
+    `texts_sink` (a large site), every text's signature and cluster key go to it as soon as they are
+    known, and the model is kept only as columns (`stats`), not as objects."""
     layout = LayoutModel()
     for p in pages.teaching_pages():
         layout.add(p)
@@ -182,8 +183,9 @@ def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict
     counted = count_clusters(cols, keys, cfg.boilerplate)
     del cols
     n_pages = len(pages)
-    clusters = boilerplate_clusters(counted.stats, n_pages, cfg.boilerplate)
-    return SiteLearned(layout, SiteModel(counted.stats, keys, sigs, n_pages), clusters, {c.cluster_id for c in clusters},
+    clusters = counted.table.boilerplate(n_pages, cfg.boilerplate)
+    model = SiteModel(counted.table.stats(), keys, sigs, n_pages) if texts_sink is None else None
+    return SiteLearned(layout, model, counted.table, clusters, {c.cluster_id for c in clusters},
                        site_affixes([t for t in pages.titles() if t], cfg), n_pages, counted.row_cluster,
                        counted.names)
 

@@ -210,6 +210,7 @@ class SitePages:
                               or [np.empty(0, np.int32)])
         text, texts = _dictionary_codes(self.blocks.column("text"), rows)
         tag_path, tag_paths = _dictionary_codes(self.blocks.column("tag_path"), rows)
+        tag_paths = tag_paths.to_pylist()
         dateline = self.blocks.column("is_dateline").to_numpy()[rows] if len(rows) else np.zeros(0, bool)
         return SiteColumns(np.repeat(np.arange(len(spans), dtype=np.int32), counts), text, tag_path,
                            dateline.astype(bool), texts, tag_paths)
@@ -242,16 +243,16 @@ def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]
     return [_parsed_page(r, sorted(by_doc.get(r["doc_id"], []), key=lambda b: b.position)) for r in page_rows]
 
 
-def _dictionary_codes(column: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _dictionary_codes(column: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """The values at these rows of a dictionary column (one dictionary for every chunk, as after
-    unify_dictionaries) as int32 codes into the list of the distinct values they use."""
+    unify_dictionaries) as int32 codes into the array of the distinct values they use."""
     if len(rows) == 0:
-        return np.zeros(0, np.int32), []
+        return np.zeros(0, np.int32), pa.array([], pa.large_string())
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])[rows]
     dictionary = column.chunks[0].dictionary
     used = np.bincount(codes, minlength=len(dictionary)) > 0   # no sort: codes are small integers
     compact = (np.cumsum(used, dtype=np.int64) - 1).astype(np.int32)[codes]
-    return compact, dictionary.filter(pa.array(used)).to_pylist()
+    return compact, dictionary.filter(pa.array(used)).cast(pa.large_string())
 
 
 def _python_values(column: pa.ChunkedArray) -> list:

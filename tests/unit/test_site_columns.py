@@ -1,20 +1,24 @@
 """Cluster counting on integer columns (the site build) gives exactly what the per-block object
 counting (the append path) gives on the same real pages: the same cluster for every block, the same
-page counts, variants, normalised texts, date-line flags and tag paths, with and without regions."""
+page counts, variants, normalised texts, date-line flags and tag paths, with and without regions; and
+the stats state rows and template clusters made from the columns equal those made from the objects."""
 from __future__ import annotations
 
 import copy
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from pipeline.acquire.files import iter_raw_inputs
-from pipeline.clean.boilerplate import assign_clusters, normalised_entries, text_clusters
+from pipeline.clean.boilerplate import (SiteModel, assign_clusters, boilerplate_clusters, normalised_entries,
+                                        text_clusters)
 from pipeline.clean.site import page_order
 from pipeline.clean import site_columns
 from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.config import BoilerplateConfig, PipelineConfig
 from pipeline.run import parse_for_state
+from pipeline.store import state
 from tests.conftest import write_files
 from tests.golden.test_html_site import gazette
 
@@ -38,10 +42,17 @@ def test_column_counts_equal_object_counts(pages, by_region, row_step, monkeypat
 
     counted = count_clusters(cols, keys, cfg.boilerplate)
 
-    assert counted.stats == expected and list(counted.stats) == sorted(expected)
+    stats = counted.table.stats()
+    assert stats == expected and list(stats) == sorted(expected)
     assert [counted.names[c] for c in counted.row_cluster.tolist()] == [b.cluster_id for p in objects for b in p.blocks]
     assert len(pages) == 10 and max(st.n_pages for st in expected.values()) >= 5  # each template's menu on its 5 pages
     assert any(st.dateline for st in expected.values())
+    # what is written and what is template, from the columns, equal what the objects give
+    model = SiteModel(expected, keys, {}, len(pages))
+    parts = list(counted.table.state_tables(state.STATS_STATE, 4))
+    assert len(parts) == -(-len(expected) // 4) and pa.concat_tables(parts).equals(state.stats_table(model))
+    template = counted.table.boilerplate(len(pages), cfg.boilerplate)
+    assert template == boilerplate_clusters(expected, len(pages), cfg.boilerplate) and len(template) >= 5
 
 
 def test_row_steps_cover_every_row_once_and_never_split_a_page(monkeypatch):
@@ -56,5 +67,6 @@ def test_row_steps_cover_every_row_once_and_never_split_a_page(monkeypatch):
 def test_columns_of_pages_follow_page_and_block_order(pages):
     cols = SiteColumns.of_pages(pages)
     assert len(cols) == sum(len(p.blocks) for p in pages)
-    assert [cols.texts[t] for t in cols.text.tolist()] == [b.text for p in pages for b in p.blocks]
+    texts = cols.texts.to_pylist()
+    assert [texts[t] for t in cols.text.tolist()] == [b.text for p in pages for b in p.blocks]
     assert np.array_equal(cols.doc, np.repeat(np.arange(len(pages)), [len(p.blocks) for p in pages]))
