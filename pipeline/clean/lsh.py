@@ -15,11 +15,14 @@ _VERIFY_CHUNK = 1 << 16  # candidate pairs compared per numpy step (bounds memor
 
 def _band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
     """One uint64 key per row for a band: a multiply-add hash of its `rows` values. A rare false
-    collision only adds a candidate pair, which verification then drops."""
-    chunk = sigs[:, band * rows:(band + 1) * rows].astype(np.uint64)
-    mult = np.array([0x9E3779B97F4A7C15 * (2 * k + 1) & 0xFFFFFFFFFFFFFFFF for k in range(rows)], dtype=np.uint64)
+    collision only adds a candidate pair, which verification then drops. Column by column: no
+    (n, rows) uint64 temporaries (160 MB per band on 750,000 texts)."""
+    keys = np.zeros(sigs.shape[0], dtype=np.uint64)
     with np.errstate(over="ignore"):
-        return (chunk * mult).sum(axis=1, dtype=np.uint64)
+        for k in range(rows):
+            mult = np.uint64(0x9E3779B97F4A7C15 * (2 * k + 1) & 0xFFFFFFFFFFFFFFFF)
+            keys += sigs[:, band * rows + k].astype(np.uint64) * mult
+    return keys
 
 
 def _groups_to_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
@@ -38,41 +41,43 @@ def _groups_to_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -
     return pairs
 
 
-def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(k, 2) int64 array of row pairs i<j that share at least one band."""
+def candidate_codes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Sorted distinct codes i * n + j (int64) of the row pairs i<j that share at least one band;
+    each band's pairs are folded in as they are found (a pair shared by several bands is held once)."""
     n = sigs.shape[0]
     if n < 2:
-        return np.empty((0, 2), dtype=np.int64)
+        return np.empty(0, dtype=np.int64)
     if bands * rows > sigs.shape[1]:
         raise ValueError(f"bands*rows={bands * rows} exceeds signature length {sigs.shape[1]}")
-    pairs: list[np.ndarray] = []
+    codes = np.empty(0, dtype=np.int64)
     for band in range(bands):
         keys = _band_keys(sigs, band, rows)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
-        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], boundaries))
+        del keys
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_keys)) + 1))
+        del sorted_keys
         sizes = np.diff(np.concatenate((starts, [n])))
         multi = sizes >= 2
-        if multi.any():
-            pairs.extend(_groups_to_pairs(order, starts[multi], sizes[multi]))
-    if not pairs:
-        return np.empty((0, 2), dtype=np.int64)
-    allp = np.concatenate(pairs).astype(np.int64)
-    allp.sort(axis=1)
-    # unique pairs via one int64 code per pair (faster than np.unique(axis=0))
-    codes = np.unique(allp[:, 0] * n + allp[:, 1])
-    return np.stack([codes // n, codes % n], axis=1)
+        if not multi.any():
+            continue
+        pairs = np.concatenate(_groups_to_pairs(order, starts[multi], sizes[multi])).astype(np.int64)
+        pairs.sort(axis=1)
+        codes = np.union1d(codes, pairs[:, 0] * n + pairs[:, 1])  # one int64 code per pair: faster than unique(axis=0)
+        del pairs
+    return codes
 
 
-def estimated_jaccard(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    if len(pairs) == 0:
-        return np.empty(0)
-    out = np.empty(len(pairs))
-    for s in range(0, len(pairs), _VERIFY_CHUNK):
-        p = pairs[s:s + _VERIFY_CHUNK]
-        out[s:s + len(p)] = (sigs[p[:, 0]] == sigs[p[:, 1]]).mean(axis=1)
-    return out
+def _verified(sigs: np.ndarray, codes: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) int32 of the candidate pairs whose estimated Jaccard reaches the threshold, checked
+    _VERIFY_CHUNK pairs at a time."""
+    n = sigs.shape[0]
+    keep = np.zeros(len(codes), dtype=bool)
+    for s in range(0, len(codes), _VERIFY_CHUNK):
+        c = codes[s:s + _VERIFY_CHUNK]
+        keep[s:s + len(c)] = (sigs[c // n] == sigs[c % n]).mean(axis=1) >= threshold
+    kept = codes[keep]
+    return (kept // n).astype(np.int32), (kept % n).astype(np.int32)
 
 
 def _distinct_rows(sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,10 +113,8 @@ def cluster(sigs: np.ndarray, bands: int, rows: int, threshold: float) -> np.nda
         distinct, of_rep = sigs, np.arange(n)
     else:
         distinct = sigs[reps]
-    pairs = candidate_pairs(distinct, bands, rows)
-    keep = pairs[estimated_jaccard(distinct, pairs) >= threshold] if len(pairs) else pairs
-    graph = coo_matrix((np.ones(len(keep)), (keep[:, 0], keep[:, 1])), shape=(m, m)) if len(keep) else \
-        coo_matrix((m, m))
+    i, j = _verified(distinct, candidate_codes(distinct, bands, rows), threshold)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
     _, rep_labels = connected_components(graph, directed=False)
     labels = rep_labels[of_rep]
     # renumber by first occurrence

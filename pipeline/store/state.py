@@ -251,6 +251,8 @@ def _dictionary_codes(column: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.nda
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])[rows]
     dictionary = column.chunks[0].dictionary
     used = np.bincount(codes, minlength=len(dictionary)) > 0   # no sort: codes are small integers
+    if used.all():  # a site alone in its folder: the dictionary as it is, no copy of its texts
+        return codes.astype(np.int32), dictionary.cast(pa.large_string())
     compact = (np.cumsum(used, dtype=np.int64) - 1).astype(np.int32)[codes]
     return compact, dictionary.filter(pa.array(used)).cast(pa.large_string())
 
