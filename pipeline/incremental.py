@@ -37,7 +37,7 @@ from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
-from pipeline.memory import arrow_returns_memory, gc_paused
+from pipeline.memory import arrow_returns_memory, gc_paused, give_back_freed_memory
 from pipeline.records import Document, ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import newest_records
 from pipeline.store import state
@@ -538,12 +538,17 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     reader = state.SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
                               for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)],
                              job.site, SITE_CHUNK_PAGES)
-    learned = learn_site(reader, job.cfg, known, texts_sink=lambda sigs, keys: _write_texts(job, files, sigs, keys))
+    def texts_written(sigs: dict[str, np.ndarray], keys: dict[str, str]) -> None:
+        _write_texts(job, files, sigs, keys)
+        give_back_freed_memory()  # clustering's temporaries, before the counting allocates its own
+
+    learned = learn_site(reader, job.cfg, known, texts_sink=texts_written)
     del known
     v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(SiteResult(
         site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters)))
     _write_clusters_and_stats(job, learned.clusters, files, learned.stats.state_tables(state.STATS_STATE, state.STATE_SLICE))
     learned.stats = None  # written: finishing the pages needs only each block's cluster
+    give_back_freed_memory()
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
     first_row = 0
