@@ -41,31 +41,22 @@ def _groups_to_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -
     return pairs
 
 
-def candidate_codes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """Sorted distinct codes i * n + j (int64) of the row pairs i<j that share at least one band;
-    each band's pairs are folded in as they are found (a pair shared by several bands is held once)."""
+def _band_codes(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """Sorted distinct codes i * n + j (int64) of the row pairs i<j whose band `band` is equal."""
     n = sigs.shape[0]
-    if n < 2:
+    keys = _band_keys(sigs, band, rows)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    del keys
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_keys)) + 1))
+    del sorted_keys
+    sizes = np.diff(np.concatenate((starts, [n])))
+    multi = sizes >= 2
+    if not multi.any():
         return np.empty(0, dtype=np.int64)
-    if bands * rows > sigs.shape[1]:
-        raise ValueError(f"bands*rows={bands * rows} exceeds signature length {sigs.shape[1]}")
-    codes = np.empty(0, dtype=np.int64)
-    for band in range(bands):
-        keys = _band_keys(sigs, band, rows)
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        del keys
-        starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_keys)) + 1))
-        del sorted_keys
-        sizes = np.diff(np.concatenate((starts, [n])))
-        multi = sizes >= 2
-        if not multi.any():
-            continue
-        pairs = np.concatenate(_groups_to_pairs(order, starts[multi], sizes[multi])).astype(np.int64)
-        pairs.sort(axis=1)
-        codes = np.union1d(codes, pairs[:, 0] * n + pairs[:, 1])  # one int64 code per pair: faster than unique(axis=0)
-        del pairs
-    return codes
+    pairs = np.concatenate(_groups_to_pairs(order, starts[multi], sizes[multi])).astype(np.int64)
+    pairs.sort(axis=1)
+    return np.unique(pairs[:, 0] * n + pairs[:, 1])  # one int64 code per pair: faster than unique(axis=0)
 
 
 def _verified(sigs: np.ndarray, codes: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -113,9 +104,24 @@ def cluster(sigs: np.ndarray, bands: int, rows: int, threshold: float) -> np.nda
         distinct, of_rep = sigs, np.arange(n)
     else:
         distinct = sigs[reps]
-    i, j = _verified(distinct, candidate_codes(distinct, bands, rows), threshold)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(m, m))
-    _, rep_labels = connected_components(graph, directed=False)
+    if bands * rows > sigs.shape[1]:
+        raise ValueError(f"bands*rows={bands * rows} exceeds signature length {sigs.shape[1]}")
+    # band by band: a candidate pair whose rows are already joined needs no check (the components
+    # are those of all verified candidate pairs), and only one band's pairs are held at a time
+    rep_labels = np.arange(m)
+    edges_i: list[np.ndarray] = []
+    edges_j: list[np.ndarray] = []
+    for band in range(bands if m > 1 else 0):
+        codes = _band_codes(distinct, band, rows)
+        codes = codes[rep_labels[codes // m] != rep_labels[codes % m]]
+        i, j = _verified(distinct, codes, threshold)
+        del codes
+        if len(i):
+            edges_i.append(i)
+            edges_j.append(j)
+            ii, jj = np.concatenate(edges_i), np.concatenate(edges_j)
+            graph = coo_matrix((np.ones(len(ii), dtype=np.int8), (ii, jj)), shape=(m, m))
+            _, rep_labels = connected_components(graph, directed=False)
     labels = rep_labels[of_rep]
     # renumber by first occurrence
     _, first = np.unique(labels, return_index=True)
