@@ -576,10 +576,9 @@ def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.n
             write(part)
 
 
-def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table | None = None) -> None:
+def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats: pa.Table) -> None:
     """The site's clusters, stats and layout model (its texts are written by _write_texts)."""
-    _write_clusters_and_stats(job, result.boilerplate, files,
-                              [stats] if stats is not None else state.stats_tables(result.model))
+    _write_clusters_and_stats(job, result.boilerplate, files, [stats])
     _write_layout(job, result.layout, files)
 
 

@@ -344,13 +344,6 @@ def stats_table(model, ids: list[str] | None = None) -> pa.Table:
         "norms": [sorted(s.norms) for s in st], "key": [s.key for s in st]}, schema=STATS_STATE)
 
 
-def stats_tables(model) -> Iterator[pa.Table]:
-    """stats_table in parts of STATE_SLICE clusters."""
-    ids = sorted(model.stats)
-    for lo in range(0, max(len(ids), 1), STATE_SLICE):
-        yield stats_table(model, ids[lo:lo + STATE_SLICE])
-
-
 def read_stats_rows(table: pa.Table) -> dict:
     from collections import Counter
 
