@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
@@ -33,6 +33,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, load, read_file_input, unload
 from pipeline.acquire.load import content_hash, make_doc_id, stub_page
 from pipeline.acquire.sample import in_sample, sample_group, take_into_sample
+from pipeline.clean.boilerplate import BoilerplateCluster
 from pipeline.clean.layout import LayoutModel
 from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, finish_pages, learn_site
@@ -538,6 +539,7 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     reader = state.SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
                               for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)],
                              job.site, SITE_CHUNK_PAGES)
+
     def texts_written(sigs: dict[str, np.ndarray], keys: dict[str, str]) -> None:
         _write_texts(job, files, sigs, keys)
         give_back_freed_memory()  # clustering's temporaries, before the counting allocates its own
@@ -582,7 +584,9 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
     _write_layout(job, result.layout, files)
 
 
-def _write_clusters_and_stats(job: SiteJob, boilerplate: list, files: dict[str, str], stats_parts) -> None:
+def _write_clusters_and_stats(job: SiteJob, boilerplate: list[BoilerplateCluster], files: dict[str, str],
+                              stats_parts: Iterable[pa.Table]) -> None:
+    """The site's boilerplate clusters (first seen kept from the last run) and its clusters' stats."""
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
