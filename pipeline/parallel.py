@@ -36,7 +36,7 @@ class ParsePool:
         if self.workers > 0:
             # forkserver: children never inherit the threads of a running Prefect client
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.run", "pipeline.incremental"])
+            context.set_forkserver_preload(PRELOAD)
             self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
         return self
 
