@@ -1,5 +1,5 @@
 """Publication and update dates: parsing date strings, spotting date lines, choosing the best
-candidate. Pure; htmldate is only called from main_content as a last resort."""
+candidate. Pure; htmldate is asked (html_meta.htmldate_guess) only as a last resort."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,10 +1,12 @@
 """Page-level metadata from an lxml tree: <title>, og:title, canonical URL, date candidates. Pure."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
 
+from htmldate import find_date
 from lxml import html
 
 from pipeline.clean.dates import parse_date
@@ -116,3 +118,14 @@ def extract_html_meta(root: html.HtmlElement) -> HtmlMeta:
         meta.url = None
     meta.dates = _jsonld_dates(root) + _meta_dates(root) + _time_dates(root)
     return meta
+
+
+def htmldate_guess(root: html.HtmlElement, url: str | None) -> DateCandidate | None:
+    """htmldate's publication date (its original-date, extensive search, as trafilatura asks it),
+    the last resort for a page without a structured or URL date. Asked of every such page, sampled
+    or not, so a page's date never depends on whether the extractor ran on it. find_date copies the
+    tree before it prunes, so `root` is left as it was."""
+    today = dt.date.today()
+    found = find_date(root, url=url, original_date=True, extensive_search=True, max_date=today.isoformat())
+    d = parse_date(found) if found else None
+    return DateCandidate(d, "published", "htmldate") if d else None

@@ -87,8 +87,7 @@ def needs_layout(page: ParsedPage) -> bool:
 
 
 def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> None:
-    """Set in_main on the blocks of every page outside the sample, and drop the date trafilatura may
-    have guessed for it in an earlier run (a fresh run would not have asked)."""
+    """Set in_main on the blocks of every page outside the sample."""
     decisions = model.decisions()
     by_path: dict[str, bool] = {}  # a template has few distinct paths: decide each once
     for p in pages:
@@ -99,6 +98,5 @@ def apply_layout(pages: list[ParsedPage], model: LayoutModel) -> None:
             if main is None:
                 main = by_path[b.layout_path] = decide(b.layout_path, decisions)
             b.in_main = main
-        p.date_candidates = [c for c in p.date_candidates if c.source != "htmldate"]
         p.extractor = LAYOUT
     model.applied |= by_path.keys()

@@ -3,13 +3,12 @@ onto our own blocks. trafilatura removes per-page clutter (related links, share 
 later removes what repeats across pages. Pure (CPU only)."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
 import trafilatura
 
-from pipeline.records import Block, DateCandidate
+from pipeline.records import Block
 
 _TOKEN = re.compile(r"\w+")
 # trafilatura output elements after which words must not run together ("<cell>a</cell><cell>b</cell>")
@@ -25,14 +24,17 @@ def norm_tokens(text: str) -> str:
 class Extraction:
     texts: set[str]          # normalised text of each element trafilatura kept
     joined: str              # normalised text of everything it kept
-    title: str | None
-    date: DateCandidate | None
 
 
 def run_trafilatura(content: str, url: str | None) -> Extraction | None:
-    """trafilatura's main content and metadata date; None when it finds nothing."""
+    """trafilatura's main content; None when it finds nothing.
+
+    Asked for the body only: its metadata pass (1.8 of 4 ms a page) found nothing that titles.py and
+    html_meta.py do not, and its fallback extractors (`fast=True` skips them, 0.7 ms) changed the
+    output of 5 of the 181 aeb pages but not which of our blocks match it (bench/quality.py scores
+    are equal to three decimals, bench/RESULTS.md "Session 5")."""
     doc = trafilatura.bare_extraction(
-        content, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        content, url=url, with_metadata=False, include_comments=False, include_tables=True, fast=True,
         deduplicate=False,
     )
     if doc is None or getattr(doc, "body", None) is None:
@@ -46,13 +48,7 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     joined = norm_tokens(_element_text(doc.body))
     if not joined:
         return None
-    date = None
-    if doc.date:
-        try:
-            date = DateCandidate(dt.date.fromisoformat(str(doc.date)[:10]), "published", "htmldate")
-        except ValueError:
-            date = None
-    return Extraction(texts=texts, joined=joined, title=doc.title, date=date)
+    return Extraction(texts=texts, joined=joined)
 
 
 def _element_text(el) -> str:

@@ -5,7 +5,7 @@ import functools
 
 from pipeline.acquire.warc import host_of
 from pipeline.clean.dates import dateline_dates, url_date
-from pipeline.clean.html_meta import extract_html_meta
+from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
 from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
 from pipeline.clean.segment_text import segment_text
@@ -35,8 +35,6 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
     if extraction is None:
         return "fallback-full-page"
     mark_main(parsed.blocks, extraction)
-    if extraction.date:
-        parsed.date_candidates.append(extraction.date)
     return "trafilatura"
 
 
@@ -66,5 +64,9 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool = True) -> Parsed
     ud = url_date(parsed.page.url)
     if ud:
         parsed.date_candidates.append(ud)
+    if page.kind != "text" and not any(c.role == "published" for c in parsed.date_candidates):
+        guess = htmldate_guess(root, parsed.page.url)
+        if guess:
+            parsed.date_candidates.append(guess)
     _flag_datelines(parsed)
     return parsed

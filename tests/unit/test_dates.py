@@ -61,3 +61,34 @@ def test_structured_sources_beat_text_and_updated_must_be_later():
 def test_url_dates():
     assert url_date("https://x.org/2021/03/05/title").date == D(2021, 3, 5)
     assert url_date("https://x.org/posts/title") is None
+
+
+def _parsed(html: str, in_sample: bool):
+    from pipeline.acquire.load import to_page
+    from pipeline.clean.parse import parse_page
+    from pipeline.config import ExtractConfig
+    from pipeline.records import RawInput
+
+    page = to_page(RawInput("site", "a/post.html", html.encode(), "html", url="https://example.org/post"))
+    return parse_page(page, ExtractConfig(), in_sample=in_sample)
+
+
+_ARTICLE = "<p>" + "The words of a long article about something. " * 30 + "</p>"
+
+
+def test_htmldate_is_the_last_resort_and_asked_of_sampled_and_unsampled_pages_alike():
+    # an unmarked <time> is no structured date of ours, so only htmldate finds this page's date
+    page = (f"<html><head><title>Post</title></head><body><article><h1>Post</h1>"
+            f"<p>Posted <time datetime='2021-03-05'>5 March</time></p>{_ARTICLE}</article></body></html>")
+    sampled, outside = _parsed(page, True), _parsed(page, False)
+    assert sampled.extractor == "trafilatura" and outside.extractor == "segmented"
+    expected = [DateCandidate(D(2021, 3, 5), "published", "htmldate")]
+    assert sampled.date_candidates == expected
+    assert outside.date_candidates == expected
+
+
+def test_htmldate_is_not_asked_when_the_page_has_a_structured_date():
+    page = (f"<html><head><title>Post</title>"
+            f"<meta property='article:published_time' content='2020-01-02'></head><body><article><h1>Post</h1>"
+            f"<p>Posted <time datetime='2021-03-05'>5 March</time></p>{_ARTICLE}</article></body></html>")
+    assert _parsed(page, True).date_candidates == [DateCandidate(D(2020, 1, 2), "published", "meta")]
