@@ -7,7 +7,7 @@ import sys
 
 from lxml import etree, html
 
-from pipeline.clean.segment_text import has_content
+from pipeline.clean.segment_text import HAS_WORD
 from pipeline.records import Block
 
 BLOCK_TAGS = {
@@ -60,13 +60,21 @@ def layout_step(tag: str, classes: str | None) -> str:
     return ".".join([tag, *names])
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _tag_name(tag: str) -> str:
+    """lxml's tag as a plain lower-case name ("{http://www.w3.org/2000/svg}svg" -> "svg")."""
+    return tag.lower().rsplit("}", 1)[-1]
+
+
 def segment_html(root: html.HtmlElement) -> list[Block]:
     """Blocks in document order. A block is the inline text owned by its nearest block-level ancestor,
-    split wherever a nested block element starts or ends; table cells are joined with ' | '."""
+    split wherever a nested block element starts or ends; table cells are joined with ' | '.
+    The walk is the parser's hot loop (every element of every page): names are looked up, not rebuilt."""
     blocks: list[Block] = []
     stack: list[tuple[str, str, str]] = []  # (tag, path, layout path) of open block elements
     parts: list[str] = []
     in_pre = 0
+    has_word = HAS_WORD.search
 
     def flush() -> None:
         if not parts or not stack:
@@ -76,7 +84,7 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
         parts.clear()
         tag, path, layout = stack[-1]
         text = raw.strip("\n") if in_pre else " ".join(raw.split())  # = re.sub(r"\s+", " ", raw).strip()
-        if has_content(text):
+        if has_word(text):  # segment_text.has_content: lines such as ";" are noise
             blocks.append(Block(position=len(blocks), kind=_kind(tag), text=text, tag_path=path, tag=tag,
                                 layout_path=layout))
 
@@ -84,8 +92,8 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
     layout_steps: list[str] = []
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower().rsplit("}", 1)[-1]
+        tag = el.tag
+        tag = _tag_name(tag) if isinstance(tag, str) else ""
         if event == "start":
             if not tag or tag in SKIP_TAGS:
                 walker.skip_subtree()
@@ -93,9 +101,11 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
                 layout_steps.append(tag)
                 continue
             path_tags.append(tag)
-            layout_steps.append(layout_step(tag, el.get("class")))
+            classes = el.get("class")
+            layout_steps.append(layout_step(tag, classes) if classes else tag)
             if tag in BLOCK_TAGS:
-                flush()
+                if parts:
+                    flush()
                 stack.append((tag, sys.intern("/".join(path_tags)), sys.intern("/".join(layout_steps))))
                 if tag == "pre":
                     in_pre += 1
@@ -103,19 +113,20 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
                 parts.append("\n")
             elif tag in ("td", "th") and parts and stack and stack[-1][0] == "tr":
                 parts.append(" | ")
-            elif tag == "img" and el.get("alt") and stack and stack[-1][0] in ("figure", "figcaption"):
-                pass
-            if el.text and tag not in SKIP_TAGS:
-                parts.append(el.text)
+            text = el.text
+            if text:
+                parts.append(text)
         else:
             path_tags.pop()
             layout_steps.pop()
-            if tag in BLOCK_TAGS and tag not in SKIP_TAGS and tag:
-                flush()
+            if tag in BLOCK_TAGS:
+                if parts:
+                    flush()
                 stack.pop()
                 if tag == "pre":
                     in_pre -= 1
-            if el.tail:
-                parts.append(el.tail)
+            tail = el.tail
+            if tail:
+                parts.append(tail)
     flush()
     return blocks

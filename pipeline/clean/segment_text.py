@@ -6,13 +6,13 @@ import re
 from pipeline.records import Block
 
 _BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□–—*+\-]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
-_HAS_WORD = re.compile(r"\w")
+HAS_WORD = re.compile(r"\w")  # a block needs a word character (segment_html uses it directly)
 _HARD_WRAP_WIDTH = 80  # typical width of hard-wrapped plain text
 
 
 def has_content(text: str) -> bool:
     """Lines such as ';' or a lone non-breaking space carry no words: they are noise, not blocks."""
-    return bool(_HAS_WORD.search(text))
+    return bool(HAS_WORD.search(text))
 
 
 def _heading_like(line: str) -> bool:
