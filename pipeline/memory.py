@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import gc
 import functools
+import gc
 
 import pyarrow as pa
 from collections.abc import Iterator
@@ -47,9 +47,17 @@ def arrow_returns_memory() -> str:
     return pa.default_memory_pool().backend_name
 
 
+@functools.lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once: find_library runs ldconfig in a subprocess (~20 ms a call)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
 def give_back_freed_memory() -> None:
     """Return the heap's free pages to the system (glibc malloc_trim; elsewhere nothing to do)."""
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)

@@ -26,6 +26,22 @@ LAYOUT_STATE = pa.schema([
 ])
 
 
+PathCounts = dict[str, list[int]]  # layout path -> [characters kept by trafilatura, dropped, blocks]
+
+
+def path_counts(pages: list[ParsedPage]) -> PathCounts:
+    """Blocks of these pages summed per layout path (votes before their prefixes are expanded)."""
+    counts: PathCounts = {}
+    for page in pages:
+        for b in page.blocks:
+            v = counts.get(b.layout_path)
+            if v is None:
+                v = counts[b.layout_path] = [0, 0, 0]
+            v[0 if b.in_main else 1] += len(b.text)
+            v[2] += 1
+    return counts
+
+
 def prefixes(layout_path: str) -> list[str]:
     """Every ancestor path of a block, deepest first: a/b/c -> [a/b/c, a/b, a]."""
     parts = layout_path.split("/")
@@ -43,12 +59,18 @@ class LayoutModel:
     applied: set[str] = field(default_factory=set)             # layout paths of the blocks it decided
 
     def add(self, page: ParsedPage) -> None:
-        for b in page.blocks:
-            size = len(b.text)
-            for p in prefixes(b.layout_path):
+        """Count a sampled page's blocks under every prefix of their paths."""
+        self.add_counts(path_counts([page]))
+
+    def add_counts(self, counts: PathCounts) -> None:
+        """Count blocks already summed per layout path under every prefix of the path (a page
+        repeats a few dozen paths over its ~100 blocks: each is expanded once)."""
+        for path, (main, other, n) in counts.items():
+            for p in prefixes(path):
                 v = self.votes.setdefault(p, [0, 0, 0])
-                v[0 if b.in_main else 1] += size
-                v[2] += 1
+                v[0] += main
+                v[1] += other
+                v[2] += n
 
     def decisions(self) -> dict[str, bool]:
         """prefix -> main?, for the prefixes with enough evidence: all that applying the model reads."""
@@ -78,7 +100,12 @@ class LayoutModel:
 
 def teaches(page: ParsedPage) -> bool:
     """A sampled page on which trafilatura found an article: its in_main flags are what is learned."""
-    return page.in_sample and page.extractor == LEARNED_FROM
+    return page_teaches(page.in_sample, page.extractor)
+
+
+def page_teaches(in_sample: bool, extractor: str) -> bool:
+    """teaches() from a page's two state columns (state.SitePages asks without making objects)."""
+    return bool(in_sample) and extractor == LEARNED_FROM
 
 
 def needs_layout(page: ParsedPage) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, mark, text_clusters
 from pipeline.clean.dates import choose_dates, dateline_dates
-from pipeline.clean.layout import LayoutModel, apply_layout, teaches
+from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
@@ -123,7 +123,7 @@ class SitePagesView(Protocol):
     def chunks(self) -> Iterable[list[ParsedPage]]: ...
     def columns(self) -> SiteColumns: ...
     def titles(self) -> list[str | None]: ...
-    def teaching_pages(self) -> list[ParsedPage]: ...
+    def teaching_counts(self) -> PathCounts: ...
 
 
 class PagesInMemory:
@@ -144,8 +144,8 @@ class PagesInMemory:
     def titles(self) -> list[str | None]:
         return [t for p in self.pages for t in (p.html_title, p.og_title)]
 
-    def teaching_pages(self) -> list[ParsedPage]:
-        return [p for p in self.pages if teaches(p)]
+    def teaching_counts(self) -> PathCounts:
+        return path_counts([p for p in self.pages if teaches(p)])
 
 
 @dataclass
@@ -173,8 +173,7 @@ def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict
     `texts_sink` (a large site), every text's signature and cluster key go to it as soon as they are
     known, and the model is kept only as columns (`stats`), not as objects."""
     layout = LayoutModel()
-    for p in pages.teaching_pages():
-        layout.add(p)
+    layout.add_counts(pages.teaching_counts())
     cols = pages.columns()
     keys, sigs = text_clusters(sorted(cols.clusterable_norms()), cfg.minhash, cfg.boilerplate, known_signatures)
     if texts_sink is not None:
