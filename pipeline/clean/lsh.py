@@ -9,6 +9,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pipeline.clean.arrays import unique_sorted
+
 _ALL_PAIRS_MAX = 64  # buckets up to this size compare all pairs; larger ones a star plus a chain
 _VERIFY_CHUNK = 1 << 16  # candidate pairs compared per numpy step (bounds memory)
 
@@ -28,7 +30,7 @@ def _band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
 def _groups_to_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
     """All pairs inside each bucket, vectorised per bucket size; big buckets get a star and a chain."""
     pairs: list[np.ndarray] = []
-    for m in np.unique(sizes):
+    for m in unique_sorted(sizes):
         sel = starts[sizes == m]
         members = order[sel[:, None] + np.arange(m)[None, :]]  # (buckets, m)
         if m <= _ALL_PAIRS_MAX:
@@ -56,7 +58,7 @@ def _band_codes(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     pairs = np.concatenate(_groups_to_pairs(order, starts[multi], sizes[multi])).astype(np.int64)
     pairs.sort(axis=1)
-    return np.unique(pairs[:, 0] * n + pairs[:, 1])  # one int64 code per pair: faster than unique(axis=0)
+    return unique_sorted(pairs[:, 0] * n + pairs[:, 1])  # one int64 code per pair: faster than unique(axis=0)
 
 
 def _verified(sigs: np.ndarray, codes: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:

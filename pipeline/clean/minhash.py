@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
 
 from pipeline.config import MinHashConfig
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 _CHUNK_SHINGLES = 1 << 14  # shingles per vectorised step: (128 x 16k) uint32 = 8 MiB (measured best of 1k-64k)
 
@@ -22,6 +25,8 @@ _CHUNK_SHINGLES = 1 << 14  # shingles per vectorised step: (128 x 16k) uint32 = 
 @functools.lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's own permutation parameters (a, b), taken from a MinHash it builds."""
+    from datasketch import MinHash  # here, not at import: datasketch pulls in scipy.integrate (0.17 s a process)
+
     if scheme != "affine32":
         raise ValueError(f"only the affine32 scheme is vectorised here, not {scheme!r}")
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
@@ -76,6 +81,8 @@ def min_hashes(hashes: np.ndarray, rows: np.ndarray, n: int, cfg: MinHashConfig)
 
 def to_datasketch(row: np.ndarray, cfg: MinHashConfig) -> MinHash:
     """A datasketch MinHash holding one signature row, e.g. to query a datasketch MinHashLSH."""
+    from datasketch import MinHash
+
     return MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme=cfg.scheme, hashvalues=row)
 
 

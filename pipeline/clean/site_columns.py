@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.clean.arrays import unique_sorted
 from pipeline.clean.boilerplate import BoilerplateCluster, ClusterStats, cluster_id, required_pages
 from pipeline.clean.main_content import norm_tokens
 from pipeline.config import BoilerplateConfig
@@ -64,7 +65,7 @@ class SiteColumns:
     def clusterable_norms(self) -> set[str]:
         """The normalised texts that are clustered: those of blocks that are not date lines, if not empty."""
         norms = self.norms()
-        used = np.unique(self.text[~self.dateline]).tolist()
+        used = unique_sorted(self.text[~self.dateline]).tolist()
         return {norms[i] for i in used} - {""}
 
 
@@ -216,7 +217,7 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
     for lo, hi in steps:
         c = np.searchsorted(uniq, cluster_keys(lo, hi))
         row_cluster[lo:hi] = c
-        n_pages += np.bincount(np.unique((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq))  # steps hold whole pages
+        n_pages += np.bincount(unique_sorted((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq))  # steps hold whole pages
         pairs, counts = np.unique((c << 32) | cols.text[lo:hi], return_counts=True)
         variant_pairs.append(pairs)
         variant_counts.append(counts)
@@ -225,7 +226,7 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
                          minlength=len(pairs)).astype(np.int64)
     del variant_pairs, variant_counts, inverse
     variant_cluster, variant_text = pairs >> 32, pairs & 0xFFFFFFFF
-    norm_pairs = np.unique((variant_cluster << 32) | text_norm[variant_text])
+    norm_pairs = unique_sorted((variant_cluster << 32) | text_norm[variant_text])
     del pairs
 
     key_mask, region_mask = (1 << _KEY_BITS) - 1, (1 << _REGION_BITS) - 1
