@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
 from pipeline.config import MinHashConfig
@@ -184,21 +186,29 @@ def _poly_step(h: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.add(h, v, out=h)
 
 
-def word_shingle_hashes(token_lists: list[list[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(hash, row) of every k-word window of every token list (a list shorter than k is one shingle,
-    an empty one has none); each distinct token is hashed once."""
-    ids: dict[str, int] = {}
-    codes = np.fromiter((ids.setdefault(t, len(ids)) for tokens in token_lists for t in tokens), dtype=np.int64)
-    if len(codes) == 0:
+def word_shingle_hashes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, row) of every k-word window of every text given as norm_tokens gives it (tokens joined
+    by single spaces; fewer than k tokens make one shingle, an empty text none). Arrow splits and
+    numbers the tokens, and each distinct token is hashed once (a Python step per token cost as
+    much as the rest of a document's signature)."""
+    strings = pa.array(texts, pa.large_string())
+    tokens = pc.split_pattern(pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.large_string()), strings), " ")
+    lengths = pc.list_value_length(tokens).fill_null(0).to_numpy().astype(np.int64)
+    flat = pc.list_flatten(tokens)
+    if len(flat) == 0:
         return np.empty(0, np.uint32), np.empty(0, np.int64)
-    token_hash = np.fromiter((xxhash.xxh32_intdigest(t.encode("utf-8")) for t in ids), dtype=np.uint32, count=len(ids))
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    numbered = pc.dictionary_encode(flat)
+    distinct = numbered.dictionary.to_pylist()
+    token_hash = np.fromiter((xxhash.xxh32_intdigest(t.encode("utf-8")) for t in distinct), dtype=np.uint32,
+                             count=len(distinct))
+    codes = numbered.indices.to_numpy(zero_copy_only=False)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     return _window_hashes(token_hash[codes], starts, lengths, k, 0, _poly_step)
 
 
-def word_signatures(token_lists: list[list[str]], k: int, cfg: MinHashConfig) -> np.ndarray:
-    """(n, num_perm) signatures of word k-gram sets, equal to datasketch.MinHash(num_perm, seed,
-    scheme="affine32", hashfunc=word_shingle_hash) fed the same shingles (" "-joined, UTF-8)."""
-    hashes, rows = word_shingle_hashes(token_lists, k)
-    return min_hashes(hashes, rows, len(token_lists), cfg)
+def word_signatures(texts: list[str], k: int, cfg: MinHashConfig) -> np.ndarray:
+    """(n, num_perm) signatures of the word k-gram sets of texts in norm_tokens' form, equal to
+    datasketch.MinHash(num_perm, seed, scheme="affine32", hashfunc=word_shingle_hash) fed the same
+    shingles (" "-joined, UTF-8)."""
+    hashes, rows = word_shingle_hashes(texts, k)
+    return min_hashes(hashes, rows, len(texts), cfg)

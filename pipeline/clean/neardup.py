@@ -34,7 +34,7 @@ def doc_signatures(texts: list[str], mh: MinHashConfig, cfg: DedupConfig) -> np.
     """(n, num_perm) signatures of the texts' normalised word shingles, a thousand documents at a time."""
     out = np.empty((len(texts), mh.num_perm), dtype=np.uint32)
     for lo in range(0, len(texts), DOCS_PER_STEP):
-        tokens = [norm_tokens(t).split() for t in texts[lo:lo + DOCS_PER_STEP]]
+        tokens = [norm_tokens(t) for t in texts[lo:lo + DOCS_PER_STEP]]
         out[lo:lo + len(tokens)] = word_signatures(tokens, cfg.shingle_words, mh)
     return out
 

@@ -94,7 +94,7 @@ def test_vectorised_document_signatures_equal_datasketch():
     rng = random.Random(4)
     words = ["naïve", "café", "日本語", "school", "pupil", "home", "a", "menu", "curly’s"]
     token_lists = [[rng.choice(words) for _ in range(rng.randint(0, 60))] for _ in range(300)] + [["one"], ["two", "words"]]
-    sigs = word_signatures(token_lists, 3, CFG)
+    sigs = word_signatures([" ".join(tokens) for tokens in token_lists], 3, CFG)
     for tokens, row in zip(token_lists, sigs):
         assert np.array_equal(_slow_way(word_shingles(tokens, 3) if tokens else set(), word_shingle_hash), row), tokens
     a = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[0])
