@@ -3,7 +3,8 @@ over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touc
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -12,6 +13,7 @@ from pipeline.config import PipelineConfig
 from pipeline.run import parse_for_state
 from pipeline.acquire.load import stub_page
 from pipeline.records import RawInput, Skipped
+from pipeline.site_finish import ChunkToFinish, FinishedChunk, FinishModel, finish_chunk, finish_here
 from pipeline.store.state import ParsedTables
 
 MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
@@ -34,11 +36,14 @@ class ParsePool:
 
     def __enter__(self) -> ParsePool:
         if self.workers > 0:
-            # forkserver: children never inherit the threads of a running Prefect client
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
+            self._start()
         return self
+
+    def _start(self) -> None:
+        # forkserver: children never inherit the threads of a running Prefect client
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
@@ -99,6 +104,23 @@ class ParsePool:
             self._pool.join()
             self._pool = None
 
+    def finish_chunks(self, model: FinishModel, chunks: Iterable[ChunkToFinish]) -> Iterator[FinishedChunk]:
+        """A site's chunks finished on the workers (fresh ones if parsing ended them), in order, with
+        at most one more chunk in flight than there are workers (each holds ~0.25 GB of objects).
+        With fewer than two workers, here."""
+        if self.workers < 2:
+            yield from finish_here(model, chunks)
+            return
+        if self._pool is None:
+            self._start()
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(self._pool.schedule(finish_chunk, args=(model, chunk)))
+            if len(pending) > self.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
     def build_site(self, job):
         """One site's build on a worker process (no time limit: a site is as long as it is)."""
         from pipeline.incremental import build_site_job
@@ -114,9 +136,9 @@ def build_all_sites(run, pool: ParsePool) -> None:
     jobs = [run.job(site) for site in run.sites()]
     heavy = [j for j in jobs if not j.reuse]
     if pool.workers < 2 or len(heavy) < 2:
-        pool.stop_workers()
+        pool.stop_workers()  # the parsers' memory back before a large site is learned here
         for job in jobs:
-            run.build(job.site)
+            run.build(job.site, finish=pool.finish_chunks)  # its chunks finished on fresh workers
         return
     from concurrent.futures import ThreadPoolExecutor
 

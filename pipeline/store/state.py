@@ -117,7 +117,7 @@ class ParsedTables:
         """These parsed pages as objects again (the append path works on objects)."""
         ids = pa.array(doc_ids, pa.string())
         rows = self.pages.filter(pa.compute.is_in(self.pages["doc_id"], ids)).to_pylist()
-        return _page_objects(rows, self.blocks.filter(pa.compute.is_in(self.blocks["doc_id"], ids)))
+        return page_objects(rows, self.blocks.filter(pa.compute.is_in(self.blocks["doc_id"], ids)))
 
     def __reduce__(self):
         """Large tables (Prefect's cache of parse results) pickle as zstd-compressed Arrow IPC, a
@@ -227,6 +227,15 @@ class SitePages:
         for lo in range(0, len(self.order), self.chunk_pages):
             yield self._materialise(self.order[lo:lo + self.chunk_pages])
 
+    def chunk_tables(self) -> Iterator[tuple[pa.Table, pa.Table]]:
+        """The pages chunk by chunk as (page rows, block rows) in page order, the blocks' strings
+        decoded: a chunk sent to another process then carries its own texts, not the site's dictionary."""
+        for lo in range(0, len(self.order), self.chunk_pages):
+            rows = self.order[lo:lo + self.chunk_pages]
+            blocks = self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64()))
+            plain = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in blocks.columns]
+            yield self.pages.take(pa.array(rows, pa.int64())), pa.table(plain, names=blocks.column_names)
+
     def _block_rows(self, page_rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(block row of every block of these pages, in their order; block count of each page)."""
         ids = self.pages.column("doc_id").to_pylist()
@@ -238,10 +247,10 @@ class SitePages:
 
     def _materialise(self, rows: list[int]) -> list[ParsedPage]:
         page_rows = self.pages.take(pa.array(rows, pa.int64())).to_pylist()
-        return _page_objects(page_rows, self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
+        return page_objects(page_rows, self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
 
 
-def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]:
+def page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]:
     """ParsedPage objects of these page rows (in their order), with their blocks from blocks_t."""
     by_doc: dict[str, list[Block]] = {}
     cols = [_python_values(blocks_t.column(n)) for n in BLOCKS_STATE.names]

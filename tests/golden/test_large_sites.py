@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline import incremental
 from pipeline.config import ExtractConfig, PipelineConfig
@@ -27,7 +28,8 @@ def model(out: Path, name: str) -> pd.DataFrame:
     return pq.read_table(path).to_pandas().drop(columns=["first_seen", "last_seen"], errors="ignore")
 
 
-def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [0, 2])  # 2: one site to learn, its chunks finished on the worker processes
+def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, workers):
     raw = tmp_path / "raw"
     write_site(raw, range(45))
     write_files(raw, {"gazette/notes.txt": "Opening hours\n\nThe office opens at nine.\n"})
@@ -35,7 +37,7 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch):
     whole = run_incremental(raw, tmp_path / "whole", cfg)
     monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 7)  # 7 chunks, the last one short
     monkeypatch.setattr(incremental, "PARSE_CHUNK", 6)
-    chunked = run_incremental(raw, tmp_path / "chunked", cfg)
+    chunked = run_incremental(raw, tmp_path / "chunked", cfg, workers=workers)
     assert chunked["sites"] == whole["sites"] and whole["sites"][0]["pages"] == 46
     assert whole["sites"][0]["boilerplate_clusters"] > 0
     for dataset in ("documents", "blocks", "boilerplate"):
@@ -44,6 +46,8 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(a, b)
     for name in MODEL_FILES:
         pd.testing.assert_frame_equal(model(tmp_path / "whole", name), model(tmp_path / "chunked", name))
+    doc_index = [pq.read_table(tmp_path / run / "_state" / "doc_index" / "gazette.parquet") for run in ("whole", "chunked")]
+    assert doc_index[0].num_rows == 46 and doc_index[0].equals(doc_index[1])  # the document signatures too
     docs = rows(tmp_path / "chunked", "documents")
     assert list(docs["source"]) == sorted(docs["source"])  # page order across chunks
     assert not docs["text"].str.contains("All rights reserved").any()
