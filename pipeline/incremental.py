@@ -47,7 +47,7 @@ from pipeline.store.tables import boilerplate_table, skipped_table, summary_from
 
 
 PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
-SITE_CHUNK_PAGES = 2_500      # pages of a site held as objects at once while it is built (~0.25 GB)
+SITE_CHUNK_PAGES = 1_000      # pages of a site finished at once, as objects (~0.1 GB per worker; 2,500 took the 100k build over 3 GB)
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 ChunkFinisher = Callable[[FinishModel, Iterable[ChunkToFinish]], Iterator[FinishedChunk]]  # site_finish.finish_here, ParsePool.finish_chunks
