@@ -40,17 +40,16 @@ from pipeline.config import PipelineConfig
 from pipeline.memory import arrow_returns_memory, gc_paused, give_back_freed_memory
 from pipeline.records import ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import newest_records
-from pipeline.site_finish import ChunkToFinish, FinishedChunk, FinishModel, PrevIndex, finish_here
+from pipeline.site_finish import ChunkToFinish, FinishModel, PrevIndex, finish_here
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
 from pipeline.store.tables import boilerplate_table, skipped_table, summary_from_counts
 
 
 PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
-SITE_CHUNK_PAGES = 1_000      # pages of a site finished at once, as objects (~0.1 GB per worker; 2,500 took the 100k build over 3 GB)
+SITE_CHUNK_PAGES = 1_000      # pages of a site finished at once, as objects (~0.1 GB)
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
-ChunkFinisher = Callable[[FinishModel, Iterable[ChunkToFinish]], Iterator[FinishedChunk]]  # site_finish.finish_here, ParsePool.finish_chunks
 ParseFn = Callable[[list[RawInput]], state.ParsedTables]  # a batch of inputs -> their state rows (parallel.ParsePool.parse)
 
 
@@ -410,10 +409,9 @@ class IncrementalRun:
             self.doc_site[key.doc_id] = built.site
         return built.summary
 
-    def build(self, site: str, finish: ChunkFinisher = finish_here) -> dict:
-        """Re-learn and write one site here (`finish` finishes its chunks), or reuse last run's files
-        when nothing of it changed."""
-        return self.merge(build_site_job(self.job(site), finish))
+    def build(self, site: str) -> dict:
+        """Re-learn and write one site here, or reuse last run's files when nothing of it changed."""
+        return self.merge(build_site_job(self.job(site)))
 
     # -- phase 3: cross-site -----------------------------------------------------------------------
     def dedup(self) -> None:
@@ -508,17 +506,16 @@ class SiteBuilt:
     mode: str = "rebuilt"       # reused | appended | rebuilt
 
 
-def build_site_job(job: SiteJob, finish: ChunkFinisher = finish_here) -> SiteBuilt:
+def build_site_job(job: SiteJob) -> SiteBuilt:
     """One site: hard-link last run's files when nothing changed; append new pages to last run's
     model when that changes nothing for the old pages; else re-learn it from all its pages. Touches
-    only the site's own files, so sites can be built in parallel (processes, Dask). `finish` finishes
-    a re-learned site's chunks: here, or on worker processes (parallel.ParsePool.finish_chunks)."""
+    only the site's own files, so sites can be built in parallel (processes, Dask)."""
     arrow_returns_memory()
     with gc_paused():
-        return _build_site_job(job, finish)
+        return _build_site_job(job)
 
 
-def _build_site_job(job: SiteJob, finish: ChunkFinisher) -> SiteBuilt:
+def _build_site_job(job: SiteJob) -> SiteBuilt:
     files, v = site_files(job.site), job.version
     if job.reuse:
         for f in files.values():
@@ -558,7 +555,7 @@ def _build_site_job(job: SiteJob, finish: ChunkFinisher) -> SiteBuilt:
     model = FinishModel.of(job.site, learned, job.cfg, job.now)
     with v.writer("documents", Path(files["documents"]).name) as write_docs, \
             v.writer("blocks", Path(files["blocks"]).name) as write_blocks:
-        for done in finish(model, _chunks_to_finish(reader, learned.row_cluster, learned.cluster_names, indexer)):
+        for done in finish_here(model, _chunks_to_finish(reader, learned.row_cluster, learned.cluster_names, indexer)):
             write_docs(done.documents)
             write_blocks(done.blocks)
             counts.update(done.counts)

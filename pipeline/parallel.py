@@ -3,8 +3,7 @@ over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touc
 from __future__ import annotations
 
 import multiprocessing
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -13,7 +12,6 @@ from pipeline.config import PipelineConfig
 from pipeline.run import parse_for_state
 from pipeline.acquire.load import stub_page
 from pipeline.records import RawInput, Skipped
-from pipeline.site_finish import ChunkToFinish, FinishedChunk, FinishModel, finish_chunk, finish_here
 from pipeline.store.state import ParsedTables
 
 MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
@@ -104,23 +102,6 @@ class ParsePool:
             self._pool.join()
             self._pool = None
 
-    def finish_chunks(self, model: FinishModel, chunks: Iterable[ChunkToFinish]) -> Iterator[FinishedChunk]:
-        """A site's chunks finished on the workers (fresh ones if parsing ended them), in order, with
-        at most one more chunk in flight than there are workers (each holds ~0.25 GB of objects).
-        With fewer than two workers, here."""
-        if self.workers < 2:
-            yield from finish_here(model, chunks)
-            return
-        if self._pool is None:
-            self._start()
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append(self._pool.schedule(finish_chunk, args=(model, chunk)))
-            if len(pending) > self.workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
     def build_site(self, job):
         """One site's build on a worker process (no time limit: a site is as long as it is)."""
         from pipeline.incremental import build_site_job
@@ -138,7 +119,7 @@ def build_all_sites(run, pool: ParsePool) -> None:
     if pool.workers < 2 or len(heavy) < 2:
         pool.stop_workers()  # the parsers' memory back before a large site is learned here
         for job in jobs:
-            run.build(job.site, finish=pool.finish_chunks)  # its chunks finished on fresh workers
+            run.build(job.site)
         return
     from concurrent.futures import ThreadPoolExecutor
 

@@ -1,8 +1,9 @@
 """Finishing a re-learned site's pages one chunk at a time: main content by the layout model,
 clusters and boilerplate marked, titles and dates, the output rows, and each page's document
-signature. A chunk goes out and comes back as Arrow tables and arrays, so a large site's chunks can
-be finished on the worker processes while the build writes the chunks already done (the finish pass
-was half of a 100,000-page site's build, on one core). Pure (CPU only).
+signature. A chunk goes in and comes back as Arrow tables and arrays, so it could be finished on
+another process; finishing a 10,000-page site's chunks on the two workers while the main process
+wrote was measured slower (build 7.8 vs 7.1 s: the workers re-made every block string, twice the
+CPU) and raised the 100k build's peak, so chunks are finished where the site is built. Pure (CPU only).
 """
 from __future__ import annotations
 

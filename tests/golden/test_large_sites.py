@@ -28,7 +28,7 @@ def model(out: Path, name: str) -> pd.DataFrame:
     return pq.read_table(path).to_pandas().drop(columns=["first_seen", "last_seen"], errors="ignore")
 
 
-@pytest.mark.parametrize("workers", [0, 2])  # 2: one site to learn, its chunks finished on the worker processes
+@pytest.mark.parametrize("workers", [0, 2])  # 2: parsed on worker processes, the one site built here
 def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, workers):
     raw = tmp_path / "raw"
     write_site(raw, range(45))
