@@ -1,9 +1,9 @@
 """Finishing a re-learned site's pages one chunk at a time: main content by the layout model,
 clusters and boilerplate marked, titles and dates, the output rows, and each page's document
-signature. A chunk goes in and comes back as Arrow tables and arrays, so it could be finished on
-another process; finishing a 10,000-page site's chunks on the two workers while the main process
-wrote was measured slower (build 7.8 vs 7.1 s: the workers re-made every block string, twice the
-CPU) and raised the 100k build's peak, so chunks are finished where the site is built. Pure (CPU only).
+signature. A chunk comes in as Arrow tables and goes out as tables and arrays. Finishing chunks on
+the worker processes while the main process wrote was tried and measured slower (a 10,000-page
+site's build 7.8 vs 7.1 s: the workers made every block string again, twice the CPU) and it raised
+the 100k build's peak, so chunks are finished where the site is built. Pure (CPU only).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class FinishModel:
 @dataclass
 class ChunkToFinish:
     pages: pa.Table              # page state rows, in page order
-    blocks: pa.Table             # their block state rows, in page and position order
+    blocks: pa.Table             # their block state rows, in page and position order (strings may be dictionary-encoded)
     clusters: np.ndarray         # per block row: index into cluster_ids
     cluster_ids: list[str]       # the clusters these blocks are in (not the site's hundreds of thousands)
     prev_index: PrevIndex        # last run's signatures of these pages (unchanged texts are not signed again)

@@ -1,7 +1,7 @@
 """One site's parsed pages -> clean Documents: boilerplate model, titles, dates, text. Pure."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -116,11 +116,10 @@ def site_affixes(titles: list[str | None], cfg: PipelineConfig) -> TitleAffixes:
 
 
 class SitePagesView(Protocol):
-    """A site's parsed pages as the build reads them: whole-site columns for learning, then the pages
-    as objects a chunk at a time, in page order (state.SitePages reads them from the run state)."""
+    """A site's parsed pages as learning reads them: whole-site columns, titles and layout votes
+    (state.SitePages reads them from the run state; its chunks are finished by site_finish)."""
 
     def __len__(self) -> int: ...
-    def chunks(self) -> Iterable[list[ParsedPage]]: ...
     def columns(self) -> SiteColumns: ...
     def titles(self) -> list[str | None]: ...
     def teaching_counts(self) -> PathCounts: ...
@@ -134,9 +133,6 @@ class PagesInMemory:
 
     def __len__(self) -> int:
         return len(self.pages)
-
-    def chunks(self) -> Iterable[list[ParsedPage]]:
-        return [self.pages]
 
     def columns(self) -> SiteColumns:
         return SiteColumns.of_pages(self.pages)

@@ -222,19 +222,14 @@ class SitePages:
         return SiteColumns(np.repeat(np.arange(len(counts), dtype=np.int32), counts), text, tag_path,
                            dateline.astype(bool), texts, tag_paths.to_pylist())
 
-    def chunks(self):
-        """Iterate the site's pages chunk by chunk (each call starts again from the first page)."""
-        for lo in range(0, len(self.order), self.chunk_pages):
-            yield self._materialise(self.order[lo:lo + self.chunk_pages])
-
     def chunk_tables(self) -> Iterator[tuple[pa.Table, pa.Table]]:
-        """The pages chunk by chunk as (page rows, block rows) in page order, the blocks' strings
-        decoded: a chunk sent to another process then carries its own texts, not the site's dictionary."""
+        """The pages chunk by chunk as (page rows, block rows) in page order (each call starts again
+        from the first page); block strings stay dictionary-encoded (page_objects then makes each
+        distinct text once)."""
         for lo in range(0, len(self.order), self.chunk_pages):
             rows = self.order[lo:lo + self.chunk_pages]
-            blocks = self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64()))
-            plain = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in blocks.columns]
-            yield self.pages.take(pa.array(rows, pa.int64())), pa.table(plain, names=blocks.column_names)
+            yield (self.pages.take(pa.array(rows, pa.int64())),
+                   self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
 
     def _block_rows(self, page_rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(block row of every block of these pages, in their order; block count of each page)."""
@@ -244,10 +239,6 @@ class SitePages:
         rows = np.concatenate([np.arange(s, s + n, dtype=np.int32) for page in spans for s, n in page]
                               or [np.empty(0, np.int32)])  # int32: 11.5M rows on a 100,000-page site
         return rows, counts
-
-    def _materialise(self, rows: list[int]) -> list[ParsedPage]:
-        page_rows = self.pages.take(pa.array(rows, pa.int64())).to_pylist()
-        return page_objects(page_rows, self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
 
 
 def page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]:
