@@ -20,7 +20,6 @@ from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteMo
 from pipeline.clean.layout import LAYOUT_STATE, LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
-from pipeline.site_finish import text_hash
 from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR
@@ -42,7 +41,7 @@ def _old_titles(job, new_ids: set[str]) -> list[str | None]:
 
 def append_pages(job, files: dict[str, str]):
     """A SiteBuilt for the site with job.new_pages appended, or None when a full re-learn is needed."""
-    from pipeline.incremental import SiteBuilt, _write_model, _write_texts, read_doc_index, write_doc_index
+    from pipeline.incremental import SiteBuilt, _write_model, _write_texts, read_doc_index, text_hash, write_doc_index
 
     cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
     known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))

@@ -17,6 +17,7 @@ Touches disk (reads raw/, writes the staged version).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -34,16 +35,16 @@ from pipeline.acquire.load import content_hash, make_doc_id, stub_page
 from pipeline.acquire.sample import in_sample, sample_group, take_into_sample
 from pipeline.clean.boilerplate import BoilerplateCluster
 from pipeline.clean.layout import LayoutModel
-from pipeline.clean.neardup import DocKey, cluster_documents
-from pipeline.clean.site import SiteResult, learn_site
+from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
+from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
 from pipeline.memory import arrow_returns_memory, gc_paused, give_back_freed_memory
-from pipeline.records import ParsedPage, RawInput, Skipped, UnchangedFile
+from pipeline.records import Document, ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import newest_records
-from pipeline.site_finish import ChunkToFinish, FinishModel, PrevIndex, finish_here
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
-from pipeline.store.tables import boilerplate_table, skipped_table, summary_from_counts
+from pipeline.store.tables import (blocks_table, boilerplate_table, documents_table, skipped_table,
+                                   summary_counts, summary_from_counts)
 
 
 PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
@@ -552,29 +553,23 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     give_back_freed_memory()
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
-    model = FinishModel.of(job.site, learned, job.cfg, job.now)
+    first_row = 0
     with v.writer("documents", Path(files["documents"]).name) as write_docs, \
             v.writer("blocks", Path(files["blocks"]).name) as write_blocks:
-        for done in finish_here(model, _chunks_to_finish(reader, learned.row_cluster, learned.cluster_names, indexer)):
-            write_docs(done.documents)
-            write_blocks(done.blocks)
-            counts.update(done.counts)
-            indexer.add(done.doc_keys, done.doc_sigs, done.text_hashes)
-            learned.layout.applied |= done.applied
-    del reader
+        for pages in reader.chunks():  # finished here: on the workers it was slower (bench/RESULTS.md, session 5)
+            documents = finish_pages(job.site, pages, learned, job.cfg, first_row)
+            part = SiteResult(site=job.site, n_pages=len(pages), documents=documents,
+                              blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=[])
+            first_row += len(part.blocks)
+            docs_t, blocks_t = documents_table(part, job.now), blocks_table(part)
+            write_docs(docs_t)
+            write_blocks(blocks_t)
+            counts.update(summary_counts(docs_t, blocks_t))
+            indexer.add(part.documents)
+    del reader, part, pages
     _write_layout(job, learned.layout, files)  # after finishing: it records the layout paths it decided
     keys, sigs = indexer.finish()
     return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
-
-
-def _chunks_to_finish(reader: state.SitePages, row_cluster: np.ndarray, cluster_names: list[str],
-                      indexer: DocIndexer) -> Iterator[ChunkToFinish]:
-    """The site's pages as chunks to finish, each with its blocks' clusters and last run's signatures."""
-    first_row = 0
-    for pages, blocks in reader.chunk_tables():
-        clusters = row_cluster[first_row:first_row + blocks.num_rows]
-        first_row += blocks.num_rows
-        yield ChunkToFinish.of(pages, blocks, clusters, cluster_names, indexer.prev_of(pages.column("doc_id").to_pylist()))
 
 
 def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.ndarray], keys: dict[str, str]) -> None:
@@ -610,6 +605,10 @@ def _write_layout(job: SiteJob, layout: LayoutModel | None, files: dict[str, str
     job.version.write_state(files["layout"][len(STATE_DIR) + 1:], (layout or LayoutModel()).table())
 
 
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
 def write_doc_index(job: SiteJob, files: dict[str, str], index: dict[str, tuple[np.ndarray, str]]) -> None:
     """The site's document MinHash index: doc_id -> (signature, hash of the clean text it was made from)."""
     job.version.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
@@ -625,7 +624,7 @@ def read_doc_index(path: Path | None) -> dict[str, tuple[np.ndarray, str]]:
 
 class DocIndexer:
     """The site's document MinHash index, built chunk by chunk: a page whose clean text is as last
-    time keeps its signature (site_finish signs the others)."""
+    time keeps its signature, the others are signed."""
 
     def __init__(self, job: SiteJob, files: dict[str, str]):
         self.job, self.files = job, files
@@ -633,13 +632,15 @@ class DocIndexer:
         self.index: dict[str, tuple[np.ndarray, str]] = {}
         self.keys: list[DocKey] = []
 
-    def prev_of(self, doc_ids: Iterable[str]) -> PrevIndex:
-        return {d: self.prev[d] for d in doc_ids if d in self.prev}
-
-    def add(self, keys: list[DocKey], sigs: list[np.ndarray], text_hashes: list[str]) -> None:
-        for key, sig, h in zip(keys, sigs, text_hashes, strict=True):
-            self.index[key.doc_id] = (sig, h)
-            self.keys.append(key)
+    def add(self, documents: list[Document]) -> None:
+        docs = [d for d in documents if d.text.strip()]
+        hashes = {d.doc_id: text_hash(d.text) for d in docs}
+        todo = [d for d in docs if d.doc_id not in self.prev or self.prev[d.doc_id][1] != hashes[d.doc_id]]
+        fresh = dict(zip((d.doc_id for d in todo),
+                         doc_signatures([d.text for d in todo], self.job.cfg.minhash, self.job.cfg.dedup)))
+        for d in docs:
+            self.index[d.doc_id] = (fresh[d.doc_id] if d.doc_id in fresh else self.prev[d.doc_id][0], hashes[d.doc_id])
+            self.keys.append(DocKey(d.doc_id, d.published, d.url, d.source))
 
     def finish(self) -> tuple[list[DocKey], list[np.ndarray]]:
         write_doc_index(self.job, self.files, self.index)

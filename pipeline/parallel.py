@@ -34,14 +34,11 @@ class ParsePool:
 
     def __enter__(self) -> ParsePool:
         if self.workers > 0:
-            self._start()
+            # forkserver: children never inherit the threads of a running Prefect client
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
         return self
-
-    def _start(self) -> None:
-        # forkserver: children never inherit the threads of a running Prefect client
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:

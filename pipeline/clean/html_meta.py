@@ -122,10 +122,9 @@ def extract_html_meta(root: html.HtmlElement) -> HtmlMeta:
 
 def htmldate_guess(root: html.HtmlElement, url: str | None) -> DateCandidate | None:
     """htmldate's publication date (its original-date, extensive search, as trafilatura asks it),
-    the last resort for a page without a structured or URL date. Asked of every such page, sampled
-    or not, so a page's date never depends on whether the extractor ran on it. find_date copies the
-    tree before it prunes, so `root` is left as it was."""
-    today = dt.date.today()
-    found = find_date(root, url=url, original_date=True, extensive_search=True, max_date=today.isoformat())
+    the last resort for a page with no publication date from JSON-LD, meta, <time> or its URL. Asked
+    of every such page, sampled or not, so a page's date never depends on whether the extractor ran
+    on it. find_date copies the tree before it prunes, so `root` is left as it was."""
+    found = find_date(root, url=url, original_date=True, extensive_search=True, max_date=dt.date.today().isoformat())
     d = parse_date(found) if found else None
     return DateCandidate(d, "published", "htmldate") if d else None

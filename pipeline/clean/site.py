@@ -117,7 +117,7 @@ def site_affixes(titles: list[str | None], cfg: PipelineConfig) -> TitleAffixes:
 
 class SitePagesView(Protocol):
     """A site's parsed pages as learning reads them: whole-site columns, titles and layout votes
-    (state.SitePages reads them from the run state; its chunks are finished by site_finish)."""
+    (state.SitePages reads them from the run state and hands out its chunks for finish_pages)."""
 
     def __len__(self) -> int: ...
     def columns(self) -> SiteColumns: ...
@@ -187,23 +187,15 @@ def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict
 
 def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig,
                  first_row: int) -> list[Document]:
-    """One chunk's clean rows (its blocks start at block row `first_row` of the site)."""
-    n_blocks = sum(len(p.blocks) for p in pages)
-    return finish_chunk_pages(site, pages, learned.layout, learned.row_cluster[first_row:first_row + n_blocks],
-                              learned.cluster_names, learned.template, learned.affixes, cfg)
-
-
-def finish_chunk_pages(site: str, pages: list[ParsedPage], layout: LayoutModel, clusters: np.ndarray,
-                       cluster_names: list[str], template: set[str], affixes: TitleAffixes,
-                       cfg: PipelineConfig) -> list[Document]:
-    """Pages' clean rows from what was learned of their site: main content by the layout model,
-    each block's cluster (`clusters`, one per block in page order) and boilerplate marked, titles, dates."""
-    apply_layout(pages, layout)
+    """One chunk's clean rows (its blocks start at block row `first_row` of the site): main content
+    by the layout model, clusters and boilerplate marked, titles, dates."""
+    apply_layout(pages, learned.layout)
     blocks = [b for p in pages for b in p.blocks]
-    for b, c in zip(blocks, clusters.tolist(), strict=True):
-        b.cluster_id = cluster_names[c]
-    mark(blocks, template)
-    return [page_document(site, p, affixes, cfg) for p in pages]
+    names = learned.cluster_names
+    for b, c in zip(blocks, learned.row_cluster[first_row:first_row + len(blocks)].tolist(), strict=True):
+        b.cluster_id = names[c]
+    mark(blocks, learned.template)
+    return [page_document(site, p, learned.affixes, cfg) for p in pages]
 
 
 def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,

@@ -117,7 +117,7 @@ class ParsedTables:
         """These parsed pages as objects again (the append path works on objects)."""
         ids = pa.array(doc_ids, pa.string())
         rows = self.pages.filter(pa.compute.is_in(self.pages["doc_id"], ids)).to_pylist()
-        return page_objects(rows, self.blocks.filter(pa.compute.is_in(self.blocks["doc_id"], ids)))
+        return _page_objects(rows, self.blocks.filter(pa.compute.is_in(self.blocks["doc_id"], ids)))
 
     def __reduce__(self):
         """Large tables (Prefect's cache of parse results) pickle as zstd-compressed Arrow IPC, a
@@ -222,14 +222,13 @@ class SitePages:
         return SiteColumns(np.repeat(np.arange(len(counts), dtype=np.int32), counts), text, tag_path,
                            dateline.astype(bool), texts, tag_paths.to_pylist())
 
-    def chunk_tables(self) -> Iterator[tuple[pa.Table, pa.Table]]:
-        """The pages chunk by chunk as (page rows, block rows) in page order (each call starts again
-        from the first page); block strings stay dictionary-encoded (page_objects then makes each
-        distinct text once)."""
+    def chunks(self) -> Iterator[list[ParsedPage]]:
+        """The pages as objects chunk by chunk, in page order (each call starts again from the first
+        page); block strings come from the site's dictionary, each distinct text made once."""
         for lo in range(0, len(self.order), self.chunk_pages):
             rows = self.order[lo:lo + self.chunk_pages]
-            yield (self.pages.take(pa.array(rows, pa.int64())),
-                   self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
+            yield _page_objects(self.pages.take(pa.array(rows, pa.int64())).to_pylist(),
+                                self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
 
     def _block_rows(self, page_rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(block row of every block of these pages, in their order; block count of each page)."""
@@ -241,7 +240,7 @@ class SitePages:
         return rows, counts
 
 
-def page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]:
+def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]:
     """ParsedPage objects of these page rows (in their order), with their blocks from blocks_t."""
     by_doc: dict[str, list[Block]] = {}
     cols = [_python_values(blocks_t.column(n)) for n in BLOCKS_STATE.names]

@@ -187,15 +187,14 @@ def test_layout_votes_from_state_columns_equal_votes_from_page_objects(tmp_path)
     """The site build sums the teaching pages' votes from the state columns; the append path and the
     in-memory run count them from page objects. Both must give the same votes."""
     from pipeline.clean.layout import LayoutModel, path_counts, teaches
-    from pipeline.store.state import SitePages, page_objects
+    from pipeline.store.state import SitePages
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     write_site(raw, range(40))
     run_incremental(raw, out, cfg(4))
     stem = out / "_state" / "parsed" / "gazette"
     pages = SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))], "gazette", 7)
-    teaching = [p for rows, blocks in pages.chunk_tables() for p in page_objects(rows.to_pylist(), blocks)
-                if teaches(p)]
+    teaching = [p for chunk in pages.chunks() for p in chunk if teaches(p)]
     assert 0 < len(teaching) < 40
     assert pages.teaching_counts() == path_counts(teaching)
     by_page, by_columns = LayoutModel(), LayoutModel()
