@@ -26,13 +26,15 @@ _CHUNK_SHINGLES = 1 << 14  # shingles per vectorised step: (128 x 16k) uint32 = 
 
 @functools.lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's own permutation parameters (a, b), taken from a MinHash it builds."""
-    from datasketch import MinHash  # here, not at import: datasketch pulls in scipy.integrate (0.17 s a process)
-
+    """datasketch's permutation parameters (a, b) for the affine32 scheme, drawn as its
+    `MinHash._init_permutations` draws them (tests compare the two). Not asked of datasketch
+    itself: importing it pulls in scipy.integrate, 1 s for every process that builds a site."""
     if scheme != "affine32":
         raise ValueError(f"only the affine32 scheme is vectorised here, not {scheme!r}")
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:

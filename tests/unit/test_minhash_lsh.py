@@ -7,7 +7,7 @@ import xxhash
 from datasketch import MinHash, MinHashLSH
 
 from pipeline.clean import lsh
-from pipeline.clean.minhash import block_signatures, char_shingles, min_hashes, to_datasketch
+from pipeline.clean.minhash import block_signatures, char_shingles, min_hashes, permutations, to_datasketch
 from pipeline.config import MinHashConfig
 
 CFG = MinHashConfig()
@@ -26,6 +26,15 @@ def _slow_way(shingles: set[str], hashfunc) -> np.ndarray:
     if shingles:
         m.update_batch([s.encode() for s in shingles])
     return m.hashvalues
+
+
+def test_permutation_parameters_are_datasketchs():
+    """We draw datasketch's (a, b) ourselves (importing datasketch costs a process 1 s)."""
+    for num_perm, seed in [(128, 1), (64, 7), (256, 12345), (1, 0)]:
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        ours_a, ours_b = permutations(num_perm, seed, "affine32")
+        assert ours_a.dtype == np.uint32 and ours_b.dtype == np.uint32
+        assert np.array_equal(ours_a, a) and np.array_equal(ours_b, b), (num_perm, seed)
 
 
 def test_vectorised_block_signatures_equal_datasketch():
@@ -100,3 +109,37 @@ def test_vectorised_document_signatures_equal_datasketch():
     a = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[0])
     b = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[1])
     assert 0.0 <= a.jaccard(b) <= 1.0
+
+
+def _components_by_search(m: int, edges: list[tuple[int, int]]) -> list[int]:
+    """Each node's smallest connected node, by plain graph search."""
+    neighbours: dict[int, list[int]] = {k: [] for k in range(m)}
+    for a, b in edges:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    label = [-1] * m
+    for start in range(m):
+        if label[start] < 0:
+            stack, label[start] = [start], start
+            while stack:
+                for nb in neighbours[stack.pop()]:
+                    if label[nb] < 0:
+                        label[nb] = start
+                        stack.append(nb)
+    return label
+
+
+def test_join_finds_connected_components_in_steps():
+    """lsh.join, given the edges in several batches (as the bands give them), ends with every node
+    labelled by the smallest node of its component: the components of all the edges."""
+    rng = random.Random(11)
+    for m, n_edges in [(1, 0), (2, 1), (50, 20), (300, 250), (1000, 900), (200, 2000)]:
+        edges = [(rng.randrange(m), rng.randrange(m)) for _ in range(n_edges)]
+        roots = np.arange(m)
+        for s in range(0, len(edges), max(1, len(edges) // 5)):
+            batch = edges[s:s + max(1, len(edges) // 5)]
+            roots = lsh.join(roots, np.array([a for a, _ in batch], dtype=np.int32),
+                             np.array([b for _, b in batch], dtype=np.int32))
+        assert roots.tolist() == _components_by_search(m, edges), (m, n_edges)
+    chain = np.arange(999, dtype=np.int32)  # a long path joined in reverse order: many hooks deep
+    assert (lsh.join(np.arange(1000), chain[::-1] + 1, chain[::-1]) == 0).all()
