@@ -1,7 +1,7 @@
 """Incremental re-run benchmark (not a test): a generated site of 5,000 HTML pages, a full run, then a
 re-run after 50 pages are added, in one process.
 
-    python bench/incremental.py [--pages 5000] [--added 50] [--layout-sample 32]
+    python bench/incremental.py [--pages 5000] [--added 50] [--layout-sample 16]
 
 Target: the re-run takes under 5% of the full run's time.
 """
@@ -24,7 +24,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=5000)
     ap.add_argument("--added", type=int, default=50)
-    ap.add_argument("--layout-sample", type=int, default=32, help="sitesift's --layout-sample (0: extract every page)")
+    ap.add_argument("--layout-sample", type=int, default=ExtractConfig().layout_sample, help="sitesift's --layout-sample (0: extract every page)")
     args = ap.parse_args()
     cfg = PipelineConfig(extract=ExtractConfig(layout_sample=args.layout_sample))
     tmp = Path(tempfile.mkdtemp(prefix="sitesift-incr-bench-"))

@@ -124,7 +124,7 @@ def main() -> None:
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--set", action="append", help="only this set (repeatable)")
     ap.add_argument("--layout-sample", type=int, action="append",
-                    help="sitesift's --layout-sample (repeatable: one row each); default 32")
+                    help="sitesift's --layout-sample (repeatable: one row each); default: the configured one")
     args = ap.parse_args()
     sets = args.set or sorted(p.name for p in args.data_dir.iterdir() if (p / "ground_truth.jsonl").exists())
     samples = args.layout_sample or [ExtractConfig().layout_sample]

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import write_site  # noqa: E402
+from pipeline.config import ExtractConfig  # noqa: E402
 
 NAIVE_BLOCKS = 50_000
 
@@ -189,7 +190,7 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--real", type=Path, help="instead: end to end only, on this raw folder of real pages")
-    ap.add_argument("--layout-sample", type=int, default=32, help="sitesift's --layout-sample")
+    ap.add_argument("--layout-sample", type=int, default=ExtractConfig().layout_sample, help="sitesift's --layout-sample")
     args = ap.parse_args()
     if args.real:
         ours = bench_end_to_end(args.real, args.workers, "sitesift", args.layout_sample)

@@ -16,6 +16,8 @@ from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from pipeline.config import ExtractConfig  # noqa: E402
+
 app = typer.Typer(help="sitesift: clean, de-boilerplated Parquet datasets from whole websites.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
@@ -56,7 +58,7 @@ def run(
     workers: Annotated[int, typer.Option(help="parser processes (0: parse in this process, no time limit)")] = 2,
     page_timeout: Annotated[float, typer.Option(help="seconds one page may take to parse before it is skipped")] = 60.0,
     layout_sample: Annotated[int, typer.Option(help="per site, trafilatura runs on every page below 4x this many pages, "
-                                                    "above on a 2-4x sample that teaches the rest (0: every page)")] = 32,
+                                                    "above on a 2-4x sample that teaches the rest (0: every page)")] = ExtractConfig.layout_sample,
     dask_address: Annotated[str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")] = None,
 ) -> None:
     """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""

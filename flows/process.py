@@ -78,7 +78,7 @@ def publish_task(run: IncrementalRun) -> dict:
 
 
 def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float,
-                layout_sample: int = 32) -> PipelineConfig:
+                layout_sample: int = ExtractConfig.layout_sample) -> PipelineConfig:
     return PipelineConfig(
         boilerplate=BoilerplateConfig(min_pages=min_pages, min_share=min_share),
         extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample),
@@ -112,7 +112,7 @@ def _parse_folder(work: FolderWork, run: IncrementalRun, cfg: PipelineConfig, ca
 @flow(name="process", log_prints=True)
 def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_share: float = 0.0,
             use_trafilatura: bool = True, workers: int = 2, page_timeout: float = 60.0,
-            layout_sample: int = 32, dask_address: str | None = None) -> dict:
+            layout_sample: int = ExtractConfig.layout_sample, dask_address: str | None = None) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
     only changed sites re-learned; in a site of 4 x `layout_sample` pages or more, trafilatura runs on
