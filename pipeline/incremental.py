@@ -8,6 +8,7 @@ Steps, each a method the Prefect flow wires into a task:
     run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
     for work in run.folders():                 # raw/<folder> by folder: what to parse, what to reuse
         run.finish_folder(work, run.parse_folder(work, lambda inputs: parallel.parse_to_tables(inputs, cfg)))
+    # (or run.parse_all(lambda inputs: pool.submit(inputs, cfg)): the same, the next folder queued ahead)
     for site in run.sites():
         run.build(site)                        # re-learn and write, or hard-link last run's files
     run.dedup()                                # document near-duplicates over all sites
@@ -52,6 +53,15 @@ SITE_CHUNK_PAGES = 1_000      # pages of a site finished at once, as objects (~0
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 ParseFn = Callable[[list[RawInput]], state.ParsedTables]  # a batch of inputs -> their state rows (parallel.ParsePool.parse)
+SubmitFn = Callable[[list[RawInput]], Callable[[], state.ParsedTables]]  # the same in two steps (ParsePool.submit)
+
+
+@dataclass
+class StartedChunk:
+    """A chunk of a folder's pages queued for parsing ahead of time: its tables when `tables()`
+    returns, and the pages that could not be read (no parse needed)."""
+    tables: Callable[[], state.ParsedTables]
+    unreadable: list[tuple]
 
 
 def folder_of_path(source: str) -> str:
@@ -75,6 +85,7 @@ class FolderWork:
     flipped_sites: set[str] = field(default_factory=set)         # sites of pages whose sample flag changed
     known: dict[str, PrevPage] = field(default_factory=dict)     # the last run's pages of the folder
     reread: dict[str, Callable[[], RawInput | Skipped]] = field(default_factory=dict)  # unchanged page -> its input
+    started: StartedChunk | None = None  # the first PARSE_CHUNK of to_parse, already given to the workers
 
     @property
     def old_sites(self) -> set[str]:
@@ -256,7 +267,8 @@ class IncrementalRun:
         the sample that were parsed without the extractor (new ones, or unchanged ones never
         extracted) are parsed again with it."""
         done = FolderParse(self.staging.dir / STATE_DIR / "parsed" / f".{work.folder}.parts")
-        self._parse_into(done, work.to_parse, parse)
+        self._parse_into(done, work.to_parse, parse, work.started)
+        work.started = None
         known, parsed = work.known, done.parsed_pages()
         sites = Counter(site for _, site, _, _ in parsed)
         sites.update(known[d].site for d in work.unchanged if known[d].in_sample is not None)
@@ -270,17 +282,35 @@ class IncrementalRun:
         self._parse_into(done, again, parse)
         return done
 
-    def _parse_into(self, done: FolderParse, inputs: list[RawInput], parse: ParseFn) -> None:
+    def start_parse(self, work: FolderWork, submit: SubmitFn) -> None:
+        """Queue the folder's first chunk for the workers now, before the folder ahead of it is
+        finished: otherwise both workers wait while a folder's last batch runs and the next folder
+        is listed and read (~0.1 s a folder, 1 s of 9 on ten 100-page sites)."""
+        if work.to_parse:
+            batch, unreadable = self._loaded(work.to_parse[:PARSE_CHUNK])
+            work.started = StartedChunk(submit(batch), unreadable)
+
+    def _loaded(self, inputs: list[RawInput]) -> tuple[list[RawInput], list[tuple]]:
+        """The inputs with their bytes, and (stub page, Skipped) for those that cannot be read now."""
+        batch, unreadable = [], []
+        for raw in inputs:
+            loaded = load(self.raw, raw, self.cfg.load)
+            if isinstance(loaded, Skipped):
+                unreadable.append((stub_page(raw), loaded))
+            else:
+                batch.append(loaded)
+        return batch, unreadable
+
+    def _parse_into(self, done: FolderParse, inputs: list[RawInput], parse: ParseFn,
+                    started: StartedChunk | None = None) -> None:
         for lo in range(0, len(inputs), PARSE_CHUNK):
             with gc_paused():
-                batch, unreadable = [], []
-                for raw in inputs[lo:lo + PARSE_CHUNK]:
-                    loaded = load(self.raw, raw, self.cfg.load)
-                    if isinstance(loaded, Skipped):
-                        unreadable.append((stub_page(raw), loaded))
-                    else:
-                        batch.append(loaded)
-                parsed = state.ParsedTables.concat([parse(batch), state.ParsedTables.of([], unreadable)])
+                if lo == 0 and started is not None:
+                    tables, unreadable = started.tables(), started.unreadable
+                else:
+                    batch, unreadable = self._loaded(inputs[lo:lo + PARSE_CHUNK])
+                    tables = parse(batch)
+                parsed = state.ParsedTables.concat([tables, state.ParsedTables.of([], unreadable)])
                 self._keep_for_append(done, parsed)
                 done.add(parsed)
 
@@ -325,6 +355,20 @@ class IncrementalRun:
                     continue
             work.flags[doc_id] = flag
         return again
+
+    def parse_all(self, submit: SubmitFn) -> None:
+        """folders(), parse_folder() and finish_folder() for every folder, with the next folder
+        listed and its first chunk queued (start_parse) while this one is parsed."""
+        folders = self.folders()
+        work = next(folders, None)
+        if work is not None:
+            self.start_parse(work, submit)
+        while work is not None:
+            following = next(folders, None)
+            if following is not None:
+                self.start_parse(following, submit)
+            self.finish_folder(work, self.parse_folder(work, lambda inputs: submit(inputs)()))
+            work = following
 
     def _folders_gone(self) -> None:
         """Folders of the last run that are gone: their pages are removed, their sites change."""
@@ -657,8 +701,7 @@ def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, wor
     cfg = cfg or PipelineConfig()
     with RunLock(out), ParsePool(workers) as pool:
         run = IncrementalRun(raw, out, cfg)
-        for work in run.folders():
-            run.finish_folder(work, run.parse_folder(work, lambda inputs: pool.parse(inputs, cfg)))
+        run.parse_all(lambda inputs: pool.submit(inputs, cfg))
         build_all_sites(run, pool)
         run.dedup()
         return run.commit()

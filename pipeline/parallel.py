@@ -16,7 +16,9 @@ from pipeline.store.state import ParsedTables
 
 MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
 BATCH_PAGES = 8              # pages per task
-PRELOAD = ["pipeline.run", "pipeline.incremental", "pandas"]  # imported once by the fork server, not by every new worker (~1 s each)
+# imported once by the fork server, not by every new worker (~1 s each); trafilatura and htmldate are
+# imported where they are called, so the main process, which never extracts, does not pay for them
+PRELOAD = ["pipeline.run", "pipeline.incremental", "pandas", "trafilatura", "htmldate"]
 
 
 def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
@@ -52,22 +54,32 @@ class ParsePool:
         unsampled page); a batch has the per-page time limit as its deadline, and one that misses it
         is parsed again a page per task, so only the page that is really slow is skipped.
         `on_parsed(n)` hears of every batch done (progress)."""
+        return self.submit(inputs, cfg, on_parsed)()
+
+    def submit(self, inputs: list[RawInput], cfg: PipelineConfig,
+               on_parsed: Callable[[int], None] | None = None) -> Callable[[], ParsedTables]:
+        """`parse` in two steps: the pages are queued for the workers now, and the returned function
+        waits for their tables. Queueing the next folder's pages before this one's last batches are
+        done keeps both workers busy across folder boundaries. Without workers, parses at once."""
         if self._pool is None:
             parsed = parse_to_tables(inputs, cfg)
             if on_parsed:
                 on_parsed(len(inputs))
-            return parsed
+            return lambda: parsed
         batches = [inputs[i:i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
         futures = [self._schedule(batch, cfg) for batch in batches]
-        parts: list[ParsedTables] = []
-        for batch, future in zip(batches, futures):
-            got = self._result(batch, future, cfg)
-            if got is None:  # the batch missed its deadline or lost its worker: page by page
-                got = ParsedTables.concat([self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch])
-            parts.append(got)
-            if on_parsed:
-                on_parsed(len(batch))
-        return ParsedTables.concat(parts)
+
+        def tables() -> ParsedTables:
+            parts: list[ParsedTables] = []
+            for batch, future in zip(batches, futures):
+                got = self._result(batch, future, cfg)
+                if got is None:  # the batch missed its deadline or lost its worker: page by page
+                    got = ParsedTables.concat([self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch])
+                parts.append(got)
+                if on_parsed:
+                    on_parsed(len(batch))
+            return ParsedTables.concat(parts)
+        return tables
 
     def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):
         return self._pool.schedule(parse_to_tables, args=(batch, cfg), timeout=cfg.extract.page_timeout)

@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from htmldate import find_date
 from lxml import html
 
 from pipeline.clean.dates import parse_date
@@ -125,6 +124,8 @@ def htmldate_guess(root: html.HtmlElement, url: str | None) -> DateCandidate | N
     the last resort for a page with no publication date from JSON-LD, meta, <time> or its URL. Asked
     of every such page, sampled or not, so a page's date never depends on whether the extractor ran
     on it. find_date copies the tree before it prunes, so `root` is left as it was."""
+    from htmldate import find_date  # here: only parser processes need it (preloaded there)
+
     found = find_date(root, url=url, original_date=True, extensive_search=True, max_date=dt.date.today().isoformat())
     d = parse_date(found) if found else None
     return DateCandidate(d, "published", "htmldate") if d else None

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import trafilatura
-
 from pipeline.records import Block
 
 _TOKEN = re.compile(r"\w+")
@@ -32,7 +30,10 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     Asked for the body only: its metadata pass (1.8 of 4 ms a page) found nothing that titles.py and
     html_meta.py do not, and its fallback extractors (`fast=True` skips them, 0.7 ms) changed the
     output of 5 of the 181 aeb pages but not which of our blocks match it (bench/quality.py scores
-    are equal to three decimals, bench/RESULTS.md "Session 5")."""
+    are equal to three decimals, bench/RESULTS.md "Session 5"). Imported here: only the parser
+    processes need it (preloaded by their fork server), and it costs the main process 0.3 s."""
+    import trafilatura
+
     doc = trafilatura.bare_extraction(
         content, url=url, with_metadata=False, include_comments=False, include_tables=True, fast=True,
         deduplicate=False,
