@@ -40,7 +40,7 @@ from pipeline.clean.neardup import DocKey, cluster_documents, doc_signatures
 from pipeline.clean.site import SiteResult, finish_pages, learn_site
 from pipeline.config import PipelineConfig
 from pipeline.memory import arrow_returns_memory, gc_paused, give_back_freed_memory
-from pipeline.records import Document, ParsedPage, RawInput, Skipped, UnchangedFile
+from pipeline.records import Document, Page, ParsedPage, RawInput, Skipped, UnchangedFile
 from pipeline.run import newest_records
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
@@ -61,7 +61,7 @@ class StartedChunk:
     """A chunk of a folder's pages queued for parsing ahead of time: its tables when `tables()`
     returns, and the pages that could not be read (no parse needed)."""
     tables: Callable[[], state.ParsedTables]
-    unreadable: list[tuple]
+    unreadable: list[tuple[Page, Skipped]]
 
 
 def folder_of_path(source: str) -> str:
@@ -290,7 +290,7 @@ class IncrementalRun:
             batch, unreadable = self._loaded(work.to_parse[:PARSE_CHUNK])
             work.started = StartedChunk(submit(batch), unreadable)
 
-    def _loaded(self, inputs: list[RawInput]) -> tuple[list[RawInput], list[tuple]]:
+    def _loaded(self, inputs: list[RawInput]) -> tuple[list[RawInput], list[tuple[Page, Skipped]]]:
         """The inputs with their bytes, and (stub page, Skipped) for those that cannot be read now."""
         batch, unreadable = [], []
         for raw in inputs:

@@ -98,6 +98,8 @@ def join(roots: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     smaller, then every node is pointed at its new root, until all edges lie inside a component.
     Components carry over from band to band, so only new edges are joined (scipy's
     connected_components would take every edge again, and importing scipy costs a process 0.4 s)."""
+    if len(i) == 0:  # most bands add no edge once the components are joined: no copy
+        return roots
     roots = roots.copy()
     while True:
         ri, rj = roots[i], roots[j]
