@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -18,7 +19,7 @@ from prefect.context import TaskRunContext
 from pipeline import PIPELINE_VERSION
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
 from pipeline.acquire.files import list_relative
-from pipeline.incremental import FolderParse, FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, build_site_job
+from pipeline.incremental import FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, SubmitFn, build_site_job
 from pipeline.acquire.load import content_hash
 from pipeline.parallel import ParsePool, build_all_sites
 from pipeline.records import RawInput
@@ -38,9 +39,24 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     return "parse-tables-" + h.hexdigest()
 
 
+class ChunkProgress:
+    """One parse chunk's share of the run's progress: counts what its task reported, so that what a
+    cached chunk did not report is added when its tables arrive (two chunks can be running at once)."""
+
+    def __init__(self, run: RunProgress, pages: int):
+        self.run, self.pages, self.reported = run, pages, 0
+
+    def advance(self, n: int) -> None:
+        self.reported += n
+        self.run.advance(n)
+
+    def finish(self) -> None:
+        self.advance(self.pages - self.reported)
+
+
 @task(name="parse-pages", cache_key_fn=parse_cache_key, cache_expiration=dt.timedelta(days=30), persist_result=True,
       cache_result_in_memory=False)
-def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: RunProgress) -> ParsedTables:
+def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: ChunkProgress) -> ParsedTables:
     """Parse a chunk of pages (up to incremental.PARSE_CHUNK) on the run's worker processes (per-page
     time limit), reporting progress as they go; cached on content hashes. One task per chunk: smaller
     tasks left the workers idle while Prefect recorded each one (the CLI ran at half the library's speed).
@@ -98,15 +114,19 @@ def summary_rows(summary: dict) -> list[dict]:
     ]
 
 
-def _parse_folder(work: FolderWork, run: IncrementalRun, cfg: PipelineConfig, cached_parse, pool: ParsePool,
-                  progress: RunProgress) -> FolderParse:
-    def parse_batches(inputs: list[RawInput]) -> ParsedTables:
-        reported = progress.done
-        parsed = cached_parse(inputs, cfg, pool, progress)
-        progress.advance(reported + len(inputs) - progress.done)  # a cached chunk reported nothing
-        return parsed
+def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: RunProgress) -> SubmitFn:
+    """IncrementalRun.parse_all's `submit` through the cached parse task: the task is submitted to the
+    flow's task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
+    def submit(inputs: list[RawInput]) -> Callable[[], ParsedTables]:
+        chunk = ChunkProgress(progress, len(inputs))
+        future = cached_parse.submit(inputs, cfg, pool, chunk)
 
-    return run.parse_folder(work, parse_batches)
+        def tables() -> ParsedTables:
+            parsed = future.result()
+            chunk.finish()
+            return parsed
+        return tables
+    return submit
 
 
 @flow(name="process", log_prints=True)
@@ -128,11 +148,13 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
         files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(Path(raw)))
         progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
         progress.start()
-        for work in run.folders():
-            run.finish_folder(work, _parse_folder(work, run, cfg, cached_parse, pool, progress))
+
+        def folder_done(work: FolderWork) -> None:
             progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
             logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
                         work.counts["changed"], work.counts["unchanged"], work.removed)
+
+        run.parse_all(parse_submitter(cfg, cached_parse, pool, progress), on_folder=folder_done)
         if dask_address:
             from prefect_dask import DaskTaskRunner
 

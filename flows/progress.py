@@ -3,6 +3,7 @@ started the flow in this process (handed over through a context variable, not a 
 from __future__ import annotations
 
 import contextvars
+import threading
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -28,16 +29,19 @@ class RunProgress:
             bar[0].update(bar[1], total=self.total, completed=0, description=self.description)
 
     reported_pct: float = -1.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def advance(self, n: int) -> None:
-        """Cheap to call often (every few pages): the artifact is updated once per percentage point."""
+        """Cheap to call often (every few pages): the artifact is updated once per percentage point.
+        Safe from several task threads at once (two parse chunks can be running)."""
         if n <= 0:
             return
-        self.done += n
-        pct = min(100.0, 100.0 * self.done / self.total) if self.total else 100.0
-        if self.artifact_id is not None and (pct >= self.reported_pct + 1.0 or pct == 100.0 > self.reported_pct):
-            update_progress_artifact(self.artifact_id, pct)
-            self.reported_pct = pct
-        bar = cli_progress.get()
-        if bar:
-            bar[0].update(bar[1], completed=self.done)
+        with self._lock:
+            self.done += n
+            pct = min(100.0, 100.0 * self.done / self.total) if self.total else 100.0
+            if self.artifact_id is not None and (pct >= self.reported_pct + 1.0 or pct == 100.0 > self.reported_pct):
+                update_progress_artifact(self.artifact_id, pct)
+                self.reported_pct = pct
+            bar = cli_progress.get()
+            if bar:
+                bar[0].update(bar[1], completed=self.done)

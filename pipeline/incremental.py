@@ -6,9 +6,9 @@ corpus or a whole folder's bytes.
 
 Steps, each a method the Prefect flow wires into a task:
     run = IncrementalRun(raw, out, cfg)        # under RunLock(out)
-    for work in run.folders():                 # raw/<folder> by folder: what to parse, what to reuse
-        run.finish_folder(work, run.parse_folder(work, lambda inputs: parallel.parse_to_tables(inputs, cfg)))
-    # (or run.parse_all(lambda inputs: pool.submit(inputs, cfg)): the same, the next folder queued ahead)
+    run.parse_all(lambda inputs: pool.submit(inputs, cfg))
+                                               # raw/<folder> by folder: what to parse, what to reuse;
+                                               # the next folder is queued while one is parsed
     for site in run.sites():
         run.build(site)                        # re-learn and write, or hard-link last run's files
     run.dedup()                                # document near-duplicates over all sites
@@ -356,9 +356,10 @@ class IncrementalRun:
             work.flags[doc_id] = flag
         return again
 
-    def parse_all(self, submit: SubmitFn) -> None:
+    def parse_all(self, submit: SubmitFn, on_folder: Callable[[FolderWork], None] | None = None) -> None:
         """folders(), parse_folder() and finish_folder() for every folder, with the next folder
-        listed and its first chunk queued (start_parse) while this one is parsed."""
+        listed and its first chunk queued (start_parse) while this one is parsed; `on_folder(work)`
+        hears of every folder finished (logs, progress)."""
         folders = self.folders()
         work = next(folders, None)
         if work is not None:
@@ -368,6 +369,8 @@ class IncrementalRun:
             if following is not None:
                 self.start_parse(following, submit)
             self.finish_folder(work, self.parse_folder(work, lambda inputs: submit(inputs)()))
+            if on_folder is not None:
+                on_folder(work)
             work = following
 
     def _folders_gone(self) -> None:
