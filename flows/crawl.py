@@ -5,7 +5,6 @@ on a bounded thread pool. Only wiring: the crawling is pipeline.acquire.crawler.
 """
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -29,8 +28,8 @@ MAX_PARALLEL_HOSTS = 8
 class HostProgress:
     """Feeds one host's counters to the CLI bar (if any) and, at most every 2 s, the Prefect artifact."""
 
-    def __init__(self, host: str, run: RunProgress, lock: threading.Lock):
-        self.host, self.run, self.lock = host, run, lock
+    def __init__(self, host: str, run: RunProgress):
+        self.host, self.run = host, run
         self.last = 0.0
         self.reported = 0
         bar = cli_progress.get()
@@ -43,15 +42,14 @@ class HostProgress:
                 f"failed {stats.failed + stats.refused}"))
         now = time.monotonic()
         if now - self.last > 2.0:
-            with self.lock:
-                self.run.advance(stats.done - self.reported)
-                self.reported = stats.done
+            self.run.advance(stats.done - self.reported)  # RunProgress takes its own lock
+            self.reported = stats.done
             self.last = now
 
 
 @task(name="crawl-host", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def crawl_host(host: str, seeds: list[str], sitemaps: list[str], feeds: list[str], raw: Path, out: Path,
-               crawl_id: str, cfg: CrawlConfig, run: RunProgress, lock: threading.Lock) -> HostStats:
+               crawl_id: str, cfg: CrawlConfig, run: RunProgress) -> HostStats:
     folder = raw / host_folder(host)
     salvaged = salvage_partials(folder)
     if salvaged:
@@ -59,7 +57,7 @@ def crawl_host(host: str, seeds: list[str], sitemaps: list[str], feeds: list[str
     sink = WarcSink(folder, crawl_id, cfg.warc_records_per_file)
     log = CrawlLogWriter(out / "crawl_log", crawl_id, host_folder(host))
     crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host),
-                          on_progress=HostProgress(host, run, lock))
+                          on_progress=HostProgress(host, run))
     return crawler.run(seeds, sitemaps, feeds)
 
 
@@ -98,14 +96,13 @@ def crawl(urls: list[str], sitemaps: list[str] | None = None, feeds: list[str] |
     by_host = group_by_host(seeds + maps + feed_urls)
     run = RunProgress(total=max(1, max_pages * len(by_host)), description="pages crawled (of the max-pages budget)")
     run.start()
-    lock = threading.Lock()
     futures = []
     for host in sorted(by_host):
         host_seeds = [u for u in seeds if u in by_host[host]]
         host_maps = [u for u in maps if u in by_host[host]]
         host_feeds = [u for u in feed_urls if u in by_host[host]]
         futures.append(crawl_host.submit(host, host_seeds, host_maps, host_feeds, Path(raw), Path(out), crawl_id,
-                                         cfg, run, lock))
+                                         cfg, run))
     stats = [f.result() for f in futures]
     rows = summary_rows(stats)
     create_table_artifact(rows, key="sitesift-crawl-summary", description=f"crawl {crawl_id}")
