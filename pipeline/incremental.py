@@ -50,6 +50,7 @@ from pipeline.store.tables import (blocks_table, boilerplate_table, documents_ta
 
 PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
 SITE_CHUNK_PAGES = 1_000      # pages of a site finished at once, as objects (~0.1 GB)
+HELD_BLOCK_BYTES = 64 << 20   # a folder's parsed block rows held in memory up to this (~3,000 generated pages), on disk beyond
 APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
 
 ParseFn = Callable[[list[RawInput]], state.ParsedTables]  # a batch of inputs -> their state rows (parallel.ParsePool.parse)
@@ -103,23 +104,35 @@ class PrevPage:
 
 
 class FolderParse:
-    """A folder's parse so far: page rows in memory (small), block rows in part files on disk (a part
-    per parse chunk, in the staged version), so a folder of any size parses in bounded memory."""
+    """A folder's parse so far: page rows in memory (small); block rows in memory up to
+    HELD_BLOCK_BYTES, in part files on disk (in the staged version) beyond, so a folder of any size
+    parses in bounded memory and one of a chunk or two is never written twice."""
 
     def __init__(self, parts_dir: Path) -> None:
         self.parts_dir = parts_dir
         self._pages: list[pa.Table] = []
-        self._parts: list[Path] = []
-        self._drops: list[tuple[int, pa.Array]] = []      # (parts written before, doc ids dropped from them)
+        self._parts: list[pa.Table | Path] = []           # block rows per parse chunk: held, or spilled to a file
+        self._held = 0                                     # bytes of the held ones
+        self._drops: list[tuple[int, pa.Array]] = []      # (parts added before, doc ids dropped from them)
         self.flags: dict[str, bool] = {}                   # doc_id -> in its site's sample (settled after parsing)
         self.for_append: dict[str, ParsedPage] = {}        # new pages of known sites (see finish_folder)
 
     def add(self, parsed: state.ParsedTables) -> None:
         self._pages.append(parsed.pages)
+        self._parts.append(parsed.blocks)
+        self._held += parsed.blocks.nbytes
+        if self._held > HELD_BLOCK_BYTES:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Every held part to its own file."""
         self.parts_dir.mkdir(parents=True, exist_ok=True)
-        path = self.parts_dir / f"part-{len(self._parts):05d}.parquet"
-        pq.write_table(parsed.blocks, path, compression="zstd")
-        self._parts.append(path)
+        for i, part in enumerate(self._parts):
+            if isinstance(part, pa.Table):
+                path = self.parts_dir / f"part-{i:05d}.parquet"
+                pq.write_table(part, path, compression="zstd")
+                self._parts[i] = path
+        self._held = 0
 
     def drop(self, doc_ids: set[str]) -> None:
         """Forget these pages' rows so far (they are about to be parsed again)."""
@@ -146,14 +159,18 @@ class FolderParse:
         return t.set_column(t.schema.get_field_index("in_sample"), "in_sample", pa.array(flags, pa.bool_()))
 
     def blocks_tables(self) -> Iterator[pa.Table]:
-        """The block parts, one at a time, without the rows of pages dropped after they were written;
+        """The block parts, one at a time, without the rows of pages dropped after they were added;
         each part file is deleted once read."""
-        for i, path in enumerate(self._parts):
-            t = pq.read_table(path, schema=state.BLOCKS_STATE)
-            for written_before, ids in self._drops:
-                if i < written_before:
+        parts, self._parts, self._held = self._parts, [], 0
+        for i, part in enumerate(parts):
+            if isinstance(part, Path):
+                t = pq.read_table(part, schema=state.BLOCKS_STATE)
+                part.unlink()
+            else:
+                t = part
+            for added_before, ids in self._drops:
+                if i < added_before:
                     t = t.filter(pc.invert(pc.is_in(t["doc_id"], ids)))
-            path.unlink()
             yield t
         if self.parts_dir.is_dir():
             self.parts_dir.rmdir()

@@ -47,8 +47,14 @@ def _kind_of(name: str, cfg: LoadConfig) -> str | None:
 def _read_limited(path: Path, limit: int) -> bytes:
     """Read a file (gunzipping .gz) but never more than limit+1 bytes: no decompression bombs."""
     with open(path, "rb") as raw:
-        stream = gzip.GzipFile(fileobj=raw) if path.name.lower().endswith(".gz") else raw
-        return stream.read(limit + 1)
+        if path.name.lower().endswith(".gz"):
+            return gzip.GzipFile(fileobj=raw).read(limit + 1)
+        # read(limit + 1) allocates limit + 1 bytes first: 4x the cost of reading a 30 kB page
+        expected = min(os.fstat(raw.fileno()).st_size, limit) + 1
+        data = raw.read(expected)
+        if len(data) == expected <= limit:  # the file grew since fstat: the rest, up to the limit
+            data += raw.read(limit + 1 - expected)
+        return data
 
 
 def iter_raw_inputs(raw_root: Path, cfg: LoadConfig,

@@ -28,8 +28,10 @@ def model(out: Path, name: str) -> pd.DataFrame:
     return pq.read_table(path).to_pandas().drop(columns=["first_seen", "last_seen"], errors="ignore")
 
 
-@pytest.mark.parametrize("workers", [0, 2])  # 2: parsed on worker processes, the one site built here
-def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, workers):
+@pytest.mark.parametrize("workers, held", [(0, 0), (2, 0), (0, incremental.HELD_BLOCK_BYTES)])
+def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, workers, held):
+    """workers 2: parsed on worker processes, the one site built here; held 0: every parse chunk's
+    block rows go to a part file, else they stay in memory."""
     raw = tmp_path / "raw"
     write_site(raw, range(45))
     write_files(raw, {"gazette/notes.txt": "Opening hours\n\nThe office opens at nine.\n"})
@@ -37,6 +39,7 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, wor
     whole = run_incremental(raw, tmp_path / "whole", cfg)
     monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 7)  # 7 chunks, the last one short
     monkeypatch.setattr(incremental, "PARSE_CHUNK", 6)
+    monkeypatch.setattr(incremental, "HELD_BLOCK_BYTES", held)
     chunked = run_incremental(raw, tmp_path / "chunked", cfg, workers=workers)
     assert chunked["sites"] == whole["sites"] and whole["sites"][0]["pages"] == 46
     assert whole["sites"][0]["boilerplate_clusters"] > 0
@@ -53,11 +56,13 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, wor
     assert not docs["text"].str.contains("All rights reserved").any()
 
 
-def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, monkeypatch):
+@pytest.mark.parametrize("held", [0, incremental.HELD_BLOCK_BYTES])  # parsed block rows on disk or in memory
+def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, monkeypatch, held):
     from tests.golden.test_layout import assert_same_as_fresh
 
     monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 9)
     monkeypatch.setattr(incremental, "PARSE_CHUNK", 5)
+    monkeypatch.setattr(incremental, "HELD_BLOCK_BYTES", held)
     raw, out, fresh = tmp_path / "raw", tmp_path / "out", tmp_path / "fresh"
     fresh.mkdir()
     cfg = PipelineConfig(extract=ExtractConfig(layout_sample=4))

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
+from pipeline import incremental
 from pipeline.acquire.sample import in_sample, rate_shift
 from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline.incremental import run_incremental
@@ -139,9 +141,12 @@ def test_in_memory_run_samples_the_same_pages(tmp_path):
     shutil.rmtree(out)
 
 
-def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path):
+@pytest.mark.parametrize("held", [0, incremental.HELD_BLOCK_BYTES])  # parsed block rows on disk or in memory
+def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, monkeypatch, held):
     """Plain files whose site comes from their canonical URL: the folder is large, each site is not,
-    so after parsing every page turns out to be in its site's sample and is extracted."""
+    so after parsing every page turns out to be in its site's sample and is extracted (their first
+    rows are dropped from what was parsed)."""
+    monkeypatch.setattr(incremental, "HELD_BLOCK_BYTES", held)
     raw = tmp_path / "raw"
     for i in range(40):
         html, _, _ = article_page(i)
