@@ -9,7 +9,9 @@ Per size it prints, side by side:
   LSH clustering     banding + grouping + connected components vs MinHashLSH insert + query all
   end to end         `run_incremental` on N worker processes vs trafilatura.bare_extraction alone on
                      N processes (each measured in a fresh subprocess, with the peak of its RSS summed
-                     over the process and its workers, sampled every 0.2 s)
+                     over the process and its workers, sampled every 0.2 s); `--repeat N` runs the
+                     two N times, alternately, and reports medians (wall times on a shared machine
+                     vary by 20-30% from run to run)
 The naive signature and LSH baselines run on at most 50,000 blocks (they are slow); throughput is per second.
 """
 from __future__ import annotations
@@ -184,6 +186,29 @@ def bench_end_to_end(raw: Path, workers: int, mode: str, layout_sample: int) -> 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def paired_end_to_end(raw: Path, workers: int, layout_sample: int, repeat: int) -> tuple[dict, dict, list]:
+    """sitesift and trafilatura alone `repeat` times, alternately (so that a slow spell of the machine
+    hits both); medians of seconds and peak RSS, and each pair's ratio."""
+    import statistics
+
+    runs = [(bench_end_to_end(raw, workers, "sitesift", layout_sample),
+             bench_end_to_end(raw, workers, "trafilatura", layout_sample)) for _ in range(repeat)]
+
+    def median(side: int) -> dict:
+        return {"pages": runs[0][side]["pages"],
+                "seconds": statistics.median(r[side]["seconds"] for r in runs),
+                "peak_rss_mb": statistics.median(r[side]["peak_rss_mb"] for r in runs)}
+    return median(0), median(1), [t["seconds"] / o["seconds"] for o, t in runs]
+
+
+def end_to_end_line(ours: dict, traf: dict, ratios: list) -> str:
+    spread = f"; per pair {min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)} pairs" if len(ratios) > 1 else ""
+    return (f"sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, peak RSS "
+            f"{ours['peak_rss_mb']:.0f} MB); trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s "
+            f"({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> {traf['seconds'] / ours['seconds']:.2f}x"
+            f"{spread}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -191,15 +216,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--real", type=Path, help="instead: end to end only, on this raw folder of real pages")
     ap.add_argument("--layout-sample", type=int, default=ExtractConfig().layout_sample, help="sitesift's --layout-sample")
+    ap.add_argument("--repeat", type=int, default=1, help="end to end: this many alternate pairs of runs, medians reported")
     args = ap.parse_args()
     if args.real:
-        ours = bench_end_to_end(args.real, args.workers, "sitesift", args.layout_sample)
-        traf = bench_end_to_end(args.real, args.workers, "trafilatura", args.layout_sample)
+        ours, traf, ratios = paired_end_to_end(args.real, args.workers, args.layout_sample, args.repeat)
         print(f"end to end on {args.real.name} ({ours['pages']} pages, {args.workers} workers, layout sample "
-              f"{args.layout_sample}): sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, "
-              f"peak RSS {ours['peak_rss_mb']:.0f} MB), trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s "
-              f"({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> "
-              f"{traf['seconds'] / ours['seconds']:.2f}x")
+              f"{args.layout_sample}): {end_to_end_line(ours, traf, ratios)}")
         return
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="sitesift-stages-") as tmp:
@@ -209,8 +231,7 @@ def main() -> None:
             sig = bench_signatures(texts)
             lsh_r = bench_lsh(texts)
             lsh_d = bench_lsh(sorted(set(texts)))  # distinct texts only: what the pipeline clusters
-            ours = bench_end_to_end(raw, args.workers, "sitesift", args.layout_sample)
-            traf = bench_end_to_end(raw, args.workers, "trafilatura", args.layout_sample)
+            ours, traf, ratios = paired_end_to_end(raw, args.workers, args.layout_sample, args.repeat)
         print(f"\n== {size} pages, {args.sites} sites, {args.workers} workers ==")
         print(f"block signatures ({sig['blocks']} blocks, {sig['distinct']} distinct): sitesift "
               f"{sig['sitesift_per_s']:,.0f} blocks/s, datasketch per block {sig['naive_per_s']:,.0f}/s -> "
@@ -222,10 +243,7 @@ def main() -> None:
         print(f"LSH clustering, distinct texts only ({lsh_d['signatures']} sigs): sitesift {lsh_d['sitesift_s']:.2f} s "
               f"({lsh_d['sitesift_peak_mb']:.0f} MB peak), MinHashLSH {lsh_d['naive_s']:.2f} s "
               f"({lsh_d['naive_peak_mb']:.0f} MB peak) -> {lsh_d['speedup']:.0f}x")
-        print(f"end to end: sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, "
-              f"peak RSS {ours['peak_rss_mb']:.0f} MB); trafilatura alone {traf['pages'] / traf['seconds']:.1f} "
-              f"pages/s ({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> "
-              f"{traf['seconds'] / ours['seconds']:.2f}x")
+        print(f"end to end: {end_to_end_line(ours, traf, ratios)}")
         sys.stdout.flush()
 
 

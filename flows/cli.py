@@ -69,6 +69,10 @@ def run(
         errors.print("[red]error:[/red] --min-pages must be >= 1, --min-share within 0..1, --workers >= 0, "
                      "--page-timeout > 0 and --layout-sample >= 0")
         raise typer.Exit(2)
+    if workers > 0:
+        from pipeline.parallel import start_fork_server
+
+        start_fork_server()  # its imports overlap Prefect's start-up
     from flows.process import process
     from flows.progress import cli_progress
     from pipeline.store.lock import RunLocked

@@ -48,8 +48,8 @@ class ExtractConfig:
     use_trafilatura: bool = True   # run trafilatura's main-content extraction on HTML pages
     max_title_chars: int = 300     # a block longer than this is never a title
     page_timeout: float = 60.0     # seconds one page may take to parse (in a worker process) before it is skipped
-    layout_sample: int = 16        # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
-                                   # (16: bench/quality.py scores the same at 8, 16 and 32; RESULTS "Session 6")
+    layout_sample: int = 8         # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
+                                   # (bench/quality.py scores the same at 32, 16, 8, 4 and 2; RESULTS "Session 7")
 
     @property
     def sample_size(self) -> int:

@@ -3,6 +3,7 @@ over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touc
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -21,6 +22,15 @@ BATCH_PAGES = 8              # pages per task
 PRELOAD = ["pipeline.run", "pipeline.incremental", "pandas", "trafilatura", "htmldate"]
 
 
+def start_fork_server() -> None:
+    """Start the fork server the parser workers come from, without waiting for it. It imports
+    PRELOAD first (~1 s, on one core), and the first worker cannot start before it is done: started
+    early (before Prefect's start-up, or before the first folder is listed) that import overlaps
+    other work. The server is a fresh process (never a fork of this one), so any time is safe."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    multiprocessing.forkserver.ensure_running()
+
+
 def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
     """What a worker runs: parse, then hand back state tables, not objects."""
     return ParsedTables.of(*parse_for_state(inputs, cfg))
@@ -37,8 +47,8 @@ class ParsePool:
     def __enter__(self) -> ParsePool:
         if self.workers > 0:
             # forkserver: children never inherit the threads of a running Prefect client
+            start_fork_server()
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
             self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
         return self
 
