@@ -162,7 +162,7 @@ threading.Thread(target=sample_rss, daemon=True).start()
 t0 = time.perf_counter()
 if mode == "sitesift":
     from pipeline.config import ExtractConfig, PipelineConfig
-    from pipeline.incremental import run_incremental
+    from pipeline import run_incremental
     cfg = PipelineConfig(extract=ExtractConfig(layout_sample=sample))
     pages = run_incremental(raw, out, cfg, workers=workers)["pages"]
 else:

@@ -70,7 +70,7 @@ def run(
                      "--page-timeout > 0 and --layout-sample >= 0")
         raise typer.Exit(2)
     if workers > 0:
-        from pipeline.parallel import start_fork_server
+        from pipeline.forkserver import start_fork_server
 
         start_fork_server()  # its imports overlap Prefect's start-up
     from flows.process import process

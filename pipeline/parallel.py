@@ -3,13 +3,13 @@ over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touc
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.forkserver
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
 from pipeline.config import PipelineConfig
+from pipeline.forkserver import start_fork_server
 from pipeline.run import parse_for_state
 from pipeline.acquire.load import stub_page
 from pipeline.records import RawInput, Skipped
@@ -17,18 +17,6 @@ from pipeline.store.state import ParsedTables
 
 MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
 BATCH_PAGES = 8              # pages per task
-# imported once by the fork server, not by every new worker (~1 s each); trafilatura and htmldate are
-# imported where they are called, so the main process, which never extracts, does not pay for them
-PRELOAD = ["pipeline.run", "pipeline.incremental", "pandas", "trafilatura", "htmldate"]
-
-
-def start_fork_server() -> None:
-    """Start the fork server the parser workers come from, without waiting for it. It imports
-    PRELOAD first (~1 s, on one core), and the first worker cannot start before it is done: started
-    early (before Prefect's start-up, or before the first folder is listed) that import overlaps
-    other work. The server is a fresh process (never a fork of this one), so any time is safe."""
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
-    multiprocessing.forkserver.ensure_running()
 
 
 def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:

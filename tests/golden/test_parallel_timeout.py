@@ -2,6 +2,11 @@
 with reason `timeout` while the run completes."""
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pandas as pd
 
 from pipeline.config import ExtractConfig, PipelineConfig
@@ -17,6 +22,41 @@ def test_worker_processes_give_the_same_tables(naht_raw, tmp_path):
     run_incremental(naht_raw, tmp_path / "parallel", workers=2)
     for name, df in tables(tmp_path / "serial").items():
         pd.testing.assert_frame_equal(df, tables(tmp_path / "parallel")[name], obj=name)
+
+
+_ENTRY_SCRIPT = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+
+    def children():
+        return [c for t in os.listdir("/proc/self/task") for c in open(f"/proc/self/task/{t}/children").read().split()]
+
+    class Watch:  # notes whether this process has a child (the fork server) when the pipeline is imported
+        def find_spec(self, name, path=None, target=None):
+            if name == "pipeline.incremental":
+                print("children when the pipeline was imported:", len(children()))
+            return None
+
+    sys.meta_path.insert(0, Watch())
+    import pipeline
+    summary = pipeline.run_incremental(Path(sys.argv[1]), Path(sys.argv[2]), workers=2)
+    print("pages:", summary["pages"])
+""")
+
+
+def test_the_library_entry_starts_the_fork_server_before_importing_the_pipeline(naht_raw, tmp_path):
+    """`from pipeline import run_incremental` in a fresh interpreter: the fork server is already
+    running when the pipeline's heavy modules are imported (their imports overlap), and the tables
+    are the in-process run's."""
+    write_files(naht_raw, gazette())
+    proc = subprocess.run([sys.executable, "-c", _ENTRY_SCRIPT, str(naht_raw), str(tmp_path / "entry")],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    [line] = [x for x in proc.stdout.splitlines() if x.startswith("children when the pipeline was imported:")]
+    assert int(line.rsplit(":", 1)[1]) > 0  # the fork server (and multiprocessing's resource tracker)
+    run_incremental(naht_raw, tmp_path / "serial", workers=0)
+    for name, df in tables(tmp_path / "serial").items():
+        pd.testing.assert_frame_equal(df, tables(tmp_path / "entry")[name], obj=name)
 
 
 def test_a_page_over_the_time_limit_is_skipped_and_the_run_completes(naht_raw, tmp_path):
