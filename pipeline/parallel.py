@@ -2,7 +2,9 @@
 over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touches processes only."""
 from __future__ import annotations
 
+import importlib
 import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -17,6 +19,9 @@ from pipeline.store.state import ParsedTables
 
 MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
 BATCH_PAGES = 8              # pages per task
+# what this process imports anyway during a run (pyarrow imports pandas at the first array it makes
+# from Python objects; pyarrow.dataset at the first read_table): ~0.4 s, done while the fork server starts
+RUN_IMPORTS = ["pandas", "pyarrow.dataset"]
 
 
 def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
@@ -36,6 +41,9 @@ class ParsePool:
         if self.workers > 0:
             # forkserver: children never inherit the threads of a running Prefect client
             start_fork_server()
+            # the first worker waits for the server's imports, and this process waits for the worker
+            threading.Thread(target=lambda: [importlib.import_module(m) for m in RUN_IMPORTS], daemon=True,
+                             name="sitesift-imports").start()
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
         return self
