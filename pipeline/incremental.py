@@ -162,7 +162,8 @@ class FolderParse:
         """The block parts, one at a time, without the rows of pages dropped after they were added;
         each part file is deleted once read."""
         parts, self._parts, self._held = self._parts, [], 0
-        for i, part in enumerate(parts):
+        for i in range(len(parts)):
+            part, parts[i] = parts[i], None  # a held part is freed once written out
             if isinstance(part, Path):
                 t = pq.read_table(part, schema=state.BLOCKS_STATE)
                 part.unlink()
