@@ -328,9 +328,10 @@ class IncrementalRun:
                 else:
                     batch, unreadable = self._loaded(inputs[lo:lo + PARSE_CHUNK])
                     tables = parse(batch)
-                parsed = state.ParsedTables.concat([tables, state.ParsedTables.of([], unreadable)])
-                self._keep_for_append(done, parsed)
-                done.add(parsed)
+                if unreadable:  # rare: no empty tables built for every chunk
+                    tables = state.ParsedTables.concat([tables, state.ParsedTables.of([], unreadable)])
+                self._keep_for_append(done, tables)
+                done.add(tables)
 
     def _keep_for_append(self, done: FolderParse, parsed: state.ParsedTables) -> None:
         """A new page of a known site may only need appending to its model: keep it (up to a bound)."""
