@@ -2,6 +2,7 @@
 session (cached results and the database never leak between runs), no telemetry, and room for the
 ephemeral API's cold start on a 2-core machine. The folder is removed when the session's process
 exits (registered first, so it runs after Prefect has stopped its temporary server)."""
+
 import atexit
 import os
 import shutil

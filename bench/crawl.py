@@ -6,6 +6,7 @@ The servers run in separate processes, one per host (so their CPU is not counted
 whose pages link to each other. The crawler runs one thread per host, as the `crawl` flow does,
 with zero politeness delay and WARC writing included. Prints pages/s and crawler CPU per page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline.acquire.crawler import HostCrawler, host_folder  # noqa: E402
-from pipeline.acquire.urls import normalise  # noqa: E402
-from pipeline.acquire.warc_writer import WarcSink  # noqa: E402
-from pipeline.config import CrawlConfig  # noqa: E402
-from pipeline.store.crawl_log import CrawlLogWriter  # noqa: E402
+from pipeline.acquire.crawler import HostCrawler, host_folder
+from pipeline.acquire.urls import normalise
+from pipeline.acquire.warc_writer import WarcSink
+from pipeline.config import CrawlConfig
+from pipeline.store.crawl_log import CrawlLogWriter
 
 
 def _serve(n_hosts: int, n_pages: int, ports, ready, index: int) -> None:
@@ -41,14 +42,16 @@ def _serve(n_hosts: int, n_pages: int, ports, ready, index: int) -> None:
             super().setup()  # headers and body go out in two writes: without TCP_NODELAY, Nagle's
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # 40 ms stalls dominate
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             if self.path == "/robots.txt":
                 body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
             else:
                 i = int(self.path.strip("/") or 0)
                 links = "".join(f'<a href="/{(i * 7 + k) % n_pages}">p{k}</a> ' for k in range(1, 6))
-                body = (f"<html><head><title>Page {i}</title></head><body><nav>{links}</nav><h1>Page {i}</h1>"
-                        f"<p>{body_text}</p></body></html>").encode()
+                body = (
+                    f"<html><head><title>Page {i}</title></head><body><nav>{links}</nav><h1>Page {i}</h1>"
+                    f"<p>{body_text}</p></body></html>"
+                ).encode()
                 ctype = "text/html"
             self.send_response(200)
             self.send_header("Content-Type", ctype)
@@ -69,8 +72,10 @@ def main() -> None:
     ap.add_argument("--pages-per-host", type=int, default=250)
     args = ap.parse_args()
     ports, ready = mp.Array("i", args.hosts), mp.Semaphore(0)
-    servers = [mp.Process(target=_serve, args=(args.hosts, args.pages_per_host, ports, ready, i), daemon=True)
-               for i in range(args.hosts)]  # one process per host: the servers must not be the bottleneck
+    servers = [
+        mp.Process(target=_serve, args=(args.hosts, args.pages_per_host, ports, ready, i), daemon=True)
+        for i in range(args.hosts)
+    ]  # one process per host: the servers must not be the bottleneck
     for s in servers:
         s.start()
     for _ in servers:
@@ -94,7 +99,9 @@ def main() -> None:
     pages = sum(s.stored for s in stats)
     warc_bytes = sum(f.stat().st_size for f in (tmp / "raw").rglob("*.warc.gz"))
     print(f"{'hosts':>5} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU ms/page':>12} {'WARC MB':>8}")
-    print(f"{len(hosts):5d} {pages:6d} {wall:7.2f} {pages / wall:8.1f} {1000 * cpu / pages:12.2f} {warc_bytes / 1e6:8.2f}")
+    print(
+        f"{len(hosts):5d} {pages:6d} {wall:7.2f} {pages / wall:8.1f} {1000 * cpu / pages:12.2f} {warc_bytes / 1e6:8.2f}"
+    )
     for s in servers:
         s.terminate()
     shutil.rmtree(tmp, ignore_errors=True)

@@ -5,6 +5,7 @@ re-run after 50 pages are added, in one process.
 
 Target: the re-run takes under 5% of the full run's time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,16 +16,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.generate import write_site  # noqa: E402
-from pipeline.config import ExtractConfig, PipelineConfig  # noqa: E402
-from pipeline.incremental import run_incremental  # noqa: E402
+from bench.generate import write_site
+from pipeline.config import ExtractConfig, PipelineConfig
+from pipeline.incremental import run_incremental
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=5000)
     ap.add_argument("--added", type=int, default=50)
-    ap.add_argument("--layout-sample", type=int, default=ExtractConfig().layout_sample, help="sitesift's --layout-sample (0: extract every page)")
+    ap.add_argument(
+        "--layout-sample",
+        type=int,
+        default=ExtractConfig().layout_sample,
+        help="sitesift's --layout-sample (0: extract every page)",
+    )
     args = ap.parse_args()
     cfg = PipelineConfig(extract=ExtractConfig(layout_sample=args.layout_sample))
     tmp = Path(tempfile.mkdtemp(prefix="sitesift-incr-bench-"))

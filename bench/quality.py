@@ -11,6 +11,7 @@ and for multi-page sites <set>/manifest.jsonl listing every page. Whole sites ar
 scored. Scoring follows the eval README: title exact after case/space folding, published date exact,
 bag-of-tokens precision/recall/F1 per page then averaged, must_contain found, must_not_contain leaked.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,10 @@ from pathlib import Path
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pipeline.config import ExtractConfig, PipelineConfig  # noqa: E402
-from pipeline.records import RawInput  # noqa: E402
-from pipeline.run import finish, group_by_site, parse_inputs  # noqa: E402
-from pipeline.clean.site import build_site  # noqa: E402
+from pipeline.clean.site import build_site
+from pipeline.config import ExtractConfig, PipelineConfig
+from pipeline.records import RawInput
+from pipeline.run import finish, group_by_site, parse_inputs
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[^\W_]+")
 
@@ -48,7 +49,11 @@ def read_bytes(path: Path) -> bytes:
 
 def load_set(data_dir: Path, name: str) -> tuple[list[dict], list[dict]]:
     base = data_dir / name
-    records = [json.loads(x) for x in (base / "ground_truth.jsonl").read_text(encoding="utf8").splitlines() if x.strip()]
+    records = [
+        json.loads(x)
+        for x in (base / "ground_truth.jsonl").read_text(encoding="utf8").splitlines()
+        if x.strip()
+    ]
     manifest = base / "manifest.jsonl"
     if manifest.exists():
         pages = [json.loads(x) for x in manifest.read_text(encoding="utf8").splitlines() if x.strip()]
@@ -80,17 +85,33 @@ def score(records: list[dict], predictions: dict[str, dict]) -> dict:
         if rec.get("body_text"):
             row["P"], row["R"], row["F1"] = prf(text, rec["body_text"])
         if rec.get("must_contain"):
-            row["contain"] = sum(re.sub(r"\s+", " ", s) in flat for s in rec["must_contain"]) / len(rec["must_contain"])
+            row["contain"] = sum(re.sub(r"\s+", " ", s) in flat for s in rec["must_contain"]) / len(
+                rec["must_contain"]
+            )
         if rec.get("must_not_contain"):
-            row["leak"] = sum(re.sub(r"\s+", " ", s) in flat for s in rec["must_not_contain"]) / len(rec["must_not_contain"])
+            row["leak"] = sum(re.sub(r"\s+", " ", s) in flat for s in rec["must_not_contain"]) / len(
+                rec["must_not_contain"]
+            )
         rows.append(row)
     keys = ["title", "date", "P", "R", "F1", "contain", "leak"]
-    return {k: (sum(r[k] for r in rows if k in r) / n if (n := sum(k in r for r in rows)) else None) for k in keys}
+    return {
+        k: (sum(r[k] for r in rows if k in r) / n if (n := sum(k in r for r in rows)) else None) for k in keys
+    }
 
 
-def run_sitesift(data_dir: Path, name: str, pages: list[dict], cfg: PipelineConfig) -> tuple[dict[str, dict], float]:
-    inputs = [RawInput(site_hint=name, source=p["page_path"], data=read_bytes(data_dir / name / p["page_path"]),
-                       kind="html", url=p.get("url")) for p in pages]
+def run_sitesift(
+    data_dir: Path, name: str, pages: list[dict], cfg: PipelineConfig
+) -> tuple[dict[str, dict], float]:
+    inputs = [
+        RawInput(
+            site_hint=name,
+            source=p["page_path"],
+            data=read_bytes(data_dir / name / p["page_path"]),
+            kind="html",
+            url=p.get("url"),
+        )
+        for p in pages
+    ]
     t0 = time.perf_counter()
     parsed, skipped = parse_inputs(inputs, cfg)
     results = [build_site(site, ps, cfg) for site, ps in group_by_site(parsed).items()]
@@ -99,8 +120,11 @@ def run_sitesift(data_dir: Path, name: str, pages: list[dict], cfg: PipelineConf
     preds = {}
     for r in out.sites:
         for d in r.documents:
-            preds[d.source] = {"title": d.title, "published": d.published.isoformat() if d.published else None,
-                               "text": d.text}
+            preds[d.source] = {
+                "title": d.title,
+                "published": d.published.isoformat() if d.published else None,
+                "text": d.text,
+            }
     return preds, elapsed
 
 
@@ -123,13 +147,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--set", action="append", help="only this set (repeatable)")
-    ap.add_argument("--layout-sample", type=int, action="append",
-                    help="sitesift's --layout-sample (repeatable: one row each); default: the configured one")
+    ap.add_argument(
+        "--layout-sample",
+        type=int,
+        action="append",
+        help="sitesift's --layout-sample (repeatable: one row each); default: the configured one",
+    )
     args = ap.parse_args()
     sets = args.set or sorted(p.name for p in args.data_dir.iterdir() if (p / "ground_truth.jsonl").exists())
     samples = args.layout_sample or [ExtractConfig().layout_sample]
-    print(f"{'set':22s} {'system':12s} {'pages':>5s} {'title':>6s} {'date':>6s} {'P':>6s} {'R':>6s} {'F1':>6s} "
-          f"{'contain':>7s} {'leak':>6s} {'pages/s':>8s}")
+    print(
+        f"{'set':22s} {'system':12s} {'pages':>5s} {'title':>6s} {'date':>6s} {'P':>6s} {'R':>6s} {'F1':>6s} "
+        f"{'contain':>7s} {'leak':>6s} {'pages/s':>8s}"
+    )
     for name in sets:
         records, pages = load_set(args.data_dir, name)
         labelled = {r["page_path"] for r in records}
@@ -138,12 +168,16 @@ def main() -> None:
                 cfg = PipelineConfig(extract=ExtractConfig(layout_sample=int(system.split("/")[1])))
                 preds, secs = run_sitesift(args.data_dir, name, pages, cfg)
             else:
-                preds, secs = run_trafilatura(args.data_dir, name, [p for p in pages if p["page_path"] in labelled])
+                preds, secs = run_trafilatura(
+                    args.data_dir, name, [p for p in pages if p["page_path"] in labelled]
+                )
             s = score(records, preds)
             n = len(pages) if system.startswith("sitesift") else len(labelled)
-            print(f"{name:22s} {system:12s} {len(records):5d} {fmt(s['title']):>6s} {fmt(s['date']):>6s} "
-                  f"{fmt(s['P']):>6s} {fmt(s['R']):>6s} {fmt(s['F1']):>6s} {fmt(s['contain']):>7s} "
-                  f"{fmt(s['leak']):>6s} {n / secs:8.1f}")
+            print(
+                f"{name:22s} {system:12s} {len(records):5d} {fmt(s['title']):>6s} {fmt(s['date']):>6s} "
+                f"{fmt(s['P']):>6s} {fmt(s['R']):>6s} {fmt(s['F1']):>6s} {fmt(s['contain']):>7s} "
+                f"{fmt(s['leak']):>6s} {n / secs:8.1f}"
+            )
 
 
 if __name__ == "__main__":

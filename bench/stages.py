@@ -14,6 +14,7 @@ Per size it prints, side by side:
                      vary by 20-30% from run to run)
 The naive signature and LSH baselines run on at most 50,000 blocks (they are slow); throughput is per second.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,13 +85,17 @@ def bench_signatures(texts: list[str]) -> dict:
 
     cfg = MinHashConfig()
 
-    def as_the_pipeline_does() -> None:  # text_clusters: sign the sorted distinct texts, then every block is one of them
+    def as_the_pipeline_does() -> (
+        None
+    ):  # text_clusters: sign the sorted distinct texts, then every block is one of them
         distinct = sorted(set(texts))
         row_of = {t: i for i, t in enumerate(distinct)}
         text_signatures(distinct, cfg, BoilerplateConfig())[[row_of[t] for t in texts]]
 
     distinct = sorted(set(texts))
-    fast = best_of(3, as_the_pipeline_does)  # ~0.1 s each: a single timing is at the mercy of the machine's noise
+    fast = best_of(
+        3, as_the_pipeline_does
+    )  # ~0.1 s each: a single timing is at the mercy of the machine's noise
     fast_distinct = best_of(3, lambda: block_signatures(distinct, 4, cfg))
     t0 = time.perf_counter()  # the naive loop starts from the text too: shingle, then one MinHash per block
     for t in texts:
@@ -98,10 +103,15 @@ def bench_signatures(texts: list[str]) -> dict:
         m.update_batch([x.encode() for x in char_shingles(t, 4)])
     naive = time.perf_counter() - t0
     naive_rate = len(texts) / naive
-    return {"blocks": len(texts), "distinct": len(distinct), "sitesift_per_s": len(texts) / fast,
-            "naive_per_s": naive_rate, "speedup": naive / fast,
-            "distinct_per_s": len(distinct) / fast_distinct,
-            "distinct_speedup": (len(distinct) / fast_distinct) / naive_rate}
+    return {
+        "blocks": len(texts),
+        "distinct": len(distinct),
+        "sitesift_per_s": len(texts) / fast,
+        "naive_per_s": naive_rate,
+        "speedup": naive / fast,
+        "distinct_per_s": len(distinct) / fast_distinct,
+        "distinct_speedup": (len(distinct) / fast_distinct) / naive_rate,
+    }
 
 
 def bench_lsh(texts: list[str]) -> dict:
@@ -128,8 +138,14 @@ def bench_lsh(texts: list[str]) -> dict:
     # timed without tracemalloc (it slows Python-level work, the naive side most), memory in a run of its own
     fast, naive = best_of(3, ours), best_of(1, naive_lsh)
     fast_mem, naive_mem = peak_traced(ours), peak_traced(naive_lsh)
-    return {"signatures": len(sigs), "sitesift_s": fast, "naive_s": naive, "speedup": naive / fast,
-            "sitesift_peak_mb": fast_mem / 1e6, "naive_peak_mb": naive_mem / 1e6}
+    return {
+        "signatures": len(sigs),
+        "sitesift_s": fast,
+        "naive_s": naive,
+        "speedup": naive / fast,
+        "sitesift_peak_mb": fast_mem / 1e6,
+        "naive_peak_mb": naive_mem / 1e6,
+    }
 
 
 _E2E = """
@@ -180,9 +196,21 @@ print(json.dumps({{"pages": pages, "seconds": wall, "peak_rss_mb": peak[0]}}))
 
 def bench_end_to_end(raw: Path, workers: int, mode: str, layout_sample: int) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run([sys.executable, "-c", _E2E.format(root=str(ROOT)), str(raw), out, str(workers), mode,
-                               str(layout_sample)],
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _E2E.format(root=str(ROOT)),
+                str(raw),
+                out,
+                str(workers),
+                mode,
+                str(layout_sample),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -191,22 +219,34 @@ def paired_end_to_end(raw: Path, workers: int, layout_sample: int, repeat: int) 
     hits both); medians of seconds and peak RSS, and each pair's ratio."""
     import statistics
 
-    runs = [(bench_end_to_end(raw, workers, "sitesift", layout_sample),
-             bench_end_to_end(raw, workers, "trafilatura", layout_sample)) for _ in range(repeat)]
+    runs = [
+        (
+            bench_end_to_end(raw, workers, "sitesift", layout_sample),
+            bench_end_to_end(raw, workers, "trafilatura", layout_sample),
+        )
+        for _ in range(repeat)
+    ]
 
     def median(side: int) -> dict:
-        return {"pages": runs[0][side]["pages"],
-                "seconds": statistics.median(r[side]["seconds"] for r in runs),
-                "peak_rss_mb": statistics.median(r[side]["peak_rss_mb"] for r in runs)}
+        return {
+            "pages": runs[0][side]["pages"],
+            "seconds": statistics.median(r[side]["seconds"] for r in runs),
+            "peak_rss_mb": statistics.median(r[side]["peak_rss_mb"] for r in runs),
+        }
+
     return median(0), median(1), [t["seconds"] / o["seconds"] for o, t in runs]
 
 
 def end_to_end_line(ours: dict, traf: dict, ratios: list) -> str:
-    spread = f"; per pair {min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)} pairs" if len(ratios) > 1 else ""
-    return (f"sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, peak RSS "
-            f"{ours['peak_rss_mb']:.0f} MB); trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s "
-            f"({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> {traf['seconds'] / ours['seconds']:.2f}x"
-            f"{spread}")
+    spread = (
+        f"; per pair {min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)} pairs" if len(ratios) > 1 else ""
+    )
+    return (
+        f"sitesift {ours['pages'] / ours['seconds']:.1f} pages/s ({ours['seconds']:.1f} s, peak RSS "
+        f"{ours['peak_rss_mb']:.0f} MB); trafilatura alone {traf['pages'] / traf['seconds']:.1f} pages/s "
+        f"({traf['seconds']:.1f} s, peak RSS {traf['peak_rss_mb']:.0f} MB) -> {traf['seconds'] / ours['seconds']:.2f}x"
+        f"{spread}"
+    )
 
 
 def main() -> None:
@@ -215,13 +255,22 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--real", type=Path, help="instead: end to end only, on this raw folder of real pages")
-    ap.add_argument("--layout-sample", type=int, default=ExtractConfig().layout_sample, help="sitesift's --layout-sample")
-    ap.add_argument("--repeat", type=int, default=1, help="end to end: this many alternate pairs of runs, medians reported")
+    ap.add_argument(
+        "--layout-sample", type=int, default=ExtractConfig().layout_sample, help="sitesift's --layout-sample"
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="end to end: this many alternate pairs of runs, medians reported",
+    )
     args = ap.parse_args()
     if args.real:
         ours, traf, ratios = paired_end_to_end(args.real, args.workers, args.layout_sample, args.repeat)
-        print(f"end to end on {args.real.name} ({ours['pages']} pages, {args.workers} workers, layout sample "
-              f"{args.layout_sample}): {end_to_end_line(ours, traf, ratios)}")
+        print(
+            f"end to end on {args.real.name} ({ours['pages']} pages, {args.workers} workers, layout sample "
+            f"{args.layout_sample}): {end_to_end_line(ours, traf, ratios)}"
+        )
         return
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="sitesift-stages-") as tmp:
@@ -233,16 +282,22 @@ def main() -> None:
             lsh_d = bench_lsh(sorted(set(texts)))  # distinct texts only: what the pipeline clusters
             ours, traf, ratios = paired_end_to_end(raw, args.workers, args.layout_sample, args.repeat)
         print(f"\n== {size} pages, {args.sites} sites, {args.workers} workers ==")
-        print(f"block signatures ({sig['blocks']} blocks, {sig['distinct']} distinct): sitesift "
-              f"{sig['sitesift_per_s']:,.0f} blocks/s, datasketch per block {sig['naive_per_s']:,.0f}/s -> "
-              f"{sig['speedup']:.0f}x; distinct texts only {sig['distinct_per_s']:,.0f}/s -> "
-              f"{sig['distinct_speedup']:.1f}x")
-        print(f"LSH clustering ({lsh_r['signatures']} sigs): sitesift {lsh_r['sitesift_s']:.2f} s "
-              f"({lsh_r['sitesift_peak_mb']:.0f} MB peak), MinHashLSH {lsh_r['naive_s']:.2f} s "
-              f"({lsh_r['naive_peak_mb']:.0f} MB peak) -> {lsh_r['speedup']:.0f}x")
-        print(f"LSH clustering, distinct texts only ({lsh_d['signatures']} sigs): sitesift {lsh_d['sitesift_s']:.2f} s "
-              f"({lsh_d['sitesift_peak_mb']:.0f} MB peak), MinHashLSH {lsh_d['naive_s']:.2f} s "
-              f"({lsh_d['naive_peak_mb']:.0f} MB peak) -> {lsh_d['speedup']:.0f}x")
+        print(
+            f"block signatures ({sig['blocks']} blocks, {sig['distinct']} distinct): sitesift "
+            f"{sig['sitesift_per_s']:,.0f} blocks/s, datasketch per block {sig['naive_per_s']:,.0f}/s -> "
+            f"{sig['speedup']:.0f}x; distinct texts only {sig['distinct_per_s']:,.0f}/s -> "
+            f"{sig['distinct_speedup']:.1f}x"
+        )
+        print(
+            f"LSH clustering ({lsh_r['signatures']} sigs): sitesift {lsh_r['sitesift_s']:.2f} s "
+            f"({lsh_r['sitesift_peak_mb']:.0f} MB peak), MinHashLSH {lsh_r['naive_s']:.2f} s "
+            f"({lsh_r['naive_peak_mb']:.0f} MB peak) -> {lsh_r['speedup']:.0f}x"
+        )
+        print(
+            f"LSH clustering, distinct texts only ({lsh_d['signatures']} sigs): sitesift {lsh_d['sitesift_s']:.2f} s "
+            f"({lsh_d['sitesift_peak_mb']:.0f} MB peak), MinHashLSH {lsh_d['naive_s']:.2f} s "
+            f"({lsh_d['naive_peak_mb']:.0f} MB peak) -> {lsh_d['speedup']:.0f}x"
+        )
         print(f"end to end: {end_to_end_line(ours, traf, ratios)}")
         sys.stdout.flush()
 

@@ -1,4 +1,5 @@
 """The `sitesift` command. It runs the Prefect flows, so it lives beside them."""
+
 from __future__ import annotations
 
 import os
@@ -8,18 +9,21 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
-from pathlib import Path  # noqa: E402
-from typing import Annotated  # noqa: E402
+from pathlib import Path
+from typing import Annotated
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from pipeline.config import ExtractConfig  # noqa: E402
+from pipeline.config import ExtractConfig
 
-app = typer.Typer(help="sitesift: clean, de-boilerplated Parquet datasets from whole websites.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="sitesift: clean, de-boilerplated Parquet datasets from whole websites.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -34,17 +38,30 @@ def print_summary(summary: dict, out: Path) -> None:
     for col in ("site", "pages", "boilerplate share", "clusters", "titles", "published", "updated"):
         table.add_column(col, justify="left" if col == "site" else "right")
     for s in summary["sites"]:
-        table.add_row(s["site"], str(s["pages"]), f"{s['boilerplate_share']:.1%}", str(s["boilerplate_clusters"]),
-                      str(s["with_title"]), str(s["with_published"]), str(s["with_updated"]))
+        table.add_row(
+            s["site"],
+            str(s["pages"]),
+            f"{s['boilerplate_share']:.1%}",
+            str(s["boilerplate_clusters"]),
+            str(s["with_title"]),
+            str(s["with_published"]),
+            str(s["with_updated"]),
+        )
     console.print(table)
     reasons = ", ".join(f"{k}: {v}" for k, v in summary["skipped_by_reason"].items()) or "none"
-    console.print(f"inputs {summary['inputs']} · pages {summary['pages']} · skipped {summary['skipped']} ({reasons})"
-                  f" · near-duplicate clusters {summary['duplicate_clusters']}"
-                  f" ({summary['duplicate_pages']} duplicate pages)", soft_wrap=True)
+    console.print(
+        f"inputs {summary['inputs']} · pages {summary['pages']} · skipped {summary['skipped']} ({reasons})"
+        f" · near-duplicate clusters {summary['duplicate_clusters']}"
+        f" ({summary['duplicate_pages']} duplicate pages)",
+        soft_wrap=True,
+    )
     rebuilt = ", ".join(summary["sites_rebuilt"]) or "none"
-    console.print(f"pages new {summary['pages_new']} · changed {summary['pages_changed']} · unchanged "
-                  f"{summary['pages_unchanged']} · removed {summary['pages_removed']} · parsed {summary['parsed']}"
-                  f" · sites re-learned: {rebuilt}", soft_wrap=True)
+    console.print(
+        f"pages new {summary['pages_new']} · changed {summary['pages_changed']} · unchanged "
+        f"{summary['pages_unchanged']} · removed {summary['pages_removed']} · parsed {summary['parsed']}"
+        f" · sites re-learned: {rebuilt}",
+        soft_wrap=True,
+    )
     console.print(f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/")
 
 
@@ -52,22 +69,39 @@ def print_summary(summary: dict, out: Path) -> None:
 def run(
     raw: Annotated[Path, typer.Option(help="folder of raw pages: raw/<site>/**")] = Path("raw"),
     out: Annotated[Path, typer.Option(help="folder for the Parquet datasets")] = Path("processed"),
-    min_pages: Annotated[int, typer.Option(help="a block repeated on this many pages of a site is boilerplate")] = 3,
+    min_pages: Annotated[
+        int, typer.Option(help="a block repeated on this many pages of a site is boilerplate")
+    ] = 3,
     min_share: Annotated[float, typer.Option(help="...and on at least this share of the site's pages")] = 0.0,
-    trafilatura: Annotated[bool, typer.Option(help="use trafilatura's main-content extraction on HTML")] = True,
-    workers: Annotated[int, typer.Option(help="parser processes (0: parse in this process, no time limit)")] = 2,
-    page_timeout: Annotated[float, typer.Option(help="seconds one page may take to parse before it is skipped")] = 60.0,
-    layout_sample: Annotated[int, typer.Option(help="per site, trafilatura runs on every page below 4x this many pages, "
-                                                    "above on a 2-4x sample that teaches the rest (0: every page)")] = ExtractConfig.layout_sample,
-    dask_address: Annotated[str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")] = None,
+    trafilatura: Annotated[
+        bool, typer.Option(help="use trafilatura's main-content extraction on HTML")
+    ] = True,
+    workers: Annotated[
+        int, typer.Option(help="parser processes (0: parse in this process, no time limit)")
+    ] = 2,
+    page_timeout: Annotated[
+        float, typer.Option(help="seconds one page may take to parse before it is skipped")
+    ] = 60.0,
+    layout_sample: Annotated[
+        int,
+        typer.Option(
+            help="per site, trafilatura runs on every page below 4x this many pages, "
+            "above on a 2-4x sample that teaches the rest (0: every page)"
+        ),
+    ] = ExtractConfig.layout_sample,
+    dask_address: Annotated[
+        str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")
+    ] = None,
 ) -> None:
     """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
     if not raw.is_dir():
         errors.print(f"[red]error:[/red] raw folder {raw} does not exist")
         raise typer.Exit(2)
     if min_pages < 1 or not 0.0 <= min_share <= 1.0 or workers < 0 or page_timeout <= 0 or layout_sample < 0:
-        errors.print("[red]error:[/red] --min-pages must be >= 1, --min-share within 0..1, --workers >= 0, "
-                     "--page-timeout > 0 and --layout-sample >= 0")
+        errors.print(
+            "[red]error:[/red] --min-pages must be >= 1, --min-share within 0..1, --workers >= 0, "
+            "--page-timeout > 0 and --layout-sample >= 0"
+        )
         raise typer.Exit(2)
     if workers > 0:
         from pipeline.forkserver import start_fork_server
@@ -82,9 +116,17 @@ def run(
         task_id = progress.add_task("starting Prefect", total=None)
         token = cli_progress.set((progress, task_id))
         try:
-            summary = process(raw=str(raw), out=str(out), min_pages=min_pages, min_share=min_share,
-                              use_trafilatura=trafilatura, workers=workers, page_timeout=page_timeout,
-                              layout_sample=layout_sample, dask_address=dask_address)
+            summary = process(
+                raw=str(raw),
+                out=str(out),
+                min_pages=min_pages,
+                min_share=min_share,
+                use_trafilatura=trafilatura,
+                workers=workers,
+                page_timeout=page_timeout,
+                layout_sample=layout_sample,
+                dask_address=dask_address,
+            )
         except RunLocked as exc:
             errors.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(3) from exc
@@ -95,19 +137,29 @@ def run(
 
 @app.command()
 def crawl(
-    urls: Annotated[list[str], typer.Argument(help="seed URLs (http or https); each URL's host is crawled")] = None,
-    sitemap: Annotated[list[str], typer.Option(help="sitemap URL (repeatable); robots.txt Sitemap: lines are read too")] = None,
+    urls: Annotated[
+        list[str], typer.Argument(help="seed URLs (http or https); each URL's host is crawled")
+    ] = None,
+    sitemap: Annotated[
+        list[str], typer.Option(help="sitemap URL (repeatable); robots.txt Sitemap: lines are read too")
+    ] = None,
     feed: Annotated[list[str], typer.Option(help="RSS or Atom feed URL (repeatable)")] = None,
     raw: Annotated[Path, typer.Option(help="where WARC files go: <raw>/<host>/")] = Path("raw"),
     out: Annotated[Path, typer.Option(help="where the crawl log goes: <out>/crawl_log/")] = Path("processed"),
     max_pages: Annotated[int, typer.Option(help="pages stored or checked per host")] = 500,
     max_depth: Annotated[int, typer.Option(help="link hops from a seed")] = 5,
-    delay: Annotated[float, typer.Option(help="seconds between requests to one host (robots Crawl-delay if larger)")] = 1.0,
+    delay: Annotated[
+        float, typer.Option(help="seconds between requests to one host (robots Crawl-delay if larger)")
+    ] = 1.0,
     include: Annotated[list[str], typer.Option(help="only URLs matching this regex (repeatable)")] = None,
     exclude: Annotated[list[str], typer.Option(help="never URLs matching this regex (repeatable)")] = None,
     user_agent: Annotated[str, typer.Option(help="User-Agent, with a contact URL")] = None,
-    allow_host: Annotated[list[str], typer.Option(help="host or host:port allowed although private/loopback")] = None,
-    process_after: Annotated[bool, typer.Option("--process", help="run `sitesift run` on raw/ afterwards")] = False,
+    allow_host: Annotated[
+        list[str], typer.Option(help="host or host:port allowed although private/loopback")
+    ] = None,
+    process_after: Annotated[
+        bool, typer.Option("--process", help="run `sitesift run` on raw/ afterwards")
+    ] = False,
 ) -> None:
     """Crawl sites politely into raw/<host>/ as WARC files, with a crawl log; `sitesift run` then processes them."""
     from pipeline.acquire.errors import RefusedURL
@@ -133,14 +185,36 @@ def crawl(
     with Progress(*columns, console=console, transient=True) as progress:
         token = cli_progress.set((progress, progress.add_task("crawl", total=None, visible=False)))
         try:
-            rows = crawl_flow(urls=urls, sitemaps=sitemap, feeds=feed, raw=str(raw), out=str(out),
-                              max_pages=max_pages, max_depth=max_depth, delay=delay, include=include or [],
-                              exclude=exclude or [], user_agent=user_agent, allow_hosts=allow_host or [])
+            rows = crawl_flow(
+                urls=urls,
+                sitemaps=sitemap,
+                feeds=feed,
+                raw=str(raw),
+                out=str(out),
+                max_pages=max_pages,
+                max_depth=max_depth,
+                delay=delay,
+                include=include or [],
+                exclude=exclude or [],
+                user_agent=user_agent,
+                allow_hosts=allow_host or [],
+            )
         finally:
             cli_progress.reset(token)
     table = Table(title="sitesift crawl")
-    for col in ("host", "stored", "unchanged (304)", "skipped", "failed", "refused", "disallowed", "bytes",
-                "retries", "status codes", "reasons"):
+    for col in (
+        "host",
+        "stored",
+        "unchanged (304)",
+        "skipped",
+        "failed",
+        "refused",
+        "disallowed",
+        "bytes",
+        "retries",
+        "status codes",
+        "reasons",
+    ):
         table.add_column(col)
     for r in rows:
         table.add_row(*(str(r[c.header]) for c in table.columns))
@@ -163,8 +237,10 @@ def report(
     except FileNotFoundError as exc:
         errors.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"report written to [bold]{path}[/bold] (plots: {path.stem}-timeline.png, "
-                  f"{path.stem}-boilerplate-share.png)")
+    console.print(
+        f"report written to [bold]{path}[/bold] (plots: {path.stem}-timeline.png, "
+        f"{path.stem}-boilerplate-share.png)"
+    )
 
 
 @app.command()
@@ -188,8 +264,10 @@ def show(
         value = doc[role]
         shown = f"{value} (from {doc[role + '_source']})" if value is not None and value == value else "-"
         console.print(f"{role}: {shown}")
-    console.print(f"blocks: {len(blocks)}, boilerplate: {int(blocks.is_boilerplate.sum())}, "
-                  f"duplicate of: {doc['duplicate_of'] or '-'}\n")
+    console.print(
+        f"blocks: {len(blocks)}, boilerplate: {int(blocks.is_boilerplate.sum())}, "
+        f"duplicate of: {doc['duplicate_of'] or '-'}\n"
+    )
     for b in blocks.itertuples():
         text = escape(b.text if len(b.text) <= 300 else b.text[:300] + "…")
         removed = b.removed_by if isinstance(b.removed_by, str) else None

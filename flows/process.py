@@ -3,6 +3,7 @@
 Only wiring: every step is a function of pipeline/. Tasks are coarse (a batch of pages, a site) and
 take no cache (inputs are large page bytes; caching on content hashes comes with re-runs).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,16 +17,24 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
+from flows.progress import RunProgress
 from pipeline import PIPELINE_VERSION
-from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
 from pipeline.acquire.files import list_relative
-from pipeline.incremental import FolderWork, folder_of_path, IncrementalRun, SiteBuilt, SiteJob, SubmitFn, build_site_job
 from pipeline.acquire.load import content_hash
+from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
+from pipeline.incremental import (
+    FolderWork,
+    IncrementalRun,
+    SiteBuilt,
+    SiteJob,
+    SubmitFn,
+    build_site_job,
+    folder_of_path,
+)
 from pipeline.parallel import ParsePool, build_all_sites
 from pipeline.records import RawInput
-from pipeline.store.state import ParsedTables
 from pipeline.store.lock import RunLock
-from flows.progress import RunProgress
+from pipeline.store.state import ParsedTables
 
 TASK_CACHE_DIR = "_task_cache"  # under --out; Prefect's persisted parse results, keyed on content hashes
 
@@ -35,7 +44,9 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     cfg: PipelineConfig = parameters["cfg"]
     h = hashlib.sha256(cfg.parse_fingerprint(PIPELINE_VERSION).encode())
     for raw in parameters["batch"]:
-        h.update(f"{raw.site_hint}\0{raw.identity}\0{raw.source}\0{content_hash(raw.data)}\0{raw.in_sample}\n".encode())
+        h.update(
+            f"{raw.site_hint}\0{raw.identity}\0{raw.source}\0{content_hash(raw.data)}\0{raw.in_sample}\n".encode()
+        )
     return "parse-tables-" + h.hexdigest()
 
 
@@ -54,9 +65,16 @@ class ChunkProgress:
         self.advance(self.pages - self.reported)
 
 
-@task(name="parse-pages", cache_key_fn=parse_cache_key, cache_expiration=dt.timedelta(days=30), persist_result=True,
-      cache_result_in_memory=False)
-def parse_pages(batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: ChunkProgress) -> ParsedTables:
+@task(
+    name="parse-pages",
+    cache_key_fn=parse_cache_key,
+    cache_expiration=dt.timedelta(days=30),
+    persist_result=True,
+    cache_result_in_memory=False,
+)
+def parse_pages(
+    batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: ChunkProgress
+) -> ParsedTables:
     """Parse a chunk of pages (up to incremental.PARSE_CHUNK) on the run's worker processes (per-page
     time limit), reporting progress as they go; cached on content hashes. One task per chunk: smaller
     tasks left the workers idle while Prefect recorded each one (the CLI ran at half the library's speed).
@@ -93,20 +111,31 @@ def publish_task(run: IncrementalRun) -> dict:
     return run.commit()
 
 
-def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float,
-                layout_sample: int = ExtractConfig.layout_sample) -> PipelineConfig:
+def make_config(
+    min_pages: int,
+    min_share: float,
+    use_trafilatura: bool,
+    page_timeout: float,
+    layout_sample: int = ExtractConfig.layout_sample,
+) -> PipelineConfig:
     return PipelineConfig(
         boilerplate=BoilerplateConfig(min_pages=min_pages, min_share=min_share),
-        extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample),
+        extract=ExtractConfig(
+            use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample
+        ),
     )
 
 
 def summary_rows(summary: dict) -> list[dict]:
     return [
         {
-            "site": s["site"], "pages": s["pages"], "boilerplate share": s["boilerplate_share"],
-            "boilerplate clusters": s["boilerplate_clusters"], "with title": s["with_title"],
-            "with published": s["with_published"], "with updated": s["with_updated"],
+            "site": s["site"],
+            "pages": s["pages"],
+            "boilerplate share": s["boilerplate_share"],
+            "boilerplate clusters": s["boilerplate_clusters"],
+            "with title": s["with_title"],
+            "with published": s["with_published"],
+            "with updated": s["with_updated"],
             "duplicate pages": s.get("duplicate_pages", 0),
             "rebuilt": s["site"] in summary["sites_rebuilt"],
         }
@@ -117,6 +146,7 @@ def summary_rows(summary: dict) -> list[dict]:
 def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: RunProgress) -> SubmitFn:
     """IncrementalRun.parse_all's `submit` through the cached parse task: the task is submitted to the
     flow's task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
+
     def submit(inputs: list[RawInput]) -> Callable[[], ParsedTables]:
         chunk = ChunkProgress(progress, len(inputs))
         future = cached_parse.submit(inputs, cfg, pool, chunk)
@@ -125,14 +155,24 @@ def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress
             parsed = future.result()
             chunk.finish()
             return parsed
+
         return tables
+
     return submit
 
 
 @flow(name="process", log_prints=True)
-def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_share: float = 0.0,
-            use_trafilatura: bool = True, workers: int = 2, page_timeout: float = 60.0,
-            layout_sample: int = ExtractConfig.layout_sample, dask_address: str | None = None) -> dict:
+def process(
+    raw: str = "raw",
+    out: str = "processed",
+    min_pages: int = 3,
+    min_share: float = 0.0,
+    use_trafilatura: bool = True,
+    workers: int = 2,
+    page_timeout: float = 60.0,
+    layout_sample: int = ExtractConfig.layout_sample,
+    dask_address: str | None = None,
+) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
     only changed sites re-learned; in a site of 4 x `layout_sample` pages or more, trafilatura runs on
@@ -146,31 +186,48 @@ def process(raw: str = "raw", out: str = "processed", min_pages: int = 3, min_sh
     with RunLock(out_dir), ParsePool(workers) as pool:
         run = IncrementalRun(Path(raw), out_dir, cfg)
         files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(Path(raw)))
-        progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
+        progress = RunProgress(
+            total=sum(files_per_folder.values()), description="raw files checked or parsed"
+        )
         progress.start()
 
         def folder_done(work: FolderWork) -> None:
             progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
-            logger.info("%s: %d new, %d changed, %d unchanged, %d removed", work.folder, work.counts["new"],
-                        work.counts["changed"], work.counts["unchanged"], work.removed)
+            logger.info(
+                "%s: %d new, %d changed, %d unchanged, %d removed",
+                work.folder,
+                work.counts["new"],
+                work.counts["changed"],
+                work.counts["unchanged"],
+                work.removed,
+            )
 
         run.parse_all(parse_submitter(cfg, cached_parse, pool, progress), on_folder=folder_done)
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
             jobs = [run.job(site) for site in run.sites()]
-            for site_built in build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(jobs):
+            for site_built in build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(
+                jobs
+            ):
                 run.merge(site_built)
         else:
             build_sites_local(run, pool)
         dedup_task(run)
         summary = publish_task(run)
-    create_table_artifact(summary_rows(summary) or [{"site": "(none)"}], key="sitesift-process-summary",
-                          description=f"pages {summary['pages']} (new {summary['pages_new']}, changed "
-                                      f"{summary['pages_changed']}, unchanged {summary['pages_unchanged']}, removed "
-                                      f"{summary['pages_removed']}), parsed {summary['parsed']}, skipped "
-                                      f"{summary['skipped']} {summary['skipped_by_reason']}, duplicate clusters "
-                                      f"{summary['duplicate_clusters']}")
-    logger.info("run done: %s pages, %s parsed, sites rebuilt: %s", summary["pages"], summary["parsed"],
-                ", ".join(summary["sites_rebuilt"]) or "none")
+    create_table_artifact(
+        summary_rows(summary) or [{"site": "(none)"}],
+        key="sitesift-process-summary",
+        description=f"pages {summary['pages']} (new {summary['pages_new']}, changed "
+        f"{summary['pages_changed']}, unchanged {summary['pages_unchanged']}, removed "
+        f"{summary['pages_removed']}), parsed {summary['parsed']}, skipped "
+        f"{summary['skipped']} {summary['skipped_by_reason']}, duplicate clusters "
+        f"{summary['duplicate_clusters']}",
+    )
+    logger.info(
+        "run done: %s pages, %s parsed, sites rebuilt: %s",
+        summary["pages"],
+        summary["parsed"],
+        ", ".join(summary["sites_rebuilt"]) or "none",
+    )
     return summary

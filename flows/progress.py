@@ -1,5 +1,6 @@
 """Progress reporting for flows: a Prefect progress artifact, and the CLI's rich bar when the CLI
 started the flow in this process (handed over through a context variable, not a global)."""
+
 from __future__ import annotations
 
 import contextvars
@@ -12,7 +13,8 @@ from rich.progress import Progress, TaskID
 
 # Set by the CLI around a flow call; flows run in the caller's thread, so they see it.
 cli_progress: contextvars.ContextVar[tuple[Progress, TaskID] | None] = contextvars.ContextVar(
-    "sitesift_cli_progress", default=None)
+    "sitesift_cli_progress", default=None
+)
 
 
 @dataclass
@@ -23,7 +25,9 @@ class RunProgress:
     artifact_id: UUID | None = field(default=None)
 
     def start(self) -> None:
-        self.artifact_id = create_progress_artifact(0.0, key="sitesift-progress", description=self.description)
+        self.artifact_id = create_progress_artifact(
+            0.0, key="sitesift-progress", description=self.description
+        )
         bar = cli_progress.get()
         if bar:
             bar[0].update(bar[1], total=self.total, completed=0, description=self.description)
@@ -39,7 +43,9 @@ class RunProgress:
         with self._lock:
             self.done += n
             pct = min(100.0, 100.0 * self.done / self.total) if self.total else 100.0
-            if self.artifact_id is not None and (pct >= self.reported_pct + 1.0 or pct == 100.0 > self.reported_pct):
+            if self.artifact_id is not None and (
+                pct >= self.reported_pct + 1.0 or pct == 100.0 > self.reported_pct
+            ):
                 update_progress_artifact(self.artifact_id, pct)
                 self.reported_pct = pct
             bar = cli_progress.get()

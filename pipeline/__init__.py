@@ -2,6 +2,7 @@
 
 For scripts and notebooks: `from pipeline import run_incremental` (the run the `sitesift run` flow
 makes, without Prefect). This module stays light: importing it loads nothing else."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

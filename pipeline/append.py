@@ -3,6 +3,7 @@ no cluster key moves, no cluster with old members crosses the boilerplate thresh
 title affixes stay the same. The old pages' rows are then exactly what a full re-learn would give, so
 only the new pages are processed and the site's files are last run's rows plus theirs. Otherwise the
 caller re-learns the site from all its pages. Touches disk (the site's files in the staged version)."""
+
 from __future__ import annotations
 
 import logging
@@ -14,9 +15,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.clean.boilerplate import (BoilerplateCluster, ClusterStats, SiteModel, assign_clusters,
-                                        boilerplate_clusters, cluster_id, is_template, mark, normalised_entries,
-                                        required_pages, text_clusters)
+from pipeline.clean.boilerplate import (
+    BoilerplateCluster,
+    ClusterStats,
+    SiteModel,
+    assign_clusters,
+    boilerplate_clusters,
+    cluster_id,
+    is_template,
+    mark,
+    normalised_entries,
+    required_pages,
+    text_clusters,
+)
 from pipeline.clean.layout import LAYOUT_STATE, LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
@@ -31,8 +42,10 @@ log = logging.getLogger(__name__)
 def _old_titles(job, new_ids: set[str]) -> list[str | None]:
     titles: list[str | None] = []
     for folder in job.folders:
-        t = pq.read_table(job.version.staged(f"{STATE_DIR}/parsed/{folder}.pages.parquet"),
-                          columns=["doc_id", "site", "skip_reason", "html_title", "og_title"]).to_pydict()
+        t = pq.read_table(
+            job.version.staged(f"{STATE_DIR}/parsed/{folder}.pages.parquet"),
+            columns=["doc_id", "site", "skip_reason", "html_title", "og_title"],
+        ).to_pydict()
         for doc_id, site, reason, html_title, og_title in zip(*t.values()):
             if site == job.site and reason is None and doc_id not in new_ids:
                 titles += [html_title, og_title]
@@ -41,7 +54,14 @@ def _old_titles(job, new_ids: set[str]) -> list[str | None]:
 
 def append_pages(job, files: dict[str, str]):
     """A SiteBuilt for the site with job.new_pages appended, or None when a full re-learn is needed."""
-    from pipeline.incremental import SiteBuilt, _write_model, _write_texts, read_doc_index, text_hash, write_doc_index
+    from pipeline.incremental import (
+        SiteBuilt,
+        _write_model,
+        _write_texts,
+        read_doc_index,
+        text_hash,
+        write_doc_index,
+    )
 
     cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
     known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))
@@ -74,11 +94,15 @@ def append_pages(job, files: dict[str, str]):
     dateline = stats_t["dateline"].to_numpy(zero_copy_only=False)
     was = _template_mask(n_pages, dateline, n_old, bp)
     now = _template_mask(n_pages, dateline, n_all, bp)
-    untouched = ~pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())).to_numpy(zero_copy_only=False)
+    untouched = ~pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())).to_numpy(
+        zero_copy_only=False
+    )
     if (untouched & (was != now)).any():
         log.info("%s: re-learning, the site's page count moves clusters across the threshold", job.site)
         return None
-    old_stats = state.read_stats_rows(stats_t.filter(pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string()))))
+    old_stats = state.read_stats_rows(
+        stats_t.filter(pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())))
+    )
     groups: dict[str, list[str]] = {}
     for cid in sorted(old_stats):
         groups.setdefault(renames.get(cid, cid), []).append(cid)
@@ -87,9 +111,14 @@ def append_pages(job, files: dict[str, str]):
         base = old_stats[olds[0]]
         if len(olds) > 1:  # new blocks bridge old clusters: count their pages together, exactly
             rows = old_blocks.filter(pc.is_in(old_blocks["cluster_id"], pa.array(olds, pa.string())))
-            base = ClusterStats(len(pc.unique(rows["doc_id"])), False, base.tag_path,
-                                sum((old_stats[c].variants for c in olds), Counter()),
-                                set().union(*(old_stats[c].norms for c in olds)), base.key)
+            base = ClusterStats(
+                len(pc.unique(rows["doc_id"])),
+                False,
+                base.tag_path,
+                sum((old_stats[c].variants for c in olds), Counter()),
+                set().union(*(old_stats[c].norms for c in olds)),
+                base.key,
+            )
         combined = base.merged(new_stats.get(new_id))
         if new_id != olds[0] or len(olds) > 1:
             combined.key = keys[base.key]
@@ -109,18 +138,33 @@ def append_pages(job, files: dict[str, str]):
 
     prev_bp = pq.read_table(v.previous_path(files["boilerplate"])).to_pylist()
     kept = set(untouched_template)
-    clusters = [BoilerplateCluster(r["cluster_id"], r["text"], r["tag_path"], r["n_pages"], r["n_pages"] / n_all,
-                                   r["n_variants"]) for r in prev_bp if r["cluster_id"] in kept]
+    clusters = [
+        BoilerplateCluster(
+            r["cluster_id"], r["text"], r["tag_path"], r["n_pages"], r["n_pages"] / n_all, r["n_variants"]
+        )
+        for r in prev_bp
+        if r["cluster_id"] in kept
+    ]
     clusters += boilerplate_clusters(merged, n_all, bp)
     mark((b for _, b, _ in entries), {c.cluster_id for c in clusters})
     docs = [page_document(job.site, p, affixes, cfg) for p in pages]
-    result = SiteResult(site=job.site, n_pages=n_all, documents=docs,
-                        blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=clusters,
-                        model=SiteModel(merged, keys, sigs, n_all), layout=layout)
+    result = SiteResult(
+        site=job.site,
+        n_pages=n_all,
+        documents=docs,
+        blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks],
+        boilerplate=clusters,
+        model=SiteModel(merged, keys, sigs, n_all),
+        layout=layout,
+    )
     stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(result.model)])
 
-    docs_t = pa.concat_tables([pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
-                               documents_table(result, job.now)])
+    docs_t = pa.concat_tables(
+        [
+            pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
+            documents_table(result, job.now),
+        ]
+    )
     order = pc.sort_indices(docs_t, sort_keys=[("source", "ascending"), ("doc_id", "ascending")])
     in_order = pc.all(pc.equal(order, pa.array(np.arange(len(order), dtype=np.uint64)))).as_py()
     if not in_order:  # new pages sort among the old ones (else they simply follow them)
@@ -134,7 +178,9 @@ def append_pages(job, files: dict[str, str]):
     blocks_t = pa.concat_tables([old_blocks, blocks_table(result)])
     if not in_order:
         rank = pc.index_in(blocks_t["doc_id"], value_set=docs_t["doc_id"])
-        blocks_t = blocks_t.append_column("_rank", rank).sort_by([("_rank", "ascending"), ("position", "ascending")])
+        blocks_t = blocks_t.append_column("_rank", rank).sort_by(
+            [("_rank", "ascending"), ("position", "ascending")]
+        )
         blocks_t = blocks_t.drop_columns(["_rank"])
     v.write("documents", Path(files["documents"]).name, docs_t)
     v.write("blocks", Path(files["blocks"]).name, blocks_t)
@@ -149,16 +195,22 @@ def append_pages(job, files: dict[str, str]):
     write_doc_index(job, files, sig_of)
     keyed = docs_t.select(["doc_id", "published", "url", "source"]).to_pylist()
     keyed = [k for k in keyed if k["doc_id"] in sig_of]
-    return SiteBuilt(job.site, tables_summary(job.site, docs_t, blocks_t, len(clusters)),
-                     [DocKey(k["doc_id"], k["published"], k["url"], k["source"]) for k in keyed],
-                     [sig_of[k["doc_id"]][0] for k in keyed], mode="appended")
+    return SiteBuilt(
+        job.site,
+        tables_summary(job.site, docs_t, blocks_t, len(clusters)),
+        [DocKey(k["doc_id"], k["published"], k["url"], k["source"]) for k in keyed],
+        [sig_of[k["doc_id"]][0] for k in keyed],
+        mode="appended",
+    )
 
 
 def _renamed_clusters(cols: dict[str, list], keys: dict[str, str]) -> dict[str, str]:
     """old cluster id -> new id for old clusters whose key text is no longer the smallest text of
     their cluster (a new text is smaller, or new texts joined two old clusters)."""
     renames: dict[str, str] = {}
-    for cid, dateline, tag_path, key in zip(cols["cluster_id"], cols["dateline"], cols["tag_path"], cols["key"]):
+    for cid, dateline, tag_path, key in zip(
+        cols["cluster_id"], cols["dateline"], cols["tag_path"], cols["key"]
+    ):
         if dateline or not key or keys.get(key, key) == key:
             continue  # date lines and empty texts are clustered by exact text; unchanged keys stay
         renames[cid] = cluster_id("c", tag_path, keys[key])

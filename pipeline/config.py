@@ -1,4 +1,5 @@
 """Every tunable default in one place, as frozen dataclasses; the fingerprint goes into Parquet metadata."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,44 +13,50 @@ class LoadConfig:
     html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
     text_suffixes: tuple[str, ...] = (".txt",)
     warc_suffixes: tuple[str, ...] = (".warc", ".warc.gz")
-    trust_file_stat: bool = True  # re-runs skip reading a file whose size and mtime are unchanged (as rsync does)
+    trust_file_stat: bool = (
+        True  # re-runs skip reading a file whose size and mtime are unchanged (as rsync does)
+    )
 
 
 @dataclass(frozen=True)
 class MinHashConfig:
-    num_perm: int = 128          # signature length; 128 gives ~0.03 error around Jaccard 0.8
-    seed: int = 1                # datasketch's default seed, so values match datasketch.MinHash
-    scheme: str = "affine32"     # datasketch 2 permutation scheme
-    hashfunc: str = "xxh32-word-poly"  # page word shingles: polynomial of the words' xxh32 (minhash.word_shingle_hash)
+    num_perm: int = 128  # signature length; 128 gives ~0.03 error around Jaccard 0.8
+    seed: int = 1  # datasketch's default seed, so values match datasketch.MinHash
+    scheme: str = "affine32"  # datasketch 2 permutation scheme
+    hashfunc: str = (
+        "xxh32-word-poly"  # page word shingles: polynomial of the words' xxh32 (minhash.word_shingle_hash)
+    )
     block_hashfunc: str = "fnv1a32-codepoints"  # block char shingles: FNV-1a over code points, in bulk
 
 
 @dataclass(frozen=True)
 class BoilerplateConfig:
-    min_pages: int = 3           # a block cluster seen on at least this many pages of a site is boilerplate
-    min_share: float = 0.0       # ...and on at least this share of the site's pages (0 = off)
-    shingle_chars: int = 4       # character shingles: robust to drift and still defined for short lines
-    threshold: float = 0.5       # estimated Jaccard to call two blocks near-duplicates (reworded bullet ~0.66)
-    bands: int = 25              # LSH bands x rows <= num_perm; (25, 5) is datasketch's optimum for 0.5
+    min_pages: int = 3  # a block cluster seen on at least this many pages of a site is boilerplate
+    min_share: float = 0.0  # ...and on at least this share of the site's pages (0 = off)
+    shingle_chars: int = 4  # character shingles: robust to drift and still defined for short lines
+    threshold: float = 0.5  # estimated Jaccard to call two blocks near-duplicates (reworded bullet ~0.66)
+    bands: int = 25  # LSH bands x rows <= num_perm; (25, 5) is datasketch's optimum for 0.5
     rows: int = 5
-    by_region: bool = True       # count pages per (cluster, tag path): a post title in a listing is not template
+    by_region: bool = True  # count pages per (cluster, tag path): a post title in a listing is not template
 
 
 @dataclass(frozen=True)
 class DedupConfig:
-    shingle_words: int = 3       # word shingles for whole-document near-duplicates
-    threshold: float = 0.8       # estimated Jaccard for two pages to be near-duplicates
-    bands: int = 9               # (9, 13): datasketch's optimum for 0.8 at 128 permutations
+    shingle_words: int = 3  # word shingles for whole-document near-duplicates
+    threshold: float = 0.8  # estimated Jaccard for two pages to be near-duplicates
+    bands: int = 9  # (9, 13): datasketch's optimum for 0.8 at 128 permutations
     rows: int = 13
 
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    use_trafilatura: bool = True   # run trafilatura's main-content extraction on HTML pages
-    max_title_chars: int = 300     # a block longer than this is never a title
-    page_timeout: float = 60.0     # seconds one page may take to parse (in a worker process) before it is skipped
-    layout_sample: int = 8         # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
-                                   # (bench/quality.py scores the same at 32, 16, 8, 4 and 2; RESULTS "Session 7")
+    use_trafilatura: bool = True  # run trafilatura's main-content extraction on HTML pages
+    max_title_chars: int = 300  # a block longer than this is never a title
+    page_timeout: float = (
+        60.0  # seconds one page may take to parse (in a worker process) before it is skipped
+    )
+    layout_sample: int = 8  # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
+    # (bench/quality.py scores the same at 32, 16, 8, 4 and 2; RESULTS "Session 7")
 
     @property
     def sample_size(self) -> int:
@@ -59,23 +66,27 @@ class ExtractConfig:
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    user_agent: str = "sitesift/0.1 (+https://pypi.org/project/sitesift/)"  # say who you are and how to reach you
-    min_delay: float = 1.0                 # seconds between two requests to one host (robots Crawl-delay if larger)
-    max_pages: int = 500                   # pages stored or checked per host per crawl
-    max_depth: int = 5                     # link hops from a seed, sitemap or feed URL
-    include: tuple[str, ...] = ()          # regexes; when given, a URL must match one of them
-    exclude: tuple[str, ...] = ()          # regexes; a URL matching any of them is not fetched
+    user_agent: str = (
+        "sitesift/0.1 (+https://pypi.org/project/sitesift/)"  # say who you are and how to reach you
+    )
+    min_delay: float = 1.0  # seconds between two requests to one host (robots Crawl-delay if larger)
+    max_pages: int = 500  # pages stored or checked per host per crawl
+    max_depth: int = 5  # link hops from a seed, sitemap or feed URL
+    include: tuple[str, ...] = ()  # regexes; when given, a URL must match one of them
+    exclude: tuple[str, ...] = ()  # regexes; a URL matching any of them is not fetched
     obey_robots: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
-    max_retries: int = 3                   # on timeouts, connection errors, 5xx and 429
-    backoff_base: float = 0.5              # first retry waits ~0.5 s, then 1, 2 ... (x0.5-1.5 jitter)
+    max_retries: int = 3  # on timeouts, connection errors, 5xx and 429
+    backoff_base: float = 0.5  # first retry waits ~0.5 s, then 1, 2 ... (x0.5-1.5 jitter)
     backoff_cap: float = 30.0
-    max_retry_after: float = 120.0         # a longer Retry-After gives up on the URL instead of stalling the crawl
-    max_body_bytes: int = 10 * 1024 * 1024  # decoded body limit, enforced while streaming (gzip bombs stop here)
+    max_retry_after: float = 120.0  # a longer Retry-After gives up on the URL instead of stalling the crawl
+    max_body_bytes: int = (
+        10 * 1024 * 1024
+    )  # decoded body limit, enforced while streaming (gzip bombs stop here)
     max_redirects: int = 5
-    allow_hosts: tuple[str, ...] = ()      # "host" or "host:port" allowed although private/loopback
-    warc_records_per_file: int = 1000      # response records per WARC file before a new file starts
+    allow_hosts: tuple[str, ...] = ()  # "host" or "host:port" allowed although private/loopback
+    warc_records_per_file: int = 1000  # response records per WARC file before a new file starts
     stored_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
 
 
@@ -100,8 +111,15 @@ class PipelineConfig:
 
     def model_fingerprint(self, version: str) -> str:
         """What a site's model and rows depend on beyond the parse: a change re-learns every site."""
-        return _hash({"version": version, "minhash": asdict(self.minhash), "boilerplate": asdict(self.boilerplate),
-                      "extract": asdict(self.extract), "dedup": asdict(self.dedup)})
+        return _hash(
+            {
+                "version": version,
+                "minhash": asdict(self.minhash),
+                "boilerplate": asdict(self.boilerplate),
+                "extract": asdict(self.extract),
+                "dedup": asdict(self.dedup),
+            }
+        )
 
 
 def _hash(obj: dict) -> str:

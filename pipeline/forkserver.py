@@ -1,6 +1,7 @@
 """The fork server the parser processes come from, startable before anything heavy is imported.
 Light on purpose (the standard library only): its imports (PRELOAD, ~1 s on one core) then overlap
 the caller's own (~0.5 s for the pipeline), instead of following them. Touches processes only."""
+
 from __future__ import annotations
 
 import multiprocessing

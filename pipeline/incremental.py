@@ -15,6 +15,7 @@ Steps, each a method the Prefect flow wires into a task:
     summary = run.commit()                     # skipped/, state, summary; switch to the new version
 Touches disk (reads raw/, writes the staged version).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,23 +45,37 @@ from pipeline.records import Document, Page, ParsedPage, RawInput, Skipped, Unch
 from pipeline.run import newest_records
 from pipeline.store import state
 from pipeline.store.parquet import STATE_DIR, StagedVersion, Staging, site_file_name
-from pipeline.store.tables import (blocks_table, boilerplate_table, documents_table, skipped_table,
-                                   summary_counts, summary_from_counts)
+from pipeline.store.tables import (
+    blocks_table,
+    boilerplate_table,
+    documents_table,
+    skipped_table,
+    summary_counts,
+    summary_from_counts,
+)
 
+PARSE_CHUNK = 1_000  # pages parsed before their results are packed into state tables
+SITE_CHUNK_PAGES = 1_000  # pages of a site finished at once, as objects (~0.1 GB)
+HELD_BLOCK_BYTES = (
+    64 << 20
+)  # a folder's parsed block rows held in memory up to this (~3,000 generated pages), on disk beyond
+APPEND_MAX_BLOCKS = (
+    500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
+)
 
-PARSE_CHUNK = 1_000          # pages parsed before their results are packed into state tables
-SITE_CHUNK_PAGES = 1_000      # pages of a site finished at once, as objects (~0.1 GB)
-HELD_BLOCK_BYTES = 64 << 20   # a folder's parsed block rows held in memory up to this (~3,000 generated pages), on disk beyond
-APPEND_MAX_BLOCKS = 500_000  # new blocks of a site that the append-only path holds in memory; beyond, re-learn
-
-ParseFn = Callable[[list[RawInput]], state.ParsedTables]  # a batch of inputs -> their state rows (parallel.ParsePool.parse)
-SubmitFn = Callable[[list[RawInput]], Callable[[], state.ParsedTables]]  # the same in two steps (ParsePool.submit)
+ParseFn = Callable[
+    [list[RawInput]], state.ParsedTables
+]  # a batch of inputs -> their state rows (parallel.ParsePool.parse)
+SubmitFn = Callable[
+    [list[RawInput]], Callable[[], state.ParsedTables]
+]  # the same in two steps (ParsePool.submit)
 
 
 @dataclass
 class StartedChunk:
     """A chunk of a folder's pages queued for parsing ahead of time: its tables when `tables()`
     returns, and the pages that could not be read (no parse needed)."""
+
     tables: Callable[[], state.ParsedTables]
     unreadable: list[tuple[Page, Skipped]]
 
@@ -78,14 +93,16 @@ def folder_of(item: RawInput | Skipped | UnchangedFile) -> str:
 class FolderWork:
     folder: str
     to_parse: list[RawInput]
-    unchanged: set[str]                 # doc ids whose state rows carry over as they are
+    unchanged: set[str]  # doc ids whose state rows carry over as they are
     load_skipped: list[Skipped]
     removed: int
     counts: Counter = field(default_factory=Counter)
-    flags: dict[str, bool] = field(default_factory=dict)        # unchanged page -> in its layout sample now
-    flipped_sites: set[str] = field(default_factory=set)         # sites of pages whose sample flag changed
-    known: dict[str, PrevPage] = field(default_factory=dict)     # the last run's pages of the folder
-    reread: dict[str, Callable[[], RawInput | Skipped]] = field(default_factory=dict)  # unchanged page -> its input
+    flags: dict[str, bool] = field(default_factory=dict)  # unchanged page -> in its layout sample now
+    flipped_sites: set[str] = field(default_factory=set)  # sites of pages whose sample flag changed
+    known: dict[str, PrevPage] = field(default_factory=dict)  # the last run's pages of the folder
+    reread: dict[str, Callable[[], RawInput | Skipped]] = field(
+        default_factory=dict
+    )  # unchanged page -> its input
     started: StartedChunk | None = None  # the first PARSE_CHUNK of to_parse, already given to the workers
 
     @property
@@ -96,11 +113,12 @@ class FolderWork:
 @dataclass(frozen=True)
 class PrevPage:
     """What the last run's page state says of a page."""
+
     content_hash: str
     site: str
     source: str
     extractor: str | None
-    in_sample: bool | None      # None: the page could not be parsed
+    in_sample: bool | None  # None: the page could not be parsed
 
 
 class FolderParse:
@@ -111,11 +129,11 @@ class FolderParse:
     def __init__(self, parts_dir: Path) -> None:
         self.parts_dir = parts_dir
         self._pages: list[pa.Table] = []
-        self._parts: list[pa.Table | Path] = []           # block rows per parse chunk: held, or spilled to a file
-        self._held = 0                                     # bytes of the held ones
-        self._drops: list[tuple[int, pa.Array]] = []      # (parts added before, doc ids dropped from them)
-        self.flags: dict[str, bool] = {}                   # doc_id -> in its site's sample (settled after parsing)
-        self.for_append: dict[str, ParsedPage] = {}        # new pages of known sites (see finish_folder)
+        self._parts: list[pa.Table | Path] = []  # block rows per parse chunk: held, or spilled to a file
+        self._held = 0  # bytes of the held ones
+        self._drops: list[tuple[int, pa.Array]] = []  # (parts added before, doc ids dropped from them)
+        self.flags: dict[str, bool] = {}  # doc_id -> in its site's sample (settled after parsing)
+        self.for_append: dict[str, ParsedPage] = {}  # new pages of known sites (see finish_folder)
 
     def add(self, parsed: state.ParsedTables) -> None:
         self._pages.append(parsed.pages)
@@ -154,8 +172,10 @@ class FolderParse:
 
     def pages_table(self) -> pa.Table:
         t = pa.concat_tables(self._pages) if self._pages else state.PAGES_STATE.empty_table()
-        flags = [self.flags.get(d, s) if s is not None else None
-                 for d, s in zip(t.column("doc_id").to_pylist(), t.column("in_sample").to_pylist())]
+        flags = [
+            self.flags.get(d, s) if s is not None else None
+            for d, s in zip(t.column("doc_id").to_pylist(), t.column("in_sample").to_pylist())
+        ]
         return t.set_column(t.schema.get_field_index("in_sample"), "in_sample", pa.array(flags, pa.bool_()))
 
     def blocks_tables(self) -> Iterator[pa.Table]:
@@ -202,7 +222,7 @@ class IncrementalRun:
         self.n_inputs = 0
         self.n_dup_clusters = 0
         self.seen_folders: set[str] = set()
-        self.modified_sites: set[str] = set()    # sites with changed or removed pages (not only new ones)
+        self.modified_sites: set[str] = set()  # sites with changed or removed pages (not only new ones)
         self._new_pages: dict[str, list[ParsedPage]] = defaultdict(list)
         self._new_blocks = 0
         self.site_modes: dict[str, str] = {}
@@ -224,9 +244,20 @@ class IncrementalRun:
         if not self.parse_ok or parsed_dir is None or not parsed_dir.is_dir():
             return by_source, by_folder
         for f in sorted(parsed_dir.glob("*.pages.parquet")):
-            folder = f.name[:-len(".pages.parquet")]
-            t = pq.read_table(f, columns=["source", "doc_id", "content_hash", "site", "file_size", "file_mtime_ns",
-                                          "extractor", "in_sample"]).to_pydict()
+            folder = f.name[: -len(".pages.parquet")]
+            t = pq.read_table(
+                f,
+                columns=[
+                    "source",
+                    "doc_id",
+                    "content_hash",
+                    "site",
+                    "file_size",
+                    "file_mtime_ns",
+                    "extractor",
+                    "in_sample",
+                ],
+            ).to_pydict()
             for src, d, h, site, size, mtime, extractor, sampled in zip(*t.values()):
                 by_source[src] = (d, (size or 0, mtime or 0))
                 by_folder[folder][d] = PrevPage(h, site, src, extractor, sampled)
@@ -251,14 +282,19 @@ class IncrementalRun:
             inputs = [i for i in items if isinstance(i, RawInput)]
             latest, superseded = newest_records(inputs)
             known = known_by_folder.get(folder, {})
-            work = FolderWork(folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0,
-                              known=known)
+            work = FolderWork(
+                folder, [], set(), [i for i in items if isinstance(i, Skipped)] + superseded, 0, known=known
+            )
             stat_unchanged = [index[i.source][0] for i in items if isinstance(i, UnchangedFile)]
-            groups = Counter([sample_group(r) for r in latest] + [folder] * len(stat_unchanged))  # stat: plain files
+            groups = Counter(
+                [sample_group(r) for r in latest] + [folder] * len(stat_unchanged)
+            )  # stat: plain files
             for doc_id in stat_unchanged:
                 work.counts["unchanged"] += 1
                 work.unchanged.add(doc_id)
-                work.reread[doc_id] = lambda source=known[doc_id].source: read_file_input(self.raw, source, self.cfg.load)
+                work.reread[doc_id] = lambda source=known[doc_id].source: read_file_input(
+                    self.raw, source, self.cfg.load
+                )
             for raw in latest:
                 doc_id = make_doc_id(raw.site_hint, raw.identity)
                 old = known.get(doc_id)
@@ -319,14 +355,15 @@ class IncrementalRun:
                 batch.append(loaded)
         return batch, unreadable
 
-    def _parse_into(self, done: FolderParse, inputs: list[RawInput], parse: ParseFn,
-                    started: StartedChunk | None = None) -> None:
+    def _parse_into(
+        self, done: FolderParse, inputs: list[RawInput], parse: ParseFn, started: StartedChunk | None = None
+    ) -> None:
         for lo in range(0, len(inputs), PARSE_CHUNK):
             with gc_paused():
                 if lo == 0 and started is not None:
                     tables, unreadable = started.tables(), started.unreadable
                 else:
-                    batch, unreadable = self._loaded(inputs[lo:lo + PARSE_CHUNK])
+                    batch, unreadable = self._loaded(inputs[lo : lo + PARSE_CHUNK])
                     tables = parse(batch)
                 if unreadable:  # rare: no empty tables built for every chunk
                     tables = state.ParsedTables.concat([tables, state.ParsedTables.of([], unreadable)])
@@ -398,7 +435,7 @@ class IncrementalRun:
             return
         parsed_dir = self.staging.previous / STATE_DIR / "parsed"
         for pages_file in sorted(parsed_dir.glob("*.pages.parquet")) if parsed_dir.is_dir() else []:
-            folder = pages_file.name[:-len(".pages.parquet")]
+            folder = pages_file.name[: -len(".pages.parquet")]
             if folder not in self.seen_folders:
                 gone = pq.read_table(pages_file, columns=["site"]).column("site").to_pylist()
                 self.counts["removed"] += len(gone)
@@ -412,8 +449,14 @@ class IncrementalRun:
         rel = f"parsed/{work.folder}"
         changed = bool(work.to_parse or work.removed or work.flipped_sites)  # a resampled page flips too
         prev = self._prev_state(work.folder)
-        if changed or not prev or not (self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
-                                       and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")):
+        if (
+            changed
+            or not prev
+            or not (
+                self.staging.reuse(f"{STATE_DIR}/{rel}.pages.parquet")
+                and self.staging.reuse(f"{STATE_DIR}/{rel}.blocks.parquet")
+            )
+        ):
             pages_t = done.pages_table()
             keep = pa.array(sorted(work.unchanged), pa.string()) if prev and work.unchanged else None
             if keep is not None:
@@ -431,8 +474,10 @@ class IncrementalRun:
                 for part in done.blocks_tables():
                     write(part)
         else:
-            pages_t = pq.read_table(self.staging.staged(f"{STATE_DIR}/{rel}.pages.parquet"),
-                                    columns=["site", "skip_reason", "skip_detail", "source"])
+            pages_t = pq.read_table(
+                self.staging.staged(f"{STATE_DIR}/{rel}.pages.parquet"),
+                columns=["site", "skip_reason", "skip_detail", "source"],
+            )
         cols = pages_t.select(["site", "skip_reason", "skip_detail", "source"]).to_pydict()
         sites_now = set(cols["site"])
         for site, reason in zip(cols["site"], cols["skip_reason"]):
@@ -446,9 +491,13 @@ class IncrementalRun:
         for page in done.for_append.values():
             page.in_sample = done.flags.get(page.page.doc_id, page.in_sample)
             self._new_pages[page.site].append(page)
-        self.skipped += work.load_skipped + [Skipped(site, source, reason, detail or "") for site, source, reason, detail
-                                             in zip(cols["site"], cols["source"], cols["skip_reason"],
-                                                    cols["skip_detail"]) if reason is not None]
+        self.skipped += work.load_skipped + [
+            Skipped(site, source, reason, detail or "")
+            for site, source, reason, detail in zip(
+                cols["site"], cols["source"], cols["skip_reason"], cols["skip_detail"]
+            )
+            if reason is not None
+        ]
 
     # -- phase 2: sites ----------------------------------------------------------------------------
     def sites(self) -> list[str]:
@@ -457,15 +506,31 @@ class IncrementalRun:
     def job(self, site: str) -> SiteJob:
         """Everything one site's build needs, as plain values (it may run on another process)."""
         files = site_files(site)
-        known_before = (self.model_ok and site in self.prev_meta.get("sites", {})
-                        and all(self.staging.previous_path(f) for f in files.values()))
+        known_before = (
+            self.model_ok
+            and site in self.prev_meta.get("sites", {})
+            and all(self.staging.previous_path(f) for f in files.values())
+        )
         reuse = known_before and site not in self.changed_sites
         new_pages = self._new_pages.get(site, [])
-        append_only = (known_before and not reuse and site not in self.modified_sites and bool(new_pages)
-                       and self.cfg.boilerplate.by_region)
-        return SiteJob(site=site, cfg=self.cfg, version=self.staging.view(), folders=tuple(sorted(self.site_folders[site])),
-                       reuse=reuse, model_ok=self.model_ok, prev_summary=self.prev_meta.get("sites", {}).get(site),
-                       now=self.now, new_pages=tuple(new_pages) if append_only else None)
+        append_only = (
+            known_before
+            and not reuse
+            and site not in self.modified_sites
+            and bool(new_pages)
+            and self.cfg.boilerplate.by_region
+        )
+        return SiteJob(
+            site=site,
+            cfg=self.cfg,
+            version=self.staging.view(),
+            folders=tuple(sorted(self.site_folders[site])),
+            reuse=reuse,
+            model_ok=self.model_ok,
+            prev_summary=self.prev_meta.get("sites", {}).get(site),
+            now=self.now,
+            new_pages=tuple(new_pages) if append_only else None,
+        )
 
     def merge(self, built: SiteBuilt) -> dict:
         self.site_summaries[built.site] = built.summary
@@ -484,7 +549,9 @@ class IncrementalRun:
     def dedup(self) -> None:
         """Near-duplicate clusters over every site; a site file whose dup columns change is rewritten
         (a reused file is replaced, never written through its hard link)."""
-        sigs = np.stack(self.doc_sigs) if self.doc_sigs else np.empty((0, self.cfg.minhash.num_perm), np.uint32)
+        sigs = (
+            np.stack(self.doc_sigs) if self.doc_sigs else np.empty((0, self.cfg.minhash.num_perm), np.uint32)
+        )
         found = cluster_documents(self.doc_keys, sigs, self.cfg.dedup)
         self.n_dup_clusters = len({c for c, _ in found.values()})
         for site in self.sites():
@@ -493,10 +560,17 @@ class IncrementalRun:
             ids = table.column("doc_id").to_pylist()
             cluster = [found.get(i, (None, None))[0] for i in ids]
             dup_of = [found.get(i, (None, None))[1] for i in ids]
-            if cluster == table.column("dup_cluster").to_pylist() and dup_of == table.column("duplicate_of").to_pylist():
+            if (
+                cluster == table.column("dup_cluster").to_pylist()
+                and dup_of == table.column("duplicate_of").to_pylist()
+            ):
                 continue
-            table = table.set_column(table.schema.get_field_index("dup_cluster"), "dup_cluster", pa.array(cluster, pa.string()))
-            table = table.set_column(table.schema.get_field_index("duplicate_of"), "duplicate_of", pa.array(dup_of, pa.string()))
+            table = table.set_column(
+                table.schema.get_field_index("dup_cluster"), "dup_cluster", pa.array(cluster, pa.string())
+            )
+            table = table.set_column(
+                table.schema.get_field_index("duplicate_of"), "duplicate_of", pa.array(dup_of, pa.string())
+            )
             self.staging.write("documents", Path(rel).name, table)
         duplicates = Counter(self.doc_site[d] for d, (_, of) in found.items() if of is not None)
         for site, summary in self.site_summaries.items():
@@ -507,10 +581,15 @@ class IncrementalRun:
         return {
             "inputs": self.n_inputs,
             "pages": sum(s["pages"] for s in sites),
-            "pages_new": self.counts["new"], "pages_changed": self.counts["changed"],
-            "pages_unchanged": self.counts["unchanged"], "pages_removed": self.counts["removed"],
-            "parsed": self.counts["parsed"], "parsed_again": self.counts["parsed_again"],
-            "sites_rebuilt": sorted(s for s in self.sites() if self.site_modes.get(s) in ("rebuilt", "appended")),
+            "pages_new": self.counts["new"],
+            "pages_changed": self.counts["changed"],
+            "pages_unchanged": self.counts["unchanged"],
+            "pages_removed": self.counts["removed"],
+            "parsed": self.counts["parsed"],
+            "parsed_again": self.counts["parsed_again"],
+            "sites_rebuilt": sorted(
+                s for s in self.sites() if self.site_modes.get(s) in ("rebuilt", "appended")
+            ),
             "sites_appended": sorted(s for s in self.sites() if self.site_modes.get(s) == "appended"),
             "skipped": len(self.skipped),
             "skipped_by_reason": dict(sorted(Counter(s.reason for s in self.skipped).items())),
@@ -523,11 +602,17 @@ class IncrementalRun:
         if self.skipped:
             self.staging.write("skipped", "skipped.parquet", skipped_table(self.skipped))
         summary = self.summary()
-        state.write_meta(self.staging.staged(STATE_DIR), {
-            "pipeline_version": PIPELINE_VERSION, "parse_fingerprint": self.parse_fp,
-            "model_fingerprint": self.model_fp, "config": self.cfg.to_dict(), "written_at": self.now.isoformat(),
-            "sites": self.site_summaries,
-        })
+        state.write_meta(
+            self.staging.staged(STATE_DIR),
+            {
+                "pipeline_version": PIPELINE_VERSION,
+                "parse_fingerprint": self.parse_fp,
+                "model_fingerprint": self.model_fp,
+                "config": self.cfg.to_dict(),
+                "written_at": self.now.isoformat(),
+                "sites": self.site_summaries,
+            },
+        )
         self.staging.commit(extra={"summary": summary, "config_fingerprint": self.cfg.fingerprint()})
         return summary
 
@@ -543,12 +628,17 @@ def _hashed_unloaded(item: RawInput | Skipped | UnchangedFile, digests: dict[str
 def site_files(site: str) -> dict[str, str]:
     """Where a site's output and state files live inside a run version."""
     name = site_file_name(site)
-    stem = name[:-len(".parquet")]
-    return {"documents": f"documents/{name}", "blocks": f"blocks/{name}", "boilerplate": f"boilerplate/{name}",
-            "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
-            "texts": f"{STATE_DIR}/models/{stem}.texts.parquet", "stats": f"{STATE_DIR}/models/{stem}.stats.parquet",
-            "layout": f"{STATE_DIR}/models/{stem}.layout.parquet",
-            "doc_index": f"{STATE_DIR}/doc_index/{name}"}
+    stem = name[: -len(".parquet")]
+    return {
+        "documents": f"documents/{name}",
+        "blocks": f"blocks/{name}",
+        "boilerplate": f"boilerplate/{name}",
+        "clusters": f"{STATE_DIR}/models/{stem}.clusters.parquet",
+        "texts": f"{STATE_DIR}/models/{stem}.texts.parquet",
+        "stats": f"{STATE_DIR}/models/{stem}.stats.parquet",
+        "layout": f"{STATE_DIR}/models/{stem}.layout.parquet",
+        "doc_index": f"{STATE_DIR}/doc_index/{name}",
+    }
 
 
 @dataclass(frozen=True)
@@ -557,8 +647,8 @@ class SiteJob:
     cfg: PipelineConfig
     version: StagedVersion
     folders: tuple[str, ...]
-    reuse: bool                 # nothing of the site changed: hard-link last run's files
-    model_ok: bool              # last run's signatures are valid for these settings
+    reuse: bool  # nothing of the site changed: hard-link last run's files
+    model_ok: bool  # last run's signatures are valid for these settings
     prev_summary: dict | None
     now: dt.datetime
     new_pages: tuple[ParsedPage, ...] | None = None  # only pages were added: try appending them to the model
@@ -570,7 +660,7 @@ class SiteBuilt:
     summary: dict
     keys: list[DocKey]
     sigs: list[np.ndarray]
-    mode: str = "rebuilt"       # reused | appended | rebuilt
+    mode: str = "rebuilt"  # reused | appended | rebuilt
 
 
 def build_site_job(job: SiteJob) -> SiteBuilt:
@@ -588,11 +678,17 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
         for f in files.values():
             v.reuse(f)
         index = state.read_signatures(v.staged(files["doc_index"]), "doc_id")
-        docs = pq.read_table(v.staged(files["documents"]), columns=["doc_id", "published", "url", "source"]).to_pylist()
+        docs = pq.read_table(
+            v.staged(files["documents"]), columns=["doc_id", "published", "url", "source"]
+        ).to_pylist()
         kept = [d for d in docs if d["doc_id"] in index]
-        return SiteBuilt(job.site, dict(job.prev_summary), [DocKey(d["doc_id"], d["published"], d["url"], d["source"])
-                                                             for d in kept], [index[d["doc_id"]][0] for d in kept],
-                         mode="reused")
+        return SiteBuilt(
+            job.site,
+            dict(job.prev_summary),
+            [DocKey(d["doc_id"], d["published"], d["url"], d["source"]) for d in kept],
+            [index[d["doc_id"]][0] for d in kept],
+            mode="reused",
+        )
     known = {}
     if job.model_ok and (prev := v.previous_path(files["texts"])):
         known, _ = state.read_texts(prev)
@@ -602,9 +698,14 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
         appended = append_pages(job, files)
         if appended is not None:
             return appended
-    reader = state.SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
-                              for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)],
-                             job.site, SITE_CHUNK_PAGES)
+    reader = state.SitePages(
+        [
+            (Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))
+            for stem in (v.staged(f"{STATE_DIR}/parsed/{folder}") for folder in job.folders)
+        ],
+        job.site,
+        SITE_CHUNK_PAGES,
+    )
 
     def texts_written(sigs: dict[str, np.ndarray], keys: dict[str, str]) -> None:
         _write_texts(job, files, sigs, keys)
@@ -612,20 +713,38 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
 
     learned = learn_site(reader, job.cfg, known, texts_sink=texts_written)
     del known
-    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(SiteResult(
-        site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters)))
-    _write_clusters_and_stats(job, learned.clusters, files, learned.stats.state_tables(state.STATS_STATE, state.STATE_SLICE))
+    v.write(
+        "boilerplate",
+        Path(files["boilerplate"]).name,
+        boilerplate_table(
+            SiteResult(
+                site=job.site, n_pages=learned.n_pages, documents=[], blocks=[], boilerplate=learned.clusters
+            )
+        ),
+    )
+    _write_clusters_and_stats(
+        job, learned.clusters, files, learned.stats.state_tables(state.STATS_STATE, state.STATE_SLICE)
+    )
     learned.stats = None  # written: finishing the pages needs only each block's cluster
     give_back_freed_memory()
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
     first_row = 0
-    with v.writer("documents", Path(files["documents"]).name) as write_docs, \
-            v.writer("blocks", Path(files["blocks"]).name) as write_blocks:
-        for pages in reader.chunks():  # finished here: on the workers it was slower (bench/RESULTS.md, session 5)
+    with (
+        v.writer("documents", Path(files["documents"]).name) as write_docs,
+        v.writer("blocks", Path(files["blocks"]).name) as write_blocks,
+    ):
+        for (
+            pages
+        ) in reader.chunks():  # finished here: on the workers it was slower (bench/RESULTS.md, session 5)
             documents = finish_pages(job.site, pages, learned, job.cfg, first_row)
-            part = SiteResult(site=job.site, n_pages=len(pages), documents=documents,
-                              blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks], boilerplate=[])
+            part = SiteResult(
+                site=job.site,
+                n_pages=len(pages),
+                documents=documents,
+                blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks],
+                boilerplate=[],
+            )
             first_row += len(part.blocks)
             docs_t, blocks_t = documents_table(part, job.now), blocks_table(part)
             write_docs(docs_t)
@@ -638,8 +757,10 @@ def _build_site_job(job: SiteJob) -> SiteBuilt:
     return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
 
 
-def _write_texts(job: SiteJob, files: dict[str, str], signatures: dict[str, np.ndarray], keys: dict[str, str]) -> None:
-    with job.version.state_writer(files["texts"][len(STATE_DIR) + 1:], state.TEXTS_STATE) as write:
+def _write_texts(
+    job: SiteJob, files: dict[str, str], signatures: dict[str, np.ndarray], keys: dict[str, str]
+) -> None:
+    with job.version.state_writer(files["texts"][len(STATE_DIR) + 1 :], state.TEXTS_STATE) as write:
         for part in state.texts_tables(signatures, keys):
             write(part)
 
@@ -650,25 +771,41 @@ def _write_model(job: SiteJob, result: SiteResult, files: dict[str, str], stats:
     _write_layout(job, result.layout, files)
 
 
-def _write_clusters_and_stats(job: SiteJob, boilerplate: list[BoilerplateCluster], files: dict[str, str],
-                              stats_parts: Iterable[pa.Table]) -> None:
+def _write_clusters_and_stats(
+    job: SiteJob,
+    boilerplate: list[BoilerplateCluster],
+    files: dict[str, str],
+    stats_parts: Iterable[pa.Table],
+) -> None:
     """The site's boilerplate clusters (first seen kept from the last run) and its clusters' stats."""
     v = job.version
     first_seen = {}
     if prev := v.previous_path(files["clusters"]):
-        first_seen = dict(zip(*pq.read_table(prev, columns=["cluster_id", "first_seen"]).to_pydict().values()))
-    clusters = pa.Table.from_pylist([{
-        "cluster_id": c.cluster_id, "text": c.text, "tag_path": c.tag_path, "n_pages": c.n_pages,
-        "first_seen": first_seen.get(c.cluster_id, job.now), "last_seen": job.now,
-    } for c in sorted(boilerplate, key=lambda c: c.cluster_id)], schema=state.CLUSTERS_STATE)
-    v.write_state(files["clusters"][len(STATE_DIR) + 1:], clusters)
-    with v.state_writer(files["stats"][len(STATE_DIR) + 1:], state.STATS_STATE) as write:
+        first_seen = dict(
+            zip(*pq.read_table(prev, columns=["cluster_id", "first_seen"]).to_pydict().values())
+        )
+    clusters = pa.Table.from_pylist(
+        [
+            {
+                "cluster_id": c.cluster_id,
+                "text": c.text,
+                "tag_path": c.tag_path,
+                "n_pages": c.n_pages,
+                "first_seen": first_seen.get(c.cluster_id, job.now),
+                "last_seen": job.now,
+            }
+            for c in sorted(boilerplate, key=lambda c: c.cluster_id)
+        ],
+        schema=state.CLUSTERS_STATE,
+    )
+    v.write_state(files["clusters"][len(STATE_DIR) + 1 :], clusters)
+    with v.state_writer(files["stats"][len(STATE_DIR) + 1 :], state.STATS_STATE) as write:
         for part in stats_parts:
             write(part)
 
 
 def _write_layout(job: SiteJob, layout: LayoutModel | None, files: dict[str, str]) -> None:
-    job.version.write_state(files["layout"][len(STATE_DIR) + 1:], (layout or LayoutModel()).table())
+    job.version.write_state(files["layout"][len(STATE_DIR) + 1 :], (layout or LayoutModel()).table())
 
 
 def text_hash(text: str) -> str:
@@ -677,9 +814,15 @@ def text_hash(text: str) -> str:
 
 def write_doc_index(job: SiteJob, files: dict[str, str], index: dict[str, tuple[np.ndarray, str]]) -> None:
     """The site's document MinHash index: doc_id -> (signature, hash of the clean text it was made from)."""
-    job.version.write_state(files["doc_index"][len(STATE_DIR) + 1:], state.signatures_table(
-        {d: sig for d, (sig, _) in index.items()}, state.DOC_INDEX_STATE, "doc_id",
-        extra={"text_hash": {d: h for d, (_, h) in index.items()}}))
+    job.version.write_state(
+        files["doc_index"][len(STATE_DIR) + 1 :],
+        state.signatures_table(
+            {d: sig for d, (sig, _) in index.items()},
+            state.DOC_INDEX_STATE,
+            "doc_id",
+            extra={"text_hash": {d: h for d, (_, h) in index.items()}},
+        ),
+    )
 
 
 def read_doc_index(path: Path | None) -> dict[str, tuple[np.ndarray, str]]:
@@ -702,10 +845,17 @@ class DocIndexer:
         docs = [d for d in documents if d.text.strip()]
         hashes = {d.doc_id: text_hash(d.text) for d in docs}
         todo = [d for d in docs if d.doc_id not in self.prev or self.prev[d.doc_id][1] != hashes[d.doc_id]]
-        fresh = dict(zip((d.doc_id for d in todo),
-                         doc_signatures([d.text for d in todo], self.job.cfg.minhash, self.job.cfg.dedup)))
+        fresh = dict(
+            zip(
+                (d.doc_id for d in todo),
+                doc_signatures([d.text for d in todo], self.job.cfg.minhash, self.job.cfg.dedup),
+            )
+        )
         for d in docs:
-            self.index[d.doc_id] = (fresh[d.doc_id] if d.doc_id in fresh else self.prev[d.doc_id][0], hashes[d.doc_id])
+            self.index[d.doc_id] = (
+                fresh[d.doc_id] if d.doc_id in fresh else self.prev[d.doc_id][0],
+                hashes[d.doc_id],
+            )
             self.keys.append(DocKey(d.doc_id, d.published, d.url, d.source))
 
     def finish(self) -> tuple[list[DocKey], list[np.ndarray]]:

@@ -11,16 +11,17 @@
   after such a step gives it back; a fixed low mmap threshold did too, but made that build 2x slower
   (every large temporary page-faulted afresh).
 """
+
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import functools
 import gc
-
-import pyarrow as pa
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import pyarrow as pa
 
 
 @contextmanager

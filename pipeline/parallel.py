@@ -1,5 +1,6 @@
 """Parsing on several processes with a per-page time limit (pebble kills a worker whose page runs
 over, e.g. trafilatura stuck on pathological HTML, and starts a fresh one). Touches processes only."""
+
 from __future__ import annotations
 
 import importlib
@@ -10,15 +11,17 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
+from pipeline.acquire.load import stub_page
 from pipeline.config import PipelineConfig
 from pipeline.forkserver import start_fork_server
-from pipeline.run import parse_for_state
-from pipeline.acquire.load import stub_page
 from pipeline.records import RawInput, Skipped
+from pipeline.run import parse_for_state
 from pipeline.store.state import ParsedTables
 
-MAX_TASKS_PER_WORKER = 250   # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
-BATCH_PAGES = 8              # pages per task
+MAX_TASKS_PER_WORKER = (
+    250  # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
+)
+BATCH_PAGES = 8  # pages per task
 # what this process imports anyway during a run (pyarrow imports pandas at the first array it makes
 # from Python objects; pyarrow.dataset at the first read_table): ~0.4 s, done while the fork server starts
 RUN_IMPORTS = ["pandas", "pyarrow.dataset"]
@@ -42,10 +45,15 @@ class ParsePool:
             # forkserver: children never inherit the threads of a running Prefect client
             start_fork_server()
             # the first worker waits for the server's imports, and this process waits for the worker
-            threading.Thread(target=lambda: [importlib.import_module(m) for m in RUN_IMPORTS], daemon=True,
-                             name="sitesift-imports").start()
+            threading.Thread(
+                target=lambda: [importlib.import_module(m) for m in RUN_IMPORTS],
+                daemon=True,
+                name="sitesift-imports",
+            ).start()
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPool(max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context)
+            self._pool = ProcessPool(
+                max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context
+            )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -54,16 +62,18 @@ class ParsePool:
             self._pool.join()
             self._pool = None
 
-    def parse(self, inputs: list[RawInput], cfg: PipelineConfig,
-              on_parsed: Callable[[int], None] | None = None) -> ParsedTables:
+    def parse(
+        self, inputs: list[RawInput], cfg: PipelineConfig, on_parsed: Callable[[int], None] | None = None
+    ) -> ParsedTables:
         """Pages go to the workers BATCH_PAGES at a time (one task per page cost more than parsing an
         unsampled page); a batch has the per-page time limit as its deadline, and one that misses it
         is parsed again a page per task, so only the page that is really slow is skipped.
         `on_parsed(n)` hears of every batch done (progress)."""
         return self.submit(inputs, cfg, on_parsed)()
 
-    def submit(self, inputs: list[RawInput], cfg: PipelineConfig,
-               on_parsed: Callable[[int], None] | None = None) -> Callable[[], ParsedTables]:
+    def submit(
+        self, inputs: list[RawInput], cfg: PipelineConfig, on_parsed: Callable[[int], None] | None = None
+    ) -> Callable[[], ParsedTables]:
         """`parse` in two steps: the pages are queued for the workers now, and the returned function
         waits for their tables. Queueing the next folder's pages before this one's last batches are
         done keeps both workers busy across folder boundaries. Without workers, parses at once."""
@@ -72,7 +82,7 @@ class ParsePool:
             if on_parsed:
                 on_parsed(len(inputs))
             return lambda: parsed
-        batches = [inputs[i:i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
+        batches = [inputs[i : i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
         futures = [self._schedule(batch, cfg) for batch in batches]
 
         def tables() -> ParsedTables:
@@ -80,11 +90,14 @@ class ParsePool:
             for batch, future in zip(batches, futures):
                 got = self._result(batch, future, cfg)
                 if got is None:  # the batch missed its deadline or lost its worker: page by page
-                    got = ParsedTables.concat([self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch])
+                    got = ParsedTables.concat(
+                        [self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch]
+                    )
                 parts.append(got)
                 if on_parsed:
                     on_parsed(len(batch))
             return ParsedTables.concat(parts)
+
         return tables
 
     def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):
@@ -100,14 +113,30 @@ class ParsePool:
             if len(batch) > 1:
                 return None
             raw = batch[0]
-            return ParsedTables.of([], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "timeout",
-                                                                 f"parsing took more than {limit:g} s"))])
+            return ParsedTables.of(
+                [],
+                [
+                    (
+                        stub_page(raw),
+                        Skipped(raw.site_hint, raw.source, "timeout", f"parsing took more than {limit:g} s"),
+                    )
+                ],
+            )
         except ProcessExpired as exc:
             if len(batch) > 1:
                 return None
             raw = batch[0]
-            return ParsedTables.of([], [(stub_page(raw), Skipped(raw.site_hint, raw.source, "worker_crashed",
-                                                                 f"the parsing process died: {exc}"))])
+            return ParsedTables.of(
+                [],
+                [
+                    (
+                        stub_page(raw),
+                        Skipped(
+                            raw.site_hint, raw.source, "worker_crashed", f"the parsing process died: {exc}"
+                        ),
+                    )
+                ],
+            )
 
     def stop_workers(self) -> None:
         """End the worker processes now (parsing is over and what is left runs here): their memory is

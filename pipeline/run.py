@@ -1,5 +1,6 @@
 """The whole processing job as plain functions over records; flows/process.py wires the same steps
 into Prefect tasks. Pure except load_inputs (reads raw files) and write_output (writes Parquet)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,6 @@ from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.store.parquet import publish
 from pipeline.store.tables import output_tables
-
 
 ParseFn = Callable[[list[RawInput]], tuple[list[ParsedPage], list[tuple[Page, Skipped]]]]
 
@@ -51,15 +51,28 @@ def newest_records(inputs: list[RawInput]) -> tuple[list[RawInput], list[Skipped
     for raw in inputs:
         key = (raw.site_hint, raw.identity)
         current = best.get(key)
-        if current is None or (raw.record_date or "", raw.source) > (current.record_date or "", current.source):
+        if current is None or (raw.record_date or "", raw.source) > (
+            current.record_date or "",
+            current.source,
+        ):
             best[key] = raw
     kept = {id(r) for r in best.values()}
-    superseded = [Skipped(r.site_hint, r.source, "superseded", f"newer record of {r.url} in "
-                          f"{best[(r.site_hint, r.identity)].source}") for r in inputs if id(r) not in kept]
+    superseded = [
+        Skipped(
+            r.site_hint,
+            r.source,
+            "superseded",
+            f"newer record of {r.url} in {best[(r.site_hint, r.identity)].source}",
+        )
+        for r in inputs
+        if id(r) not in kept
+    ]
     return [r for r in inputs if id(r) in kept], superseded
 
 
-def parse_for_state(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+def parse_for_state(
+    inputs: list[RawInput], cfg: PipelineConfig
+) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
     """Parse pages; a page that cannot be used is kept with its reason (and content hash), so an
     unchanged bad page is not parsed again on the next run."""
     parsed: list[ParsedPage] = []
@@ -87,8 +100,11 @@ def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[Pars
     inputs = sample_inputs(inputs, cfg.extract.sample_size)
     parsed, failed = parse_for_state(inputs, cfg)
     raws = {make_doc_id(r.site_hint, r.identity): r for r in inputs}
-    flags, again_ids = take_into_sample([(p.page.doc_id, p.site, p.page.content_hash, p.in_sample) for p in parsed],
-                                        Counter(p.site for p in parsed), cfg.extract.sample_size)
+    flags, again_ids = take_into_sample(
+        [(p.page.doc_id, p.site, p.page.content_hash, p.in_sample) for p in parsed],
+        Counter(p.site for p in parsed),
+        cfg.extract.sample_size,
+    )
     for p in parsed:
         p.in_sample = flags[p.page.doc_id]
     again = [replace(raws[d], in_sample=True) for d in again_ids]
@@ -96,8 +112,9 @@ def parse_inputs(inputs: list[RawInput], cfg: PipelineConfig) -> tuple[list[Pars
     return parsed, [skip for _, skip in failed]
 
 
-def parse_again(parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]], again: list[RawInput],
-                parse: ParseFn) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
+def parse_again(
+    parsed: list[ParsedPage], failed: list[tuple[Page, Skipped]], again: list[RawInput], parse: ParseFn
+) -> tuple[list[ParsedPage], list[tuple[Page, Skipped]]]:
     """The parse of `again`'s inputs (with the extractor) in place of what `parsed` holds for them."""
     if not again:
         return parsed, failed
@@ -113,13 +130,19 @@ def group_by_site(parsed: list[ParsedPage]) -> dict[str, list[ParsedPage]]:
     return {site: groups[site] for site in sorted(groups)}
 
 
-def finish(results: list[SiteResult], skipped: list[Skipped], cfg: PipelineConfig, n_inputs: int) -> RunOutput:
+def finish(
+    results: list[SiteResult], skipped: list[Skipped], cfg: PipelineConfig, n_inputs: int
+) -> RunOutput:
     """Cross-site steps: document near-duplicates, then the run summary."""
     results = sorted(results, key=lambda r: r.site)
     docs = [d for r in results for d in r.documents]
     n_clusters = mark_near_duplicates(docs, cfg.minhash, cfg.dedup)
-    out = RunOutput(sites=results, skipped=sorted(skipped, key=lambda s: (s.site, s.source)),
-                    n_dup_clusters=n_clusters, n_inputs=n_inputs)
+    out = RunOutput(
+        sites=results,
+        skipped=sorted(skipped, key=lambda s: (s.site, s.source)),
+        n_dup_clusters=n_clusters,
+        n_inputs=n_inputs,
+    )
     out.summary = summarize(out)
     return out
 
@@ -140,7 +163,9 @@ def summarize(out: RunOutput) -> dict:
 def write_output(out_dir: Path, out: RunOutput, cfg: PipelineConfig) -> Path:
     processed_at = dt.datetime.now(dt.UTC)
     files = output_tables(out.sites, out.skipped, processed_at)
-    return publish(out_dir, files, cfg, extra={"summary": out.summary, "config_fingerprint": cfg.fingerprint()})
+    return publish(
+        out_dir, files, cfg, extra={"summary": out.summary, "config_fingerprint": cfg.fingerprint()}
+    )
 
 
 def process_raw(raw_root: Path, cfg: PipelineConfig | None = None) -> RunOutput:

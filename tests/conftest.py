@@ -1,4 +1,5 @@
 """Shared fixtures: the bundled pages copied into a temporary raw folder, and a pipeline runner."""
+
 from __future__ import annotations
 
 import shutil
@@ -21,12 +22,16 @@ def naht_raw(tmp_path: Path) -> Path:
     return raw
 
 
-def run_and_read(raw: Path, out: Path, cfg: PipelineConfig | None = None) -> tuple[RunOutput, dict[str, pd.DataFrame]]:
+def run_and_read(
+    raw: Path, out: Path, cfg: PipelineConfig | None = None
+) -> tuple[RunOutput, dict[str, pd.DataFrame]]:
     """Run the library end to end, write Parquet, and read every dataset back with pandas."""
     cfg = cfg or PipelineConfig()
     output = process_raw(raw, cfg)
     write_output(out, output, cfg)
-    return output, {name: pd.read_parquet(out / name) for name in ("documents", "blocks", "boilerplate", "skipped")}
+    return output, {
+        name: pd.read_parquet(out / name) for name in ("documents", "blocks", "boilerplate", "skipped")
+    }
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:

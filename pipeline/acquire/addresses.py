@@ -1,4 +1,5 @@
 """Which network addresses a crawler may connect to. Pure, except resolve() which asks DNS."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -27,7 +28,14 @@ def is_allowed(host: str, port: int, address: str, allow_hosts: tuple[str, ...])
     """An allow-list entry is "host", "host:port", "ip" or "ip:port" ("[::1]:8080" for IPv6)."""
     entries = {a.strip().lower() for a in allow_hosts}
     host = host.lower().strip("[]")
-    candidates = {host, f"{host}:{port}", address, f"{address}:{port}", f"[{address}]:{port}", f"[{host}]:{port}"}
+    candidates = {
+        host,
+        f"{host}:{port}",
+        address,
+        f"{address}:{port}",
+        f"[{address}]:{port}",
+        f"[{host}]:{port}",
+    }
     return bool(entries & candidates)
 
 
@@ -47,6 +55,8 @@ def check_destination(host: str, port: int, allow_hosts: tuple[str, ...]) -> lis
     for address in addresses:
         why = forbidden_reason(address)
         if why and not is_allowed(host, port, address, allow_hosts):
-            raise RefusedURL(f"{host}:{port} resolves to {address} ({why}); pass --allow-host {host}:{port} "
-                             f"to crawl it", "forbidden_address")
+            raise RefusedURL(
+                f"{host}:{port} resolves to {address} ({why}); pass --allow-host {host}:{port} to crawl it",
+                "forbidden_address",
+            )
     return addresses

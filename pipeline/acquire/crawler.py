@@ -1,6 +1,7 @@
 """Crawling one host: robots.txt, sitemaps and feeds, then breadth-first link following within scope,
 one polite request at a time, every outcome logged and every stored page written to WARC.
 Touches network and disk (through the WARC sink and log writer it is given)."""
+
 from __future__ import annotations
 
 from collections import Counter, deque
@@ -18,8 +19,16 @@ from pipeline.config import CrawlConfig
 from pipeline.store.crawl_log import CrawlLogRow, CrawlLogWriter, KnownPage
 
 MAX_SITEMAPS = 50  # sitemap files per host, nested indexes included
-DISCOVERY_TYPES = ("application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "text/plain",
-                   "text/html", "application/x-gzip", "application/gzip")
+DISCOVERY_TYPES = (
+    "application/xml",
+    "text/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "text/plain",
+    "text/html",
+    "application/x-gzip",
+    "application/gzip",
+)
 
 
 @dataclass
@@ -47,8 +56,16 @@ ProgressCallback = Callable[[HostStats], None]
 
 
 class HostCrawler:
-    def __init__(self, host: str, cfg: CrawlConfig, crawl_id: str, sink: WarcSink, log: CrawlLogWriter,
-                 known: dict[str, KnownPage], on_progress: ProgressCallback | None = None):
+    def __init__(
+        self,
+        host: str,
+        cfg: CrawlConfig,
+        crawl_id: str,
+        sink: WarcSink,
+        log: CrawlLogWriter,
+        known: dict[str, KnownPage],
+        on_progress: ProgressCallback | None = None,
+    ):
         self.host, self.cfg, self.crawl_id = host, cfg, crawl_id
         self.sink, self.log, self.known = sink, log, known
         self.on_progress = on_progress or (lambda stats: None)
@@ -60,13 +77,24 @@ class HostCrawler:
         self.discovery_cfg = CrawlConfig(**{**cfg.__dict__, "stored_types": DISCOVERY_TYPES})
 
     # -- logging -----------------------------------------------------------------------------------
-    def _row(self, url: str, outcome: str, depth: int, result: FetchResult | None = None,
-             error: FetchError | None = None, **extra) -> None:
+    def _row(
+        self,
+        url: str,
+        outcome: str,
+        depth: int,
+        result: FetchResult | None = None,
+        error: FetchError | None = None,
+        **extra,
+    ) -> None:
         row = CrawlLogRow(crawl_id=self.crawl_id, host=self.host, url=url, outcome=outcome, depth=depth)
         if result is not None:
             row.final_url, row.status, row.content_type = result.final_url, result.status, result.content_type
             row.etag, row.last_modified = result.etag, result.last_modified
-            row.duration, row.retries, row.redirect_chain = result.duration, result.retries, result.redirect_chain
+            row.duration, row.retries, row.redirect_chain = (
+                result.duration,
+                result.retries,
+                result.redirect_chain,
+            )
             row.fetched_at = result.fetched_at
             self.stats.statuses[result.status] += 1
         for key, value in extra.items():
@@ -212,4 +240,3 @@ def group_by_host(urls: list[str]) -> dict[str, list[str]]:
     for u in urls:
         groups.setdefault(host_key(u), []).append(u)
     return groups
-

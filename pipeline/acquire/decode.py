@@ -1,4 +1,5 @@
 """Bytes -> normalised Unicode text: BOM, declared charset, UTF-8, then cp1252. Pure."""
+
 from __future__ import annotations
 
 import codecs
@@ -16,7 +17,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.I)
 # Non-breaking and other fixed-width spaces that fetchers keep from &nbsp; and typography.
 _SPACES = "\u00a0\u2007\u202f\u2000-\u200a\u3000"
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"      # and control characters below: removed
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # and control characters below: removed
 _SPECIAL = re.compile(f"[{_SPACES}{_INVISIBLE}\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # one scan, not three
 _IS_SPACE = re.compile(f"[{_SPACES}]")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))  # counted by looks_binary
@@ -52,7 +53,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace"), enc
+            return data[len(bom) :].decode(enc, errors="replace"), enc
     candidates = [_known(declared), _known(sniff_declared_charset(data)), "utf-8", "cp1252"]
     tried: list[str] = []
     for enc in candidates:

@@ -4,6 +4,7 @@ trafilatura's sitemap and feed helpers fetch URLs themselves, past our robots.tx
 address checks, so the crawler fetches with its own guarded client and parses here, with an XML
 parser that neither expands entities nor touches the network.
 """
+
 from __future__ import annotations
 
 from lxml import etree, html
@@ -12,8 +13,14 @@ from protego import Protego
 from pipeline.acquire.errors import RefusedURL
 from pipeline.acquire.urls import normalise
 
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True,
-                            load_dtd=False, dtd_validation=False)
+_SAFE_XML = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    huge_tree=False,
+    recover=True,
+    load_dtd=False,
+    dtd_validation=False,
+)
 MAX_LINKS_PER_DOCUMENT = 50_000
 
 

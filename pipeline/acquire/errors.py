@@ -1,4 +1,5 @@
 """Typed fetch errors: only what is on an explicit allow-list is retried."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """One polite, guarded HTTP GET with retries: address check before every connection, redirects
 followed by hand (chain recorded, loops caught), body size enforced while streaming. Touches network."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,12 +24,12 @@ _HOP_BY_HOP = {"content-encoding", "transfer-encoding", "content-length", "conne
 
 @dataclass
 class FetchResult:
-    url: str                          # as requested
-    final_url: str                    # after redirects
+    url: str  # as requested
+    final_url: str  # after redirects
     status: int
     content_type: str = ""
-    body: bytes = b""                 # decoded (gzip/deflate removed) body
-    headers: list[tuple[str, str]] = field(default_factory=list)          # response headers, for WARC
+    body: bytes = b""  # decoded (gzip/deflate removed) body
+    headers: list[tuple[str, str]] = field(default_factory=list)  # response headers, for WARC
     request_headers: list[tuple[str, str]] = field(default_factory=list)  # final request, for WARC
     redirect_chain: list[str] = field(default_factory=list)
     etag: str | None = None
@@ -104,8 +105,13 @@ def make_client(cfg: CrawlConfig) -> httpx.Client:
     transport = httpx.HTTPTransport()
     # httpx has no public hook for the network backend; httpcore's pool takes one (checked by a test)
     transport._pool._network_backend = GuardedBackend(cfg.allow_hosts)
-    return httpx.Client(headers={"User-Agent": cfg.user_agent}, timeout=timeout, follow_redirects=False,
-                        trust_env=False, transport=transport)
+    return httpx.Client(
+        headers={"User-Agent": cfg.user_agent},
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        transport=transport,
+    )
 
 
 def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: dict[str, str]) -> FetchResult:
@@ -125,14 +131,21 @@ def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: d
                 current = nxt
                 continue
             if status == 429 or status >= 500:
-                raise TransientFetchError(f"HTTP {status}", f"http_{status}",
-                                          retry_after=parse_retry_after(r.headers.get("retry-after")))
+                raise TransientFetchError(
+                    f"HTTP {status}",
+                    f"http_{status}",
+                    retry_after=parse_retry_after(r.headers.get("retry-after")),
+                )
             result = FetchResult(
-                url=url, final_url=current, status=status, redirect_chain=chain,
+                url=url,
+                final_url=current,
+                status=status,
+                redirect_chain=chain,
                 content_type=r.headers.get("content-type", "").split(";")[0].strip().lower(),
                 headers=[(k, v) for k, v in r.headers.multi_items() if k.lower() not in _HOP_BY_HOP],
                 request_headers=list(r.request.headers.multi_items()),
-                etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"),
+                etag=r.headers.get("etag"),
+                last_modified=r.headers.get("last-modified"),
             )
             if status == 304:
                 result.duration = time.monotonic() - started
@@ -140,8 +153,9 @@ def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: d
             if status >= 400:
                 raise PermanentFetchError(f"HTTP {status}", f"http_{status}")
             if result.content_type not in cfg.stored_types:
-                raise PermanentFetchError(f"content type {result.content_type or '(none)'} is not stored",
-                                          "unsupported_type")
+                raise PermanentFetchError(
+                    f"content type {result.content_type or '(none)'} is not stored", "unsupported_type"
+                )
             declared = r.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cfg.max_body_bytes:
                 raise PermanentFetchError(f"Content-Length {declared} over {cfg.max_body_bytes}", "too_large")
@@ -156,8 +170,13 @@ def _fetch_once(client: httpx.Client, url: str, cfg: CrawlConfig, conditional: d
     raise PermanentFetchError(f"more than {cfg.max_redirects} redirects", "too_many_redirects")
 
 
-def fetch(client: httpx.Client, url: str, cfg: CrawlConfig, gate: HostGate,
-          conditional: dict[str, str] | None = None) -> FetchResult:
+def fetch(
+    client: httpx.Client,
+    url: str,
+    cfg: CrawlConfig,
+    gate: HostGate,
+    conditional: dict[str, str] | None = None,
+) -> FetchResult:
     """GET url with retries (exponential backoff with jitter, Retry-After honoured) on the
     transient errors only; each attempt waits for the host's politeness slot. `client` comes from
     make_client: its network backend refuses forbidden addresses before connecting."""
@@ -171,7 +190,9 @@ def fetch(client: httpx.Client, url: str, cfg: CrawlConfig, gate: HostGate,
             except httpx.TimeoutException as exc:
                 raise TransientFetchError(f"timeout: {type(exc).__name__}", "timeout") from exc
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                raise TransientFetchError(f"connection error: {type(exc).__name__}: {exc}", "connection") from exc
+                raise TransientFetchError(
+                    f"connection error: {type(exc).__name__}: {exc}", "connection"
+                ) from exc
             except httpx.HTTPError as exc:
                 raise PermanentFetchError(f"{type(exc).__name__}: {exc}", "http_error") from exc
             result.retries = attempt
@@ -182,11 +203,13 @@ def fetch(client: httpx.Client, url: str, cfg: CrawlConfig, gate: HostGate,
                 exc.retries = attempt  # type: ignore[attr-defined]
                 raise
             if exc.retry_after is not None and exc.retry_after > cfg.max_retry_after:
-                err = PermanentFetchError(f"Retry-After {exc.retry_after:.0f}s is over {cfg.max_retry_after:.0f}s",
-                                          "retry_after_too_long")
+                err = PermanentFetchError(
+                    f"Retry-After {exc.retry_after:.0f}s is over {cfg.max_retry_after:.0f}s",
+                    "retry_after_too_long",
+                )
                 err.retries = attempt  # type: ignore[attr-defined]
                 raise err from exc
-            backoff = min(cfg.backoff_cap, cfg.backoff_base * 2 ** attempt) * random.uniform(0.5, 1.5)
+            backoff = min(cfg.backoff_cap, cfg.backoff_base * 2**attempt) * random.uniform(0.5, 1.5)
             time.sleep(max(backoff, exc.retry_after or 0.0))
             attempt += 1
         except FetchError as exc:

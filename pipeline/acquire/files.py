@@ -1,9 +1,10 @@
 """Walk a raw folder (raw/<site>/**) and yield RawInput records or Skipped ones. Touches disk only."""
+
 from __future__ import annotations
 
 import gzip
-import os
 import io
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -28,7 +29,6 @@ def list_relative(raw_root: Path) -> list[str]:
             if not name.startswith(".") and not os.path.islink(os.path.join(dirpath, name)):
                 out.append(prefix + name)
     return sorted(out)
-
 
 
 def _kind_of(name: str, cfg: LoadConfig) -> str | None:
@@ -57,9 +57,9 @@ def _read_limited(path: Path, limit: int) -> bytes:
         return data
 
 
-def iter_raw_inputs(raw_root: Path, cfg: LoadConfig,
-                    unchanged: Callable[[str, tuple[int, int]], bool] | None = None
-                    ) -> Iterator[RawInput | Skipped | UnchangedFile]:
+def iter_raw_inputs(
+    raw_root: Path, cfg: LoadConfig, unchanged: Callable[[str, tuple[int, int]], bool] | None = None
+) -> Iterator[RawInput | Skipped | UnchangedFile]:
     """Yield one RawInput per page file or WARC response record; unreadable files as Skipped; and,
     when `unchanged(source, (size, mtime_ns))` says a plain file is as it was, an UnchangedFile
     instead of reading it (WARC files are always read: their records supersede each other)."""
@@ -85,8 +85,9 @@ def iter_raw_inputs(raw_root: Path, cfg: LoadConfig,
         yield _read_input(path, source, site, kind, stat, cfg)
 
 
-def _read_input(path: Path, source: str, site: str, kind: str, stat: tuple[int, int],
-                cfg: LoadConfig) -> RawInput | Skipped:
+def _read_input(
+    path: Path, source: str, site: str, kind: str, stat: tuple[int, int], cfg: LoadConfig
+) -> RawInput | Skipped:
     try:
         data = _read_limited(path, cfg.max_page_bytes)
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:

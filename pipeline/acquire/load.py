@@ -1,4 +1,5 @@
 """RawInput -> Page: size, binary and encoding checks, stable ids and content hashes. Pure."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,17 @@ def content_hash(data: bytes) -> str:
 
 def stub_page(raw: RawInput) -> Page:
     """The Page record of an input that never decoded or parsed: enough to remember it by hash."""
-    return Page(make_doc_id(raw.site_hint, raw.identity), raw.site_hint, raw.source, raw.kind, "", raw.url, 0,
-                content_hash(raw.data), raw.file_stat)
+    return Page(
+        make_doc_id(raw.site_hint, raw.identity),
+        raw.site_hint,
+        raw.source,
+        raw.kind,
+        "",
+        raw.url,
+        0,
+        content_hash(raw.data),
+        raw.file_stat,
+    )
 
 
 def make_doc_id(site_hint: str, source: str) -> str:

@@ -9,6 +9,7 @@ the rest take their main content from the layout model learned from those (clean
 The rule is a function of each page's bytes and of its group's size only, so a re-run and a fresh
 run over the same files sample the same pages, whatever order they come in. Pure.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,12 +45,15 @@ def sample_inputs(inputs: list[RawInput], layout_sample: int) -> list[RawInput]:
     """The inputs of one run, each marked in or out of its group's sample (in-memory runs)."""
     groups = [sample_group(raw) for raw in inputs]
     counts = Counter(groups)
-    return [replace(raw, in_sample=in_sample(content_hash(raw.data), counts[g], layout_sample))
-            for raw, g in zip(inputs, groups)]
+    return [
+        replace(raw, in_sample=in_sample(content_hash(raw.data), counts[g], layout_sample))
+        for raw, g in zip(inputs, groups)
+    ]
 
 
-def take_into_sample(pages: Iterable[tuple[str, str, str, bool]], site_pages: Counter, layout_sample: int
-                     ) -> tuple[dict[str, bool], list[str]]:
+def take_into_sample(
+    pages: Iterable[tuple[str, str, str, bool]], site_pages: Counter, layout_sample: int
+) -> tuple[dict[str, bool], list[str]]:
     """For parsed pages given as (doc_id, site, content_hash, in_sample): each page's sample flag by
     its site's page count, and the doc ids of pages the site's sample takes in that were parsed
     without the extractor (a site is never larger than its group, so a page sampled by its group

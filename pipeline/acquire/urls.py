@@ -1,4 +1,5 @@
 """URL normalisation and crawl scope. Pure."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def check_scheme(url: str) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise RefusedURL(f"only http and https URLs are crawled, not {scheme or 'a relative'} URL: {url[:200]}",
-                         "scheme")
+        raise RefusedURL(
+            f"only http and https URLs are crawled, not {scheme or 'a relative'} URL: {url[:200]}", "scheme"
+        )
 
 
 def normalise(url: str, base: str | None = None) -> str:

@@ -1,5 +1,6 @@
 """Read HTML and text response records out of WARC files with warcio (imported where a WARC file is
 read: with fsspec it costs a process 0.1 s, and most raw folders hold none). Touches disk only."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -26,11 +27,15 @@ def _content_type(record) -> tuple[str, str | None]:
     header = (record.http_headers.get_header("Content-Type") if record.http_headers else None) or ""
     parts = [p.strip() for p in header.split(";")]
     mime = parts[0].lower()
-    charset = next((p.split("=", 1)[1].strip("\"' ") for p in parts[1:] if p.lower().startswith("charset=")), None)
+    charset = next(
+        (p.split("=", 1)[1].strip("\"' ") for p in parts[1:] if p.lower().startswith("charset=")), None
+    )
     return mime, charset
 
 
-def iter_warc_inputs(path: Path, source: str, site_hint: str, cfg: LoadConfig) -> Iterator[RawInput | Skipped]:
+def iter_warc_inputs(
+    path: Path, source: str, site_hint: str, cfg: LoadConfig
+) -> Iterator[RawInput | Skipped]:
     """One RawInput per 2xx HTML/text response record; the site is the target URI's host."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
@@ -59,7 +64,9 @@ def iter_warc_inputs(path: Path, source: str, site_hint: str, cfg: LoadConfig) -
                     continue
                 kind = "text" if mime == "text/plain" else "html"
                 date = record.rec_headers.get_header("WARC-Date") or ""
-                yield RawInput(site, rec_source, data, kind, url=url, declared_charset=charset, record_date=date)
+                yield RawInput(
+                    site, rec_source, data, kind, url=url, declared_charset=charset, record_date=date
+                )
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         yield Skipped(site_hint, source, "unreadable", f"WARC: {type(exc).__name__}: {exc}")
 

@@ -1,6 +1,7 @@
 """Standard WARC files (warcio), request + response records, written under a hidden temporary
 name and renamed when complete; partial files of a crawl that died are salvaged record by record.
 Touches disk."""
+
 from __future__ import annotations
 
 import io
@@ -46,18 +47,30 @@ class WarcSink:
         assert self._writer is not None and self._fh is not None
         uri = result.final_url
         status_line = f"{result.status} OK" if result.status == 200 else str(result.status)
-        http_headers = StatusAndHeaders(status_line, result.headers + [("Content-Length", str(len(result.body)))],
-                                        protocol="HTTP/1.1")
+        http_headers = StatusAndHeaders(
+            status_line, result.headers + [("Content-Length", str(len(result.body)))], protocol="HTTP/1.1"
+        )
         date = result.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         response = self._writer.create_warc_record(
-            uri, "response", payload=io.BytesIO(result.body), http_headers=http_headers,
+            uri,
+            "response",
+            payload=io.BytesIO(result.body),
+            http_headers=http_headers,
             warc_headers_dict={"WARC-Date": date},
         )
         path = uri.split("/", 3)[3] if uri.count("/") >= 3 else ""
-        request_headers = StatusAndHeaders(f"GET /{path} HTTP/1.1", result.request_headers, is_http_request=True)
+        request_headers = StatusAndHeaders(
+            f"GET /{path} HTTP/1.1", result.request_headers, is_http_request=True
+        )
         request = self._writer.create_warc_record(
-            uri, "request", payload=io.BytesIO(b""), http_headers=request_headers,
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
+            uri,
+            "request",
+            payload=io.BytesIO(b""),
+            http_headers=request_headers,
+            warc_headers_dict={
+                "WARC-Date": date,
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            },
         )
         self._writer.write_record(request)
         self._writer.write_record(response)
@@ -105,7 +118,7 @@ def salvage_partials(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return out
     for part in sorted(directory.glob(f".*.warc.gz{PART_SUFFIX}")):
-        final = directory / part.name[1:-len(PART_SUFFIX)]
+        final = directory / part.name[1 : -len(PART_SUFFIX)]
         end = complete_prefix(part)
         if end:
             with open(part, "rb+") as fh:

@@ -1,4 +1,5 @@
 """numpy helpers the site model's counting needs. Pure."""
+
 from __future__ import annotations
 
 import numpy as np

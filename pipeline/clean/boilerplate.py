@@ -3,6 +3,7 @@
 Count first, then strip: every page of the site is sketched and counted before any block is marked,
 and unique texts are sorted before clustering, so the decision does not depend on file order.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,14 +21,13 @@ from pipeline.clean.minhash import block_signatures
 from pipeline.config import BoilerplateConfig, MinHashConfig
 from pipeline.records import Block, ParsedPage
 
-
 _NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
 class BoilerplateCluster:
     cluster_id: str
-    text: str          # the most frequent variant, as it appears on pages
+    text: str  # the most frequent variant, as it appears on pages
     tag_path: str
     n_pages: int
     share_of_pages: float
@@ -42,8 +42,9 @@ def required_pages(n_site_pages: int, cfg: BoilerplateConfig) -> int:
     return max(cfg.min_pages, math.ceil(cfg.min_share * n_site_pages))
 
 
-def text_signatures(unique: list[str], mh: MinHashConfig, cfg: BoilerplateConfig,
-                    known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+def text_signatures(
+    unique: list[str], mh: MinHashConfig, cfg: BoilerplateConfig, known: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
     """Signature matrix for the sorted distinct texts, reusing signatures kept from an earlier run."""
     known = known or {}
     if not known:
@@ -60,8 +61,12 @@ def text_signatures(unique: list[str], mh: MinHashConfig, cfg: BoilerplateConfig
     return out
 
 
-def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConfig,
-                  known: dict[str, np.ndarray] | None = None) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+def text_clusters(
+    norm_texts: list[str],
+    mh: MinHashConfig,
+    cfg: BoilerplateConfig,
+    known: dict[str, np.ndarray] | None = None,
+) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """Map each distinct normalised text to its cluster key (the smallest text of its cluster), and
     return every text's signature. Near-duplicates must also carry the same numbers: "Story 1" and
     "Story 2" are two pages' own headings, not one template line that drifted."""
@@ -84,26 +89,34 @@ def text_clusters(norm_texts: list[str], mh: MinHashConfig, cfg: BoilerplateConf
 class ClusterStats:
     """What the model keeps per cluster of one region: enough to update it when pages are added.
     Slotted: a large site has one per distinct paragraph."""
+
     n_pages: int
     dateline: bool
     tag_path: str
-    variants: Counter          # block text as on the page -> occurrences
-    norms: set[str]            # distinct normalised texts (template drift)
-    key: str = ""              # the cluster key its id was made from (region is tag_path)
+    variants: Counter  # block text as on the page -> occurrences
+    norms: set[str]  # distinct normalised texts (template drift)
+    key: str = ""  # the cluster key its id was made from (region is tag_path)
 
     def merged(self, other: ClusterStats | None) -> ClusterStats:
         if other is None:
             return self
-        return ClusterStats(self.n_pages + other.n_pages, self.dateline, self.tag_path,
-                            self.variants + other.variants, self.norms | other.norms, self.key)
+        return ClusterStats(
+            self.n_pages + other.n_pages,
+            self.dateline,
+            self.tag_path,
+            self.variants + other.variants,
+            self.norms | other.norms,
+            self.key,
+        )
 
 
 @dataclass
 class SiteModel:
     """A site's boilerplate model: every cluster's stats, the text -> cluster key map, signatures."""
+
     stats: dict[str, ClusterStats]
-    keys: dict[str, str]                 # normalised text -> cluster key (smallest text of its cluster)
-    signatures: dict[str, np.ndarray]    # normalised text -> MinHash signature
+    keys: dict[str, str]  # normalised text -> cluster key (smallest text of its cluster)
+    signatures: dict[str, np.ndarray]  # normalised text -> MinHash signature
     n_pages: int
 
 
@@ -128,8 +141,9 @@ def normalised_entries(pages: list[ParsedPage]) -> list[tuple[str, Block, str]]:
     return entries
 
 
-def assign_clusters(entries: list[tuple[str, Block, str]], keys: dict[str, str], cfg: BoilerplateConfig
-                    ) -> dict[str, ClusterStats]:
+def assign_clusters(
+    entries: list[tuple[str, Block, str]], keys: dict[str, str], cfg: BoilerplateConfig
+) -> dict[str, ClusterStats]:
     """Set cluster_id on every block and count each cluster's distinct pages, variants and texts."""
     ids: dict[tuple[str, str, str], str] = {}
     docs: dict[str, set[str]] = defaultdict(set)
@@ -152,14 +166,24 @@ def assign_clusters(entries: list[tuple[str, Block, str]], keys: dict[str, str],
     return stats
 
 
-def boilerplate_clusters(stats: dict[str, ClusterStats], n_pages: int, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
+def boilerplate_clusters(
+    stats: dict[str, ClusterStats], n_pages: int, cfg: BoilerplateConfig
+) -> list[BoilerplateCluster]:
     out = []
     for cid in sorted(stats):
         st = stats[cid]
         if is_template(st, n_pages, cfg):
             text = min(st.variants, key=lambda t: (-st.variants[t], t))
-            out.append(BoilerplateCluster(cluster_id=cid, text=text, tag_path=st.tag_path, n_pages=st.n_pages,
-                                          share_of_pages=st.n_pages / n_pages, n_variants=len(st.norms)))
+            out.append(
+                BoilerplateCluster(
+                    cluster_id=cid,
+                    text=text,
+                    tag_path=st.tag_path,
+                    n_pages=st.n_pages,
+                    share_of_pages=st.n_pages / n_pages,
+                    n_variants=len(st.norms),
+                )
+            )
     return out
 
 

@@ -1,5 +1,6 @@
 """Publication and update dates: parsing date strings, spotting date lines, choosing the best
 candidate. Pure; htmldate is asked (html_meta.htmldate_guess) only as a last resort."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,15 +9,64 @@ import re
 from pipeline.records import DateCandidate
 
 _MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
-    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
-    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
     # Spanish, French, German month names seen on multilingual sites
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
-    "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "octobre": 10, "novembre": 11, "décembre": 12,
-    "januar": 1, "februar": 2, "märz": 3, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
+    "enero": 1,
+    "febrero": 2,
+    "marzo": 3,
+    "abril": 4,
+    "mayo": 5,
+    "junio": 6,
+    "julio": 7,
+    "agosto": 8,
+    "septiembre": 9,
+    "setiembre": 9,
+    "octubre": 10,
+    "noviembre": 11,
+    "diciembre": 12,
+    "janvier": 1,
+    "février": 2,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "août": 8,
+    "aout": 8,
+    "octobre": 10,
+    "novembre": 11,
+    "décembre": 12,
+    "januar": 1,
+    "februar": 2,
+    "märz": 3,
+    "juni": 6,
+    "juli": 7,
+    "oktober": 10,
+    "dezember": 12,
 }
 _MONTH = r"(?P<mon>" + "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
@@ -25,22 +75,26 @@ _YEAR = r"(?P<year>(?:19|20)\d{2})"
 
 # Patterns are tried in order; each must match at the start of the string given.
 _PATTERNS = [
-    re.compile(rf"{_YEAR}-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}})(?![\d])"),                 # 2025-12-18[T..]
-    re.compile(rf"{_YEAR}/(?P<month>\d{{1,2}})/(?P<day>\d{{1,2}})(?!\d)"),                   # 2025/12/18
-    re.compile(rf"{_WEEKDAY}{_DAY}\s+(?:de\s+)?{_MONTH},?\s+(?:de\s+)?{_YEAR}", re.I),       # 18 December 2025
-    re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}", re.I),                           # December 18, 2025
-    re.compile(rf"(?P<day>\d{{1,2}})[./](?P<month>\d{{1,2}})[./]{_YEAR}(?!\d)"),              # 18.12.2025, day first
-    re.compile(rf"{_YEAR}(?P<month>\d{{2}})(?P<day>\d{{2}})(?!\d)"),                         # 20251218
+    re.compile(rf"{_YEAR}-(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}})(?![\d])"),  # 2025-12-18[T..]
+    re.compile(rf"{_YEAR}/(?P<month>\d{{1,2}})/(?P<day>\d{{1,2}})(?!\d)"),  # 2025/12/18
+    re.compile(rf"{_WEEKDAY}{_DAY}\s+(?:de\s+)?{_MONTH},?\s+(?:de\s+)?{_YEAR}", re.I),  # 18 December 2025
+    re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}", re.I),  # December 18, 2025
+    re.compile(rf"(?P<day>\d{{1,2}})[./](?P<month>\d{{1,2}})[./]{_YEAR}(?!\d)"),  # 18.12.2025, day first
+    re.compile(rf"{_YEAR}(?P<month>\d{{2}})(?P<day>\d{{2}})(?!\d)"),  # 20251218
 ]
 
-_PUBLISHED_LABELS = r"first published|originally published|published on|published|posted on|posted|date read|" \
-                    r"date|publication date|publicado|publié le|publié|veröffentlicht"
-_UPDATED_LABELS = r"last updated on|last updated|updated on|updated|last modified|modified|last reviewed|" \
-                  r"reviewed|revised|actualizado|mis à jour|aktualisiert"
+_PUBLISHED_LABELS = (
+    r"first published|originally published|published on|published|posted on|posted|date read|"
+    r"date|publication date|publicado|publié le|publié|veröffentlicht"
+)
+_UPDATED_LABELS = (
+    r"last updated on|last updated|updated on|updated|last modified|modified|last reviewed|"
+    r"reviewed|revised|actualizado|mis à jour|aktualisiert"
+)
 _LABEL = re.compile(rf"\b(?P<label>{_UPDATED_LABELS}|{_PUBLISHED_LABELS})\b\s*[:\-–—]?\s*(?:on\s+)?", re.I)
 _DIGIT = re.compile(r"\d")
-_DATELINE_MAX_CHARS = 160      # a date line is short; a long block with a date in it is article text
-_BARE_DATE_MAX_CHARS = 60      # "August 1, 2021 #TIL": a short block that starts with a date
+_DATELINE_MAX_CHARS = 160  # a date line is short; a long block with a date in it is article text
+_BARE_DATE_MAX_CHARS = 60  # "August 1, 2021 #TIL": a short block that starts with a date
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
 
 
@@ -86,7 +140,7 @@ def dateline_dates(text: str) -> list[DateCandidate]:
         return []
     out: list[DateCandidate] = []
     for m in _LABEL.finditer(text):
-        got = parse_date_prefix(text[m.end():])
+        got = parse_date_prefix(text[m.end() :])
         if got:
             label = m.group("label").lower()
             role = "updated" if re.fullmatch(_UPDATED_LABELS, label) else "published"

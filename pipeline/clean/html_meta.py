@@ -1,4 +1,5 @@
 """Page-level metadata from an lxml tree: <title>, og:title, canonical URL, date candidates. Pure."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,16 +16,36 @@ _WS = re.compile(r"\s+")
 
 # meta name/property/itemprop (lower-cased) -> role
 _META_DATES = {
-    "article:published_time": "published", "og:published_time": "published", "article:published": "published",
-    "datepublished": "published", "date": "published", "pubdate": "published", "publishdate": "published",
-    "publish_date": "published", "publish-date": "published", "published_time": "published",
-    "dc.date": "published", "dc.date.issued": "published", "dcterms.issued": "published",
-    "dcterms.created": "published", "dc.date.created": "published", "citation_publication_date": "published",
-    "citation_date": "published", "sailthru.date": "published", "parsely-pub-date": "published",
-    "article.published": "published", "originalpublicationdate": "published",
-    "article:modified_time": "updated", "og:updated_time": "updated", "article:modified": "updated",
-    "datemodified": "updated", "dcterms.modified": "updated", "dc.date.modified": "updated",
-    "last-modified": "updated", "lastmod": "updated", "article.updated": "updated",
+    "article:published_time": "published",
+    "og:published_time": "published",
+    "article:published": "published",
+    "datepublished": "published",
+    "date": "published",
+    "pubdate": "published",
+    "publishdate": "published",
+    "publish_date": "published",
+    "publish-date": "published",
+    "published_time": "published",
+    "dc.date": "published",
+    "dc.date.issued": "published",
+    "dcterms.issued": "published",
+    "dcterms.created": "published",
+    "dc.date.created": "published",
+    "citation_publication_date": "published",
+    "citation_date": "published",
+    "sailthru.date": "published",
+    "parsely-pub-date": "published",
+    "article.published": "published",
+    "originalpublicationdate": "published",
+    "article:modified_time": "updated",
+    "og:updated_time": "updated",
+    "article:modified": "updated",
+    "datemodified": "updated",
+    "dcterms.modified": "updated",
+    "dc.date.modified": "updated",
+    "last-modified": "updated",
+    "lastmod": "updated",
+    "article.updated": "updated",
 }
 
 
@@ -32,7 +53,7 @@ _META_DATES = {
 class HtmlMeta:
     title: str | None = None
     og_title: str | None = None
-    url: str | None = None       # canonical link or og:url
+    url: str | None = None  # canonical link or og:url
     dates: list[DateCandidate] = field(default_factory=list)
 
 
@@ -58,8 +79,11 @@ def _jsonld_dates(root: html.HtmlElement) -> list[DateCandidate]:
             if isinstance(node, list):
                 stack.extend(reversed(node))
             elif isinstance(node, dict):
-                for key, role in (("datePublished", "published"), ("dateCreated", "published"),
-                                  ("dateModified", "updated")):
+                for key, role in (
+                    ("datePublished", "published"),
+                    ("dateCreated", "published"),
+                    ("dateModified", "updated"),
+                ):
                     value = node.get(key)
                     d = parse_date(value) if isinstance(value, str) else None
                     if d:
@@ -126,6 +150,8 @@ def htmldate_guess(root: html.HtmlElement, url: str | None) -> DateCandidate | N
     on it. find_date copies the tree before it prunes, so `root` is left as it was."""
     from htmldate import find_date  # here: only parser processes need it (preloaded there)
 
-    found = find_date(root, url=url, original_date=True, extensive_search=True, max_date=dt.date.today().isoformat())
+    found = find_date(
+        root, url=url, original_date=True, extensive_search=True, max_date=dt.date.today().isoformat()
+    )
     d = parse_date(found) if found else None
     return DateCandidate(d, "published", "htmldate") if d else None

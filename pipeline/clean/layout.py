@@ -8,6 +8,7 @@ takes the decision of its deepest prefix with enough evidence: main when most of
 under it was kept. A block under no known prefix is kept (the boilerplate model still removes what
 repeats). Which pages are sampled is decided before parsing, by pipeline/acquire/sample.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,14 +17,19 @@ import pyarrow as pa
 
 from pipeline.records import ParsedPage
 
-MIN_EVIDENCE_BLOCKS = 3   # sampled blocks under a prefix before it decides anything
+MIN_EVIDENCE_BLOCKS = 3  # sampled blocks under a prefix before it decides anything
 LEARNED_FROM = "trafilatura"
-LAYOUT = "layout"         # the extractor label of a page whose main content came from the model
+LAYOUT = "layout"  # the extractor label of a page whose main content came from the model
 
-LAYOUT_STATE = pa.schema([
-    ("prefix", pa.string()), ("main_chars", pa.int64()), ("other_chars", pa.int64()), ("blocks", pa.int64()),
-    ("applied", pa.bool_()),   # the full layout path of a block the model decided (re-runs check these)
-])
+LAYOUT_STATE = pa.schema(
+    [
+        ("prefix", pa.string()),
+        ("main_chars", pa.int64()),
+        ("other_chars", pa.int64()),
+        ("blocks", pa.int64()),
+        ("applied", pa.bool_()),  # the full layout path of a block the model decided (re-runs check these)
+    ]
+)
 
 
 PathCounts = dict[str, list[int]]  # layout path -> [characters kept by trafilatura, dropped, blocks]
@@ -56,7 +62,7 @@ def decide(layout_path: str, decisions: dict[str, bool]) -> bool:
 @dataclass
 class LayoutModel:
     votes: dict[str, list[int]] = field(default_factory=dict)  # prefix -> [main chars, other chars, blocks]
-    applied: set[str] = field(default_factory=set)             # layout paths of the blocks it decided
+    applied: set[str] = field(default_factory=set)  # layout paths of the blocks it decided
 
     def add(self, page: ParsedPage) -> None:
         """Count a sampled page's blocks under every prefix of their paths."""
@@ -84,17 +90,25 @@ class LayoutModel:
     def table(self) -> pa.Table:
         keys = sorted(set(self.votes) | self.applied)
         zero = [0, 0, 0]
-        return pa.Table.from_pydict({
-            "prefix": keys, "main_chars": [self.votes.get(k, zero)[0] for k in keys],
-            "other_chars": [self.votes.get(k, zero)[1] for k in keys],
-            "blocks": [self.votes.get(k, zero)[2] for k in keys], "applied": [k in self.applied for k in keys],
-        }, schema=LAYOUT_STATE)
+        return pa.Table.from_pydict(
+            {
+                "prefix": keys,
+                "main_chars": [self.votes.get(k, zero)[0] for k in keys],
+                "other_chars": [self.votes.get(k, zero)[1] for k in keys],
+                "blocks": [self.votes.get(k, zero)[2] for k in keys],
+                "applied": [k in self.applied for k in keys],
+            },
+            schema=LAYOUT_STATE,
+        )
 
     @classmethod
     def from_table(cls, table: pa.Table) -> LayoutModel:
         cols = table.to_pydict()
-        votes = {p: [m, o, n] for p, m, o, n in zip(cols["prefix"], cols["main_chars"], cols["other_chars"],
-                                                    cols["blocks"]) if n}
+        votes = {
+            p: [m, o, n]
+            for p, m, o, n in zip(cols["prefix"], cols["main_chars"], cols["other_chars"], cols["blocks"])
+            if n
+        }
         return cls(votes, {p for p, a in zip(cols["prefix"], cols["applied"]) if a})
 
 

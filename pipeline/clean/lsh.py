@@ -3,6 +3,7 @@
 Same banding as datasketch.MinHashLSH, done for all rows at once: hash each band, group equal band
 keys, check each candidate pair's estimated Jaccard, and join verified pairs into clusters.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,7 +36,9 @@ def _groups_to_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -
             i, j = np.triu_indices(m, k=1)
             pairs.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], axis=1))
         else:
-            star = np.stack([np.repeat(members[:, :1], m - 1, axis=1).ravel(), members[:, 1:].ravel()], axis=1)
+            star = np.stack(
+                [np.repeat(members[:, :1], m - 1, axis=1).ravel(), members[:, 1:].ravel()], axis=1
+            )
             chain = np.stack([members[:, :-1].ravel(), members[:, 1:].ravel()], axis=1)
             pairs.extend([star, chain])
     return pairs
@@ -65,8 +68,8 @@ def _verified(sigs: np.ndarray, codes: np.ndarray, threshold: float) -> tuple[np
     n = sigs.shape[0]
     keep = np.zeros(len(codes), dtype=bool)
     for s in range(0, len(codes), _VERIFY_CHUNK):
-        c = codes[s:s + _VERIFY_CHUNK]
-        keep[s:s + len(c)] = (sigs[c // n] == sigs[c % n]).mean(axis=1) >= threshold
+        c = codes[s : s + _VERIFY_CHUNK]
+        keep[s : s + len(c)] = (sigs[c // n] == sigs[c % n]).mean(axis=1) >= threshold
     kept = codes[keep]
     return (kept // n).astype(np.int32), (kept % n).astype(np.int32)
 

@@ -1,6 +1,7 @@
 """Which blocks of an HTML page are main content, by asking trafilatura and matching its output back
 onto our own blocks. trafilatura removes per-page clutter (related links, share bars); the site model
 later removes what repeats across pages. Pure (CPU only)."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,8 @@ def norm_tokens(text: str) -> str:
 
 @dataclass
 class Extraction:
-    texts: set[str]          # normalised text of each element trafilatura kept
-    joined: str              # normalised text of everything it kept
+    texts: set[str]  # normalised text of each element trafilatura kept
+    joined: str  # normalised text of everything it kept
 
 
 def run_trafilatura(content: str, url: str | None) -> Extraction | None:
@@ -35,7 +36,12 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     import trafilatura
 
     doc = trafilatura.bare_extraction(
-        content, url=url, with_metadata=False, include_comments=False, include_tables=True, fast=True,
+        content,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        fast=True,
         deduplicate=False,
     )
     if doc is None or getattr(doc, "body", None) is None:
@@ -79,9 +85,7 @@ def mark_main(blocks: list[Block], ext: Extraction) -> None:
         nb = norm_tokens(b.text)
         if not nb:
             b.in_main = False
-        elif nb in ext.texts:
-            b.in_main = True
-        elif (" " in nb or len(nb) >= 8) and nb in ext.joined:
+        elif nb in ext.texts or (" " in nb or len(nb) >= 8) and nb in ext.joined:
             b.in_main = True
         else:
             # a container block holding kept elements is main only if they make up most of it:

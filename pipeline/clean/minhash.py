@@ -5,6 +5,7 @@ shingles, word_shingle_hash for document word shingles). Pure.
 A per-text datasketch object costs ~140 µs; here the per-text Python work is only building the
 shingle set and hashing it, then one vectorised permute+min over all shingles of all texts.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,7 +22,9 @@ from pipeline.config import MinHashConfig
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-_CHUNK_SHINGLES = 1 << 14  # shingles per vectorised step: (128 x 16k) uint32 = 8 MiB (measured best of 1k-64k)
+_CHUNK_SHINGLES = (
+    1 << 14
+)  # shingles per vectorised step: (128 x 16k) uint32 = 8 MiB (measured best of 1k-64k)
 
 
 @functools.lru_cache(maxsize=8)
@@ -50,13 +53,13 @@ def char_shingles(text: str, k: int) -> set[str]:
     """Character k-grams; a text shorter than k is one shingle, so short lines still get a sketch."""
     if len(text) <= k:
         return {text}
-    return {text[i:i + k] for i in range(len(text) - k + 1)}
+    return {text[i : i + k] for i in range(len(text) - k + 1)}
 
 
 def word_shingles(tokens: list[str], k: int) -> set[str]:
     if len(tokens) <= k:
         return {" ".join(tokens)}
-    return {" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
+    return {" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
 
 
 def min_hashes(hashes: np.ndarray, rows: np.ndarray, n: int, cfg: MinHashConfig) -> np.ndarray:
@@ -72,8 +75,8 @@ def min_hashes(hashes: np.ndarray, rows: np.ndarray, n: int, cfg: MinHashConfig)
     a_col, b_col = a[:, None], b[:, None]
     buf = np.empty((cfg.num_perm, min(_CHUNK_SHINGLES, len(mixed))), np.uint32)  # no temporaries per step
     for s in range(0, len(mixed), _CHUNK_SHINGLES):
-        h, r = mixed[s:s + _CHUNK_SHINGLES], rows[s:s + _CHUNK_SHINGLES]
-        permuted = buf[:, :len(h)]
+        h, r = mixed[s : s + _CHUNK_SHINGLES], rows[s : s + _CHUNK_SHINGLES]
+        permuted = buf[:, : len(h)]
         np.multiply(a_col, h[None, :], out=permuted)  # uint32 arithmetic wraps, as datasketch's does
         np.add(permuted, b_col, out=permuted)
         seg_starts = np.concatenate(([0], np.flatnonzero(r[1:] != r[:-1]) + 1))
@@ -106,8 +109,14 @@ def fnv1a_codepoints(shingle: bytes) -> int:
 _TEXT_CHUNK_CHARS = 1 << 18  # code points hashed and min-reduced per step: bounds the temporaries at a few MB
 
 
-def _window_hashes(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int, init: int,
-                   step: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _window_hashes(
+    values: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    k: int,
+    init: int,
+    step: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
     """(hash, row) of every k-window of every sequence (sequence i is values[starts[i]:][:lengths[i]]);
     a sequence shorter than k is one window of all of it, an empty one has none. A window's hash is
     `step` folded over its values from `init`, computed as k shifted views over all values at once
@@ -118,9 +127,9 @@ def _window_hashes(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray, 
     with np.errstate(over="ignore"):
         full = np.full(n_win, init, dtype=np.uint32)
         for j in range(k):
-            full = step(full, values[j:j + n_win])
+            full = step(full, values[j : j + n_win])
         long = lengths >= k
-        first = np.repeat(starts[long], counts[long])             # window starts inside long sequences
+        first = np.repeat(starts[long], counts[long])  # window starts inside long sequences
         first += np.arange(len(first)) - np.repeat(np.cumsum(counts[long]) - counts[long], counts[long])
         is_long = np.repeat(long, counts)
         h = np.empty(len(rows), np.uint32)
@@ -194,15 +203,18 @@ def word_shingle_hashes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarra
     numbers the tokens, and each distinct token is hashed once (a Python step per token cost as
     much as the rest of a document's signature)."""
     strings = pa.array(texts, pa.large_string())
-    tokens = pc.split_pattern(pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.large_string()), strings), " ")
+    tokens = pc.split_pattern(
+        pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.large_string()), strings), " "
+    )
     lengths = pc.list_value_length(tokens).fill_null(0).to_numpy().astype(np.int64)
     flat = pc.list_flatten(tokens)
     if len(flat) == 0:
         return np.empty(0, np.uint32), np.empty(0, np.int64)
     numbered = pc.dictionary_encode(flat)
     distinct = numbered.dictionary.to_pylist()
-    token_hash = np.fromiter((xxhash.xxh32_intdigest(t.encode("utf-8")) for t in distinct), dtype=np.uint32,
-                             count=len(distinct))
+    token_hash = np.fromiter(
+        (xxhash.xxh32_intdigest(t.encode("utf-8")) for t in distinct), dtype=np.uint32, count=len(distinct)
+    )
     codes = numbered.indices.to_numpy(zero_copy_only=False)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     return _window_hashes(token_hash[codes], starts, lengths, k, 0, _poly_step)

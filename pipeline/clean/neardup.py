@@ -1,5 +1,6 @@
 """Document-level near-duplicates: MinHash over word shingles of clean text, banded LSH, and one
 canonical page per cluster (earliest published, then shortest URL or path). Pure."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,6 +18,7 @@ from pipeline.records import Document
 @dataclass(frozen=True)
 class DocKey:
     """What choosing a canonical page needs to know about a document."""
+
     doc_id: str
     published: dt.date | None
     url: str | None
@@ -34,8 +36,8 @@ def doc_signatures(texts: list[str], mh: MinHashConfig, cfg: DedupConfig) -> np.
     """(n, num_perm) signatures of the texts' normalised word shingles, a thousand documents at a time."""
     out = np.empty((len(texts), mh.num_perm), dtype=np.uint32)
     for lo in range(0, len(texts), DOCS_PER_STEP):
-        tokens = [norm_tokens(t) for t in texts[lo:lo + DOCS_PER_STEP]]
-        out[lo:lo + len(tokens)] = word_signatures(tokens, cfg.shingle_words, mh)
+        tokens = [norm_tokens(t) for t in texts[lo : lo + DOCS_PER_STEP]]
+        out[lo : lo + len(tokens)] = word_signatures(tokens, cfg.shingle_words, mh)
     return out
 
 

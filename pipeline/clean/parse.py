@@ -1,4 +1,5 @@
 """Page -> ParsedPage: segment into blocks, find main content and metadata, flag date lines. Pure (CPU)."""
+
 from __future__ import annotations
 
 import functools
@@ -42,7 +43,9 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool = True) -> Parsed
     """Segment and read metadata; run trafilatura only on pages of the layout sample (the others get
     their main content from the site's layout model when the site is built)."""
     if page.kind == "text":
-        parsed = ParsedPage(page=page, site=host_of(page.url) or page.site_hint, blocks=segment_text(page.content))
+        parsed = ParsedPage(
+            page=page, site=host_of(page.url) or page.site_hint, blocks=segment_text(page.content)
+        )
     else:
         try:
             root = parse_html(page.content)
@@ -52,8 +55,12 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool = True) -> Parsed
         meta = extract_html_meta(root)
         url = page.url or meta.url
         parsed = ParsedPage(
-            page=page, site=host_of(url) or page.site_hint, blocks=blocks, html_title=meta.title,
-            og_title=meta.og_title, date_candidates=list(meta.dates),
+            page=page,
+            site=host_of(url) or page.site_hint,
+            blocks=blocks,
+            html_title=meta.title,
+            og_title=meta.og_title,
+            date_candidates=list(meta.dates),
         )
         if page.url is None and meta.url:
             parsed.page = Page(**{**page.__dict__, "url": meta.url})

@@ -1,4 +1,5 @@
 """HTML -> ordered blocks with tag paths, by one iterative lxml walk (no recursion limits). Pure."""
+
 from __future__ import annotations
 
 import functools
@@ -11,18 +12,89 @@ from pipeline.clean.segment_text import HAS_WORD
 from pipeline.records import Block
 
 BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog", "div", "dl",
-    "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "tfoot", "thead", "tr", "ul", "center", "listing", "plaintext", "xmp",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "tr",
+    "ul",
+    "center",
+    "listing",
+    "plaintext",
+    "xmp",
 }
 SKIP_TAGS = {
-    "script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object", "embed", "canvas",
-    "select", "option", "button", "input", "textarea", "audio", "video", "map", "title", "meta", "link",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "head",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "select",
+    "option",
+    "button",
+    "input",
+    "textarea",
+    "audio",
+    "video",
+    "map",
+    "title",
+    "meta",
+    "link",
 }
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_KIND = {"li": "list_item", "dt": "list_item", "dd": "list_item", "pre": "code", "tr": "table_row",
-         "listing": "code", "xmp": "code", "plaintext": "code"}
+_KIND = {
+    "li": "list_item",
+    "dt": "list_item",
+    "dd": "list_item",
+    "pre": "code",
+    "tr": "table_row",
+    "listing": "code",
+    "xmp": "code",
+    "plaintext": "code",
+}
 _DIGITS = re.compile(r"\d+")
 MAX_CLASSES = 3  # of an element, in its layout path step
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
@@ -36,7 +108,9 @@ def parse_html(content: str) -> html.HtmlElement:
     """Parse forgivingly; lxml refuses str input that still carries an XML encoding declaration."""
     content = _XML_DECL.sub("", content, count=1)
     try:
-        root = html.document_fromstring(content, parser=html.HTMLParser(remove_comments=True, recover=True, huge_tree=True))
+        root = html.document_fromstring(
+            content, parser=html.HTMLParser(remove_comments=True, recover=True, huge_tree=True)
+        )
     except (etree.ParserError, ValueError) as exc:
         raise UnparseableHtml(str(exc)) from exc
     if root is None:
@@ -85,8 +159,16 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
         tag, path, layout = stack[-1]
         text = raw.strip("\n") if in_pre else " ".join(raw.split())  # = re.sub(r"\s+", " ", raw).strip()
         if has_word(text):  # segment_text.has_content: lines such as ";" are noise
-            blocks.append(Block(position=len(blocks), kind=_kind(tag), text=text, tag_path=path, tag=tag,
-                                layout_path=layout))
+            blocks.append(
+                Block(
+                    position=len(blocks),
+                    kind=_kind(tag),
+                    text=text,
+                    tag_path=path,
+                    tag=tag,
+                    layout_path=layout,
+                )
+            )
 
     path_tags: list[str] = []
     layout_steps: list[str] = []

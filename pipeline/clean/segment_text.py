@@ -1,4 +1,5 @@
 """Plain text -> ordered blocks: blank-line paragraphs, one block per bullet, noise lines dropped. Pure."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,9 @@ def segment_text(content: str) -> list[Block]:
         units: list[list] = []  # [text, is_bullet]
         for ln in lines:
             is_bullet = bool(_BULLET.match(ln))
-            continues = units and not is_bullet and ln[:1].islower() and len(units[-1][0]) <= _HARD_WRAP_WIDTH * 2
+            continues = (
+                units and not is_bullet and ln[:1].islower() and len(units[-1][0]) <= _HARD_WRAP_WIDTH * 2
+            )
             if continues:
                 units[-1][0] += " " + ln
             else:

@@ -1,4 +1,5 @@
 """One site's parsed pages -> clean Documents: boilerplate model, titles, dates, text. Pure."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,10 +25,10 @@ class SiteResult:
     site: str
     n_pages: int
     documents: list[Document]
-    blocks: list[tuple[str, Block]]           # (doc_id, block), in document then position order
+    blocks: list[tuple[str, Block]]  # (doc_id, block), in document then position order
     boilerplate: list[BoilerplateCluster]
-    model: SiteModel | None = None            # the boilerplate model, kept for re-runs
-    layout: LayoutModel | None = None         # the layout model, kept for re-runs
+    model: SiteModel | None = None  # the boilerplate model, kept for re-runs
+    layout: LayoutModel | None = None  # the layout model, kept for re-runs
 
 
 def _text_dates(page: ParsedPage) -> list[DateCandidate]:
@@ -82,7 +83,9 @@ def compose_text(blocks: list[Block]) -> str:
         if b.removed_by is not None:
             continue
         if prev is not None:
-            tight = b.kind == prev.kind and b.kind in ("list_item", "table_row") and b.tag_path == prev.tag_path
+            tight = (
+                b.kind == prev.kind and b.kind in ("list_item", "table_row") and b.tag_path == prev.tag_path
+            )
             out.append("\n" if tight else "\n\n")
         out.append(b.text)
         prev = b
@@ -96,13 +99,21 @@ def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: Pipeline
     _mark_removed(p, title_block)
     text = compose_text(p.blocks)
     return Document(
-        doc_id=p.page.doc_id, site=site, url=p.page.url, source=p.page.source, title=title,
+        doc_id=p.page.doc_id,
+        site=site,
+        url=p.page.url,
+        source=p.page.source,
+        title=title,
         published=published.date if published else None,
         published_source=published.source if published else None,
         updated=updated.date if updated else None,
         updated_source=updated.source if updated else None,
-        text=text, n_blocks=len(p.blocks), n_boilerplate_blocks=sum(b.is_boilerplate for b in p.blocks),
-        chars_raw=p.page.chars_raw, chars_clean=len(text), content_hash=p.page.content_hash,
+        text=text,
+        n_blocks=len(p.blocks),
+        n_boilerplate_blocks=sum(b.is_boilerplate for b in p.blocks),
+        chars_raw=p.page.chars_raw,
+        chars_clean=len(text),
+        content_hash=p.page.content_hash,
     )
 
 
@@ -148,22 +159,27 @@ class PagesInMemory:
 class SiteLearned:
     """What a site's pages teach before any page is finished: layout, boilerplate and title models,
     and every block's cluster (by block row in page order)."""
+
     layout: LayoutModel
-    model: SiteModel | None             # as objects, for a site kept in memory; None with texts_sink
-    stats: ClusterTable | None          # the clusters' stats as columns; None once written out
+    model: SiteModel | None  # as objects, for a site kept in memory; None with texts_sink
+    stats: ClusterTable | None  # the clusters' stats as columns; None once written out
     clusters: list[BoilerplateCluster]
-    template: set[str]                  # ids of the boilerplate clusters
+    template: set[str]  # ids of the boilerplate clusters
     affixes: TitleAffixes
     n_pages: int
-    row_cluster: np.ndarray             # int32 per block row: index into cluster_names
+    row_cluster: np.ndarray  # int32 per block row: index into cluster_names
     cluster_names: list[str]
 
 
 TextsSink = Callable[[dict[str, np.ndarray], dict[str, str]], None]
 
 
-def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict[str, np.ndarray] | None = None,
-               texts_sink: TextsSink | None = None) -> SiteLearned:
+def learn_site(
+    pages: SitePagesView,
+    cfg: PipelineConfig,
+    known_signatures: dict[str, np.ndarray] | None = None,
+    texts_sink: TextsSink | None = None,
+) -> SiteLearned:
     """The site's models from its columns, without a Python object per block: the layout votes of the
     sampled pages, the distinct texts clustered, each cluster's pages counted with numpy. With
     `texts_sink` (a large site), every text's signature and cluster key go to it as soon as they are
@@ -171,7 +187,9 @@ def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict
     layout = LayoutModel()
     layout.add_counts(pages.teaching_counts())
     cols = pages.columns()
-    keys, sigs = text_clusters(sorted(cols.clusterable_norms()), cfg.minhash, cfg.boilerplate, known_signatures)
+    keys, sigs = text_clusters(
+        sorted(cols.clusterable_norms()), cfg.minhash, cfg.boilerplate, known_signatures
+    )
     if texts_sink is not None:
         texts_sink(sigs, keys)
         sigs = {}
@@ -180,33 +198,53 @@ def learn_site(pages: SitePagesView, cfg: PipelineConfig, known_signatures: dict
     n_pages = len(pages)
     clusters = counted.table.boilerplate(n_pages, cfg.boilerplate)
     model = SiteModel(counted.table.stats(), keys, sigs, n_pages) if texts_sink is None else None
-    return SiteLearned(layout, model, counted.table, clusters, {c.cluster_id for c in clusters},
-                       site_affixes([t for t in pages.titles() if t], cfg), n_pages, counted.row_cluster,
-                       counted.names)
+    return SiteLearned(
+        layout,
+        model,
+        counted.table,
+        clusters,
+        {c.cluster_id for c in clusters},
+        site_affixes([t for t in pages.titles() if t], cfg),
+        n_pages,
+        counted.row_cluster,
+        counted.names,
+    )
 
 
-def finish_pages(site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig,
-                 first_row: int) -> list[Document]:
+def finish_pages(
+    site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig, first_row: int
+) -> list[Document]:
     """One chunk's clean rows (its blocks start at block row `first_row` of the site): main content
     by the layout model, clusters and boilerplate marked, titles, dates."""
     apply_layout(pages, learned.layout)
     blocks = [b for p in pages for b in p.blocks]
     names = learned.cluster_names
-    for b, c in zip(blocks, learned.row_cluster[first_row:first_row + len(blocks)].tolist(), strict=True):
+    for b, c in zip(blocks, learned.row_cluster[first_row : first_row + len(blocks)].tolist(), strict=True):
         b.cluster_id = names[c]
     mark(blocks, learned.template)
     return [page_document(site, p, learned.affixes, cfg) for p in pages]
 
 
-def build_site(site: str, pages: list[ParsedPage], cfg: PipelineConfig,
-               known_signatures: dict[str, np.ndarray] | None = None) -> SiteResult:
+def build_site(
+    site: str,
+    pages: list[ParsedPage],
+    cfg: PipelineConfig,
+    known_signatures: dict[str, np.ndarray] | None = None,
+) -> SiteResult:
     """A site whose pages are all in memory: one chunk."""
     view = PagesInMemory(pages)
     learned = learn_site(view, cfg, known_signatures)
     documents = finish_pages(site, view.pages, learned, cfg, 0)
     blocks = [(p.page.doc_id, b) for p in view.pages for b in p.blocks]
-    return SiteResult(site=site, n_pages=len(view.pages), documents=documents, blocks=blocks,
-                      boilerplate=learned.clusters, model=learned.model, layout=learned.layout)
+    return SiteResult(
+        site=site,
+        n_pages=len(view.pages),
+        documents=documents,
+        blocks=blocks,
+        boilerplate=learned.clusters,
+        model=learned.model,
+        layout=learned.layout,
+    )
 
 
 def site_summary(result: SiteResult) -> dict:

@@ -5,6 +5,7 @@ each counting pass cost more than parsing the pages did. Pure.
 The counts are those `boilerplate.assign_clusters` gives over the same blocks in page order (the
 append path still uses that one on its few new pages; the tests compare the two paths' output).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -21,20 +22,21 @@ from pipeline.clean.main_content import norm_tokens
 from pipeline.config import BoilerplateConfig
 from pipeline.records import ParsedPage
 
-_KEY_BITS = 36      # cluster key: text index (up to 68 billion distinct texts)
-_REGION_BITS = 26   # region: tag path index (up to 67 million distinct paths)
+_KEY_BITS = 36  # cluster key: text index (up to 68 billion distinct texts)
+_REGION_BITS = 26  # region: tag path index (up to 67 million distinct paths)
 _TEXT_STEP = 1 << 16  # texts turned into Python strings at a time
 
 
 @dataclass
 class SiteColumns:
     """One row per block of the site, pages in page order, blocks in position order."""
-    doc: np.ndarray           # int32: the page's number in page order
-    text: np.ndarray          # int32: index into texts
-    tag_path: np.ndarray      # int32: index into tag_paths
-    dateline: np.ndarray      # bool
-    texts: pa.Array           # distinct block texts (Arrow: no Python string per text is kept)
-    tag_paths: list[str]      # distinct tag paths
+
+    doc: np.ndarray  # int32: the page's number in page order
+    text: np.ndarray  # int32: index into texts
+    tag_path: np.ndarray  # int32: index into tag_paths
+    dateline: np.ndarray  # bool
+    texts: pa.Array  # distinct block texts (Arrow: no Python string per text is kept)
+    tag_paths: list[str]  # distinct tag paths
     _norms: list[str] | None = field(default=None, repr=False)
 
     @classmethod
@@ -49,8 +51,14 @@ class SiteColumns:
                 text.append(text_ids.setdefault(b.text, len(text_ids)))
                 path.append(path_ids.setdefault(b.tag_path, len(path_ids)))
                 dateline.append(b.is_dateline)
-        return cls(np.array(doc, np.int32), np.array(text, np.int32), np.array(path, np.int32),
-                   np.array(dateline, bool), pa.array(list(text_ids), pa.large_string()), list(path_ids))
+        return cls(
+            np.array(doc, np.int32),
+            np.array(text, np.int32),
+            np.array(path, np.int32),
+            np.array(dateline, bool),
+            pa.array(list(text_ids), pa.large_string()),
+            list(path_ids),
+        )
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -58,8 +66,11 @@ class SiteColumns:
     def norms(self) -> list[str]:
         """Each distinct text's normalised form (norm_tokens), computed once."""
         if self._norms is None:
-            self._norms = [norm_tokens(t) for lo in range(0, len(self.texts), _TEXT_STEP)
-                           for t in self.texts.slice(lo, _TEXT_STEP).to_pylist()]
+            self._norms = [
+                norm_tokens(t)
+                for lo in range(0, len(self.texts), _TEXT_STEP)
+                for t in self.texts.slice(lo, _TEXT_STEP).to_pylist()
+            ]
         return self._norms
 
     def clusterable_norms(self) -> set[str]:
@@ -73,16 +84,17 @@ class SiteColumns:
 class ClusterTable:
     """Every cluster's stats as columns, clusters in id order: what ClusterStats objects hold, without
     a Counter and a set per cluster (a 100,000-page site has ~750,000 clusters)."""
-    ids: list[str]                # cluster ids, sorted
-    n_pages: np.ndarray           # int64: distinct pages
-    dateline: np.ndarray          # bool: its first block is a date line
-    tag_paths: list[str]          # its first block's tag path
-    keys: list[str]               # the cluster key its id was made from
-    variant_cluster: np.ndarray   # int64, ascending: (cluster, text, count) of every variant
-    variant_text: np.ndarray      # int64: index into texts
-    variant_count: np.ndarray     # int64
-    norm_cluster: np.ndarray      # int64, ascending: (cluster, normalised text) pairs
-    norm_text: np.ndarray         # int64: index into norms
+
+    ids: list[str]  # cluster ids, sorted
+    n_pages: np.ndarray  # int64: distinct pages
+    dateline: np.ndarray  # bool: its first block is a date line
+    tag_paths: list[str]  # its first block's tag path
+    keys: list[str]  # the cluster key its id was made from
+    variant_cluster: np.ndarray  # int64, ascending: (cluster, text, count) of every variant
+    variant_text: np.ndarray  # int64: index into texts
+    variant_count: np.ndarray  # int64
+    norm_cluster: np.ndarray  # int64, ascending: (cluster, normalised text) pairs
+    norm_text: np.ndarray  # int64: index into norms
     texts: pa.Array
     norms: list[str]
 
@@ -94,26 +106,43 @@ class ClusterTable:
 
     def boilerplate(self, n_site_pages: int, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
         """boilerplate.boilerplate_clusters of these stats: the clusters that are template."""
-        template = (self.n_pages >= required_pages(n_site_pages, cfg)) & \
-            ~(self.dateline & (self.n_pages * 2 <= n_site_pages))
+        template = (self.n_pages >= required_pages(n_site_pages, cfg)) & ~(
+            self.dateline & (self.n_pages * 2 <= n_site_pages)
+        )
         v_spans, n_spans = self._spans(self.variant_cluster), self._spans(self.norm_cluster)
         out = []
         for c in np.flatnonzero(template).tolist():
             lo, hi = v_spans[c], v_spans[c + 1]
-            variants = zip(self.texts.take(pa.array(self.variant_text[lo:hi])).to_pylist(),
-                           self.variant_count[lo:hi].tolist())
+            variants = zip(
+                self.texts.take(pa.array(self.variant_text[lo:hi])).to_pylist(),
+                self.variant_count[lo:hi].tolist(),
+            )
             text = min(variants, key=lambda tc: (-tc[1], tc[0]))[0]
             n = int(self.n_pages[c])
-            out.append(BoilerplateCluster(cluster_id=self.ids[c], text=text, tag_path=self.tag_paths[c], n_pages=n,
-                                          share_of_pages=n / n_site_pages, n_variants=int(n_spans[c + 1] - n_spans[c])))
+            out.append(
+                BoilerplateCluster(
+                    cluster_id=self.ids[c],
+                    text=text,
+                    tag_path=self.tag_paths[c],
+                    n_pages=n,
+                    share_of_pages=n / n_site_pages,
+                    n_variants=int(n_spans[c + 1] - n_spans[c]),
+                )
+            )
         return out
 
     def stats(self) -> dict[str, ClusterStats]:
         """As ClusterStats objects, by id (small sites kept in memory; the tests)."""
-        out = {cid: ClusterStats(int(n), bool(d), tp, Counter(), set(), k) for cid, n, d, tp, k in
-               zip(self.ids, self.n_pages.tolist(), self.dateline.tolist(), self.tag_paths, self.keys)}
+        out = {
+            cid: ClusterStats(int(n), bool(d), tp, Counter(), set(), k)
+            for cid, n, d, tp, k in zip(
+                self.ids, self.n_pages.tolist(), self.dateline.tolist(), self.tag_paths, self.keys
+            )
+        }
         texts = self.texts.to_pylist()
-        for c, t, count in zip(self.variant_cluster.tolist(), self.variant_text.tolist(), self.variant_count.tolist()):
+        for c, t, count in zip(
+            self.variant_cluster.tolist(), self.variant_text.tolist(), self.variant_count.tolist()
+        ):
             out[self.ids[c]].variants[texts[t]] = count
         for c, n in zip(self.norm_cluster.tolist(), self.norm_text.tolist()):
             out[self.ids[c]].norms.add(self.norms[n])
@@ -132,26 +161,39 @@ class ClusterTable:
         variant_type, norms_type = schema.field("variants").type, schema.field("norms").type
         for lo in range(0, max(len(self), 1), slice_clusters):
             hi = min(len(self), lo + slice_clusters)
-            vs = v_order[v_spans[lo]:v_spans[hi]]
+            vs = v_order[v_spans[lo] : v_spans[hi]]
             variants = pa.StructArray.from_arrays(
-                [self.texts.take(pa.array(self.variant_text[vs])).cast(pa.large_string()),
-                 pa.array(self.variant_count[vs], pa.int64())], fields=list(variant_type.value_type))
-            ns = n_order[n_spans[lo]:n_spans[hi]]
+                [
+                    self.texts.take(pa.array(self.variant_text[vs])).cast(pa.large_string()),
+                    pa.array(self.variant_count[vs], pa.int64()),
+                ],
+                fields=list(variant_type.value_type),
+            )
+            ns = n_order[n_spans[lo] : n_spans[hi]]
             norms = pa.array([self.norms[i] for i in self.norm_text[ns].tolist()], pa.large_string())
-            yield pa.Table.from_arrays([
-                pa.array(self.ids[lo:hi], pa.string()), pa.array(self.n_pages[lo:hi], pa.int32()),
-                pa.array(self.dateline[lo:hi], pa.bool_()), pa.array(self.tag_paths[lo:hi], pa.string()),
-                pa.ListArray.from_arrays(pa.array(v_spans[lo:hi + 1] - v_spans[lo], pa.int32()), variants,
-                                         type=variant_type),
-                pa.ListArray.from_arrays(pa.array(n_spans[lo:hi + 1] - n_spans[lo], pa.int32()), norms,
-                                         type=norms_type),
-                pa.array(self.keys[lo:hi], pa.large_string())], schema=schema)
+            yield pa.Table.from_arrays(
+                [
+                    pa.array(self.ids[lo:hi], pa.string()),
+                    pa.array(self.n_pages[lo:hi], pa.int32()),
+                    pa.array(self.dateline[lo:hi], pa.bool_()),
+                    pa.array(self.tag_paths[lo:hi], pa.string()),
+                    pa.ListArray.from_arrays(
+                        pa.array(v_spans[lo : hi + 1] - v_spans[lo], pa.int32()), variants, type=variant_type
+                    ),
+                    pa.ListArray.from_arrays(
+                        pa.array(n_spans[lo : hi + 1] - n_spans[lo], pa.int32()), norms, type=norms_type
+                    ),
+                    pa.array(self.keys[lo:hi], pa.large_string()),
+                ],
+                schema=schema,
+            )
 
 
 @dataclass
 class ClusterRows:
     """Every block row's cluster, and the clusters' stats."""
-    row_cluster: np.ndarray          # int32 per block row: index into table.ids
+
+    row_cluster: np.ndarray  # int32 per block row: index into table.ids
     table: ClusterTable
 
     @property
@@ -217,22 +259,32 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
     for lo, hi in steps:
         c = np.searchsorted(uniq, cluster_keys(lo, hi))
         row_cluster[lo:hi] = c
-        n_pages += np.bincount(unique_sorted((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq))  # steps hold whole pages
+        n_pages += np.bincount(
+            unique_sorted((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq)
+        )  # steps hold whole pages
         pairs, counts = np.unique((c << 32) | cols.text[lo:hi], return_counts=True)
         variant_pairs.append(pairs)
         variant_counts.append(counts)
     pairs, inverse = np.unique(np.concatenate(variant_pairs or [np.empty(0, np.int64)]), return_inverse=True)
-    counts = np.bincount(inverse.reshape(-1), weights=np.concatenate(variant_counts or [np.empty(0, np.int64)]),
-                         minlength=len(pairs)).astype(np.int64)
+    counts = np.bincount(
+        inverse.reshape(-1),
+        weights=np.concatenate(variant_counts or [np.empty(0, np.int64)]),
+        minlength=len(pairs),
+    ).astype(np.int64)
     del variant_pairs, variant_counts, inverse
     variant_cluster, variant_text = pairs >> 32, pairs & 0xFFFFFFFF
     norm_pairs = unique_sorted((variant_cluster << 32) | text_norm[variant_text])
     del pairs
 
     key_mask, region_mask = (1 << _KEY_BITS) - 1, (1 << _REGION_BITS) - 1
-    names = [cluster_id("d" if u >> (_KEY_BITS + _REGION_BITS) else "c",
-                        cols.tag_paths[(u >> _KEY_BITS) & region_mask] if cfg.by_region else "",
-                        norm_names[u & key_mask]) for u in uniq.tolist()]
+    names = [
+        cluster_id(
+            "d" if u >> (_KEY_BITS + _REGION_BITS) else "c",
+            cols.tag_paths[(u >> _KEY_BITS) & region_mask] if cfg.by_region else "",
+            norm_names[u & key_mask],
+        )
+        for u in uniq.tolist()
+    ]
     order = np.array(sorted(range(len(names)), key=names.__getitem__), np.int64)
     rank = np.empty(len(names), np.int64)
     rank[order] = np.arange(len(names))
@@ -240,9 +292,17 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
     v_sort, n_sort = np.argsort(v_cluster, kind="stable"), np.argsort(n_cluster, kind="stable")
     first_sorted = first[order]
     table = ClusterTable(
-        ids=[names[i] for i in order.tolist()], n_pages=n_pages[order], dateline=cols.dateline[first_sorted],
+        ids=[names[i] for i in order.tolist()],
+        n_pages=n_pages[order],
+        dateline=cols.dateline[first_sorted],
         tag_paths=[cols.tag_paths[t] for t in cols.tag_path[first_sorted].tolist()],
         keys=[norm_names[u & key_mask] for u in uniq[order].tolist()],
-        variant_cluster=v_cluster[v_sort], variant_text=variant_text[v_sort], variant_count=counts[v_sort],
-        norm_cluster=n_cluster[n_sort], norm_text=(norm_pairs & 0xFFFFFFFF)[n_sort], texts=cols.texts, norms=norm_names)
+        variant_cluster=v_cluster[v_sort],
+        variant_text=variant_text[v_sort],
+        variant_count=counts[v_sort],
+        norm_cluster=n_cluster[n_sort],
+        norm_text=(norm_pairs & 0xFFFFFFFF)[n_sort],
+        texts=cols.texts,
+        norms=norm_names,
+    )
     return ClusterRows(rank.astype(np.int32)[row_cluster], table)

@@ -1,5 +1,6 @@
 """Titles: the page's own first heading, else <title>/og:title without the site-name affix learned
 from what is constant across the site's titles; never a boilerplate block. Pure."""
+
 from __future__ import annotations
 
 import re
@@ -42,14 +43,14 @@ def strip_affixes(title: str, affixes: TitleAffixes) -> str:
     if not seps:
         return title
     last, first = seps[-1], seps[0]
-    if title[last.end():].strip().casefold() in affixes.suffixes:
-        title = title[:last.start()].strip()
+    if title[last.end() :].strip().casefold() in affixes.suffixes:
+        title = title[: last.start()].strip()
         seps = list(_SEP.finditer(title))
         if not seps:
             return title
         first = seps[0]
-    if title[:first.start()].strip().casefold() in affixes.prefixes:
-        title = title[first.end():].strip()
+    if title[: first.start()].strip().casefold() in affixes.prefixes:
+        title = title[first.end() :].strip()
     return title
 
 
@@ -70,7 +71,9 @@ def choose_title(page: ParsedPage, affixes: TitleAffixes, max_chars: int) -> tup
     if meta_title:
         cleaned = strip_affixes(meta_title, affixes)
         if cleaned:
-            block = next((b for b in blocks if _usable(b, max_chars) and b.text.casefold() == cleaned.casefold()), None)
+            block = next(
+                (b for b in blocks if _usable(b, max_chars) and b.text.casefold() == cleaned.casefold()), None
+            )
             return cleaned, block
     for b in blocks:
         if b.kind == "heading" and b.in_main and _usable(b, max_chars):

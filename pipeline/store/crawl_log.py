@@ -1,6 +1,7 @@
 """The crawl log dataset (<out>/crawl_log/): one row per URL a crawl dealt with. Parts are written
 as the crawl goes (hidden temporary name, then rename), so an interrupted crawl keeps what it did and
 the next crawl can send conditional requests for it. Touches disk."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,28 +15,55 @@ import pyarrow.parquet as pq
 
 from pipeline.records import documented_field as _f
 
-CRAWL_LOG_SCHEMA = pa.schema([
-    _f("crawl_id", pa.string(), "Id of the crawl run.", "20261123T150000Z-ab12cd", nullable=False),
-    _f("host", pa.string(), "host[:port] crawled.", "127.0.0.1:8123", nullable=False),
-    _f("url", pa.string(), "URL as queued (normalised).", "http://127.0.0.1:8123/a", nullable=False),
-    _f("final_url", pa.string(), "URL after redirects.", "http://127.0.0.1:8123/b"),
-    _f("status", pa.int32(), "Last HTTP status received.", "200"),
-    _f("outcome", pa.string(), "stored, unchanged (304), skipped, failed, refused, disallowed or discovery.",
-       "stored", nullable=False),
-    _f("reason", pa.string(), "Short code for a non-stored outcome: http_404, timeout, too_large, ...", "http_404"),
-    _f("fetched_at", pa.timestamp("us", tz="UTC"), "When the fetch ended.", "2026-11-23 15:00:01+00:00",
-       nullable=False),
-    _f("bytes", pa.int64(), "Decoded body bytes stored.", "5120", nullable=False),
-    _f("content_type", pa.string(), "Response media type.", "text/html"),
-    _f("etag", pa.string(), "ETag, sent back as If-None-Match next time.", '"abc"'),
-    _f("last_modified", pa.string(), "Last-Modified, sent back as If-Modified-Since.", "Mon, 23 Nov 2026 10:00:00 GMT"),
-    _f("duration", pa.float64(), "Seconds spent, retries included.", "0.12", nullable=False),
-    _f("retries", pa.int32(), "Retries needed.", "2", nullable=False),
-    _f("error", pa.string(), "Error message, if any.", "HTTP 404"),
-    _f("redirect_chain", pa.list_(pa.string()), "URLs redirected through, in order.", "['http://h/a']"),
-    _f("depth", pa.int32(), "Link hops from a seed.", "1", nullable=False),
-    _f("warc_file", pa.string(), "WARC file (under raw/<host>/) holding the response.", "crawl-...-00000.warc.gz"),
-])
+CRAWL_LOG_SCHEMA = pa.schema(
+    [
+        _f("crawl_id", pa.string(), "Id of the crawl run.", "20261123T150000Z-ab12cd", nullable=False),
+        _f("host", pa.string(), "host[:port] crawled.", "127.0.0.1:8123", nullable=False),
+        _f("url", pa.string(), "URL as queued (normalised).", "http://127.0.0.1:8123/a", nullable=False),
+        _f("final_url", pa.string(), "URL after redirects.", "http://127.0.0.1:8123/b"),
+        _f("status", pa.int32(), "Last HTTP status received.", "200"),
+        _f(
+            "outcome",
+            pa.string(),
+            "stored, unchanged (304), skipped, failed, refused, disallowed or discovery.",
+            "stored",
+            nullable=False,
+        ),
+        _f(
+            "reason",
+            pa.string(),
+            "Short code for a non-stored outcome: http_404, timeout, too_large, ...",
+            "http_404",
+        ),
+        _f(
+            "fetched_at",
+            pa.timestamp("us", tz="UTC"),
+            "When the fetch ended.",
+            "2026-11-23 15:00:01+00:00",
+            nullable=False,
+        ),
+        _f("bytes", pa.int64(), "Decoded body bytes stored.", "5120", nullable=False),
+        _f("content_type", pa.string(), "Response media type.", "text/html"),
+        _f("etag", pa.string(), "ETag, sent back as If-None-Match next time.", '"abc"'),
+        _f(
+            "last_modified",
+            pa.string(),
+            "Last-Modified, sent back as If-Modified-Since.",
+            "Mon, 23 Nov 2026 10:00:00 GMT",
+        ),
+        _f("duration", pa.float64(), "Seconds spent, retries included.", "0.12", nullable=False),
+        _f("retries", pa.int32(), "Retries needed.", "2", nullable=False),
+        _f("error", pa.string(), "Error message, if any.", "HTTP 404"),
+        _f("redirect_chain", pa.list_(pa.string()), "URLs redirected through, in order.", "['http://h/a']"),
+        _f("depth", pa.int32(), "Link hops from a seed.", "1", nullable=False),
+        _f(
+            "warc_file",
+            pa.string(),
+            "WARC file (under raw/<host>/) holding the response.",
+            "crawl-...-00000.warc.gz",
+        ),
+    ]
+)
 
 
 @dataclass
@@ -61,8 +89,9 @@ class CrawlLogRow:
 
 
 def rows_table(rows: list[CrawlLogRow]) -> pa.Table:
-    return pa.Table.from_pydict({name: [getattr(r, name) for r in rows] for name in CRAWL_LOG_SCHEMA.names},
-                                schema=CRAWL_LOG_SCHEMA)
+    return pa.Table.from_pydict(
+        {name: [getattr(r, name) for r in rows] for name in CRAWL_LOG_SCHEMA.names}, schema=CRAWL_LOG_SCHEMA
+    )
 
 
 class CrawlLogWriter:
@@ -102,6 +131,7 @@ def read_log(directory: Path) -> pa.Table:
 @dataclass(frozen=True)
 class KnownPage:
     """What the last crawl learned about a URL: validators for a conditional request, and its depth."""
+
     etag: str | None
     last_modified: str | None
     depth: int
@@ -116,6 +146,11 @@ def known_pages(directory: Path, host: str) -> dict[str, KnownPage]:
     df = table.select(["host", "url", "outcome", "fetched_at", "etag", "last_modified", "depth"]).to_pandas()
     df = df[(df.host == host) & df.outcome.isin(["stored", "unchanged"])].sort_values(["fetched_at", "url"])
     latest = df.groupby("url").tail(1)
-    return {r.url: KnownPage(r.etag if isinstance(r.etag, str) else None,
-                             r.last_modified if isinstance(r.last_modified, str) else None, int(r.depth))
-            for r in latest.itertuples()}
+    return {
+        r.url: KnownPage(
+            r.etag if isinstance(r.etag, str) else None,
+            r.last_modified if isinstance(r.last_modified, str) else None,
+            int(r.depth),
+        )
+        for r in latest.itertuples()
+    }

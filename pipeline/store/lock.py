@@ -1,4 +1,5 @@
 """One writer per output folder: an advisory lock (fcntl) held for the whole run. Touches disk."""
+
 from __future__ import annotations
 
 import fcntl
@@ -28,8 +29,10 @@ class RunLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise RunLocked(f"another sitesift run (pid {holder}) is writing to {self.path.parent}; "
-                            f"this run did not start. Try again when it has finished.") from None
+            raise RunLocked(
+                f"another sitesift run (pid {holder}) is writing to {self.path.parent}; "
+                f"this run did not start. Try again when it has finished."
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self.fd = fd

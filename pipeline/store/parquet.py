@@ -5,6 +5,7 @@ Layout: every run writes a complete new version under <out>/_runs/<run_id>/, the
 rename. A run that dies before that leaves the previous version untouched and readable; pyarrow,
 pandas and DuckDB ignore the underscore-prefixed _runs folder when reading <out> as a whole.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,8 +59,10 @@ def file_metadata(cfg: PipelineConfig, dataset: str) -> dict[bytes, bytes]:
 def _parquet_options(columns: list[str]) -> dict:
     """zstd and dictionaries, except for MinHash signatures: random bytes, compressing them costs
     time and saves nothing."""
-    return {"compression": {c: "none" if c == "signature" else "zstd" for c in columns},
-            "use_dictionary": [c for c in columns if c != "signature"]}
+    return {
+        "compression": {c: "none" if c == "signature" else "zstd" for c in columns},
+        "use_dictionary": [c for c in columns if c != "signature"],
+    }
 
 
 def _write_table(table: pa.Table, path: Path) -> None:
@@ -115,7 +118,9 @@ class StagedVersion:
     def writer(self, dataset: str, name: str):
         """Write one file of an output dataset part by part (a large site, a chunk of pages at a
         time); only the whole version is published."""
-        return _write_parts(self.dir / dataset / name, DATASETS[dataset].with_metadata(file_metadata(self.cfg, dataset)))
+        return _write_parts(
+            self.dir / dataset / name, DATASETS[dataset].with_metadata(file_metadata(self.cfg, dataset))
+        )
 
     def state_writer(self, rel: str, schema: pa.Schema):
         """Write one state file part by part."""
@@ -151,7 +156,6 @@ class StagedVersion:
         return True
 
 
-
 class Staging(StagedVersion):
     """A new run version being written under <out>/_runs/.<run_id>.tmp. Files are written, or
     hard-linked unchanged from the current version (same inode: content and mtime untouched), then
@@ -176,11 +180,15 @@ class Staging(StagedVersion):
         for dataset, schema in DATASETS.items():
             folder = self.dir / dataset
             if not any(folder.glob("*.parquet")):
-                _write_table(schema.empty_table().replace_schema_metadata(file_metadata(self.cfg, dataset)),
-                             folder / "empty.parquet")
+                _write_table(
+                    schema.empty_table().replace_schema_metadata(file_metadata(self.cfg, dataset)),
+                    folder / "empty.parquet",
+                )
             _fsync_dir(folder)
         if extra is not None:
-            (self.dir / "run.json").write_text(json.dumps({"run_id": self.run_id, **extra}, indent=2, default=str))
+            (self.dir / "run.json").write_text(
+                json.dumps({"run_id": self.run_id, **extra}, indent=2, default=str)
+            )
         final = self.out / RUNS_DIR / self.run_id
         os.rename(self.dir, final)
         _fsync_dir(final.parent)
@@ -191,7 +199,9 @@ class Staging(StagedVersion):
         return final
 
 
-def publish(out: Path, files: dict[str, dict[str, pa.Table]], cfg: PipelineConfig, extra: dict | None = None) -> Path:
+def publish(
+    out: Path, files: dict[str, dict[str, pa.Table]], cfg: PipelineConfig, extra: dict | None = None
+) -> Path:
     """Write {dataset: {file name: table}} as a complete new version and switch the links to it."""
     staging = Staging(out, cfg)
     for dataset in DATASETS:

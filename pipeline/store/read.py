@@ -1,4 +1,5 @@
 """Reading the published datasets back, with the dtypes analysts expect. Touches disk (reads only)."""
+
 from __future__ import annotations
 
 from pathlib import Path

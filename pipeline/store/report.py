@@ -1,5 +1,6 @@
 """A self-contained HTML report of a run, with two matplotlib plots also saved as PNG beside it.
 Reads the published datasets; writes the report files."""
+
 from __future__ import annotations
 
 import base64
@@ -20,15 +21,19 @@ def site_stats(data: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for site, g in docs.groupby("site", sort=True):
         by_source = g.published_source.dropna().value_counts().sort_index()
-        rows.append({
-            "site": site,
-            "pages": len(g),
-            "boilerplate share": float(share.loc[site, "bp"] / share.loc[site, "n"]) if site in share.index else 0.0,
-            "with published date": f"{int(g.published.notna().sum())} of {len(g)}",
-            "published by source": ", ".join(f"{k}: {v}" for k, v in by_source.items()) or "-",
-            "with updated date": f"{int(g.updated.notna().sum())} of {len(g)}",
-            "duplicate pages": int(g.duplicate_of.notna().sum()),
-        })
+        rows.append(
+            {
+                "site": site,
+                "pages": len(g),
+                "boilerplate share": float(share.loc[site, "bp"] / share.loc[site, "n"])
+                if site in share.index
+                else 0.0,
+                "with published date": f"{int(g.published.notna().sum())} of {len(g)}",
+                "published by source": ", ".join(f"{k}: {v}" for k, v in by_source.items()) or "-",
+                "with updated date": f"{int(g.updated.notna().sum())} of {len(g)}",
+                "duplicate pages": int(g.duplicate_of.notna().sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -48,6 +53,7 @@ def _figure_png(fig) -> bytes:
 
 def _axes():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -78,8 +84,13 @@ def plot_share_distribution(shares: pd.Series) -> bytes:
     plt, fig, ax = _axes()
     ax.hist(shares.to_numpy(dtype=float), bins=20, range=(0, 1))
     ax.set_ylabel("pages")
-    return _finish(plt, fig, ax, "Boilerplate share per page (characters)",
-                   "share of the page's characters that are site boilerplate")
+    return _finish(
+        plt,
+        fig,
+        ax,
+        "Boilerplate share per page (characters)",
+        "share of the page's characters that are site boilerplate",
+    )
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -99,13 +110,19 @@ def render_report(out: Path, html_path: Path, top: int = 10) -> Path:
     (html_path.parent / f"{html_path.stem}-boilerplate-share.png").write_bytes(shares)
 
     bp = bp.assign(chars=bp.text.str.len())  # most pages first, then the longest (the most text removed)
-    top_clusters = (bp.sort_values(["site", "n_pages", "chars", "cluster_id"], ascending=[True, False, False, True])
-                    .groupby("site").head(top)[["site", "n_pages", "share_of_pages", "n_variants", "text"]])
+    top_clusters = (
+        bp.sort_values(["site", "n_pages", "chars", "cluster_id"], ascending=[True, False, False, True])
+        .groupby("site")
+        .head(top)[["site", "n_pages", "share_of_pages", "n_variants", "text"]]
+    )
     top_clusters = top_clusters.assign(text=top_clusters.text.str.slice(0, 160))
     dups = docs[docs.dup_cluster.notna()][["dup_cluster", "site", "title", "source", "duplicate_of"]]
     dups = dups.sort_values(["dup_cluster", "site", "source"])
-    skipped_by_reason = skipped.groupby("reason").size().rename("inputs").reset_index() if len(skipped) else \
-        pd.DataFrame({"reason": [], "inputs": []})
+    skipped_by_reason = (
+        skipped.groupby("reason").size().rename("inputs").reset_index()
+        if len(skipped)
+        else pd.DataFrame({"reason": [], "inputs": []})
+    )
 
     def img(png: bytes, alt: str) -> str:
         return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'

@@ -1,7 +1,8 @@
 """docs/schema.md, generated from the pyarrow schemas in pipeline.records (a test keeps them equal).
 
-    python -m pipeline.store.schema_doc > docs/schema.md
+python -m pipeline.store.schema_doc > docs/schema.md
 """
+
 from __future__ import annotations
 
 from pipeline.records import DATASETS, SCHEMA_VERSION
@@ -37,8 +38,10 @@ def render() -> str:
         lines.append("|---|---|---|---|---|")
         for field in schema:
             meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
-            lines.append(f"| `{field.name}` | {field.type} | {'yes' if field.nullable else 'no'} | "
-                         f"{meta.get('description', '')} | `{meta.get('example', '')}` |")
+            lines.append(
+                f"| `{field.name}` | {field.type} | {'yes' if field.nullable else 'no'} | "
+                f"{meta.get('description', '')} | `{meta.get('example', '')}` |"
+            )
     return "\n".join(lines) + "\n"
 
 

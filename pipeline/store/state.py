@@ -11,6 +11,7 @@
 The state lives inside each published run version, so output and state always switch together.
 Touches disk.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,32 +24,67 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.records import Block, DateCandidate, Page, ParsedPage, Skipped
-
 from pipeline.store.parquet import STATE_DIR  # noqa: F401  (the folder name lives with publishing)
 
-PAGES_STATE = pa.schema([
-    ("doc_id", pa.string()), ("site_hint", pa.string()), ("source", pa.string()), ("kind", pa.string()),
-    ("url", pa.string()), ("chars_raw", pa.int64()), ("content_hash", pa.string()), ("site", pa.string()),
-    ("html_title", pa.string()), ("og_title", pa.string()), ("extractor", pa.string()),
-    ("date_candidates", pa.list_(pa.struct([("date", pa.date32()), ("role", pa.string()), ("source", pa.string())]))),
-    ("skip_reason", pa.string()), ("skip_detail", pa.string()),
-    ("file_size", pa.int64()), ("file_mtime_ns", pa.int64()), ("in_sample", pa.bool_()),
-])
-BLOCKS_STATE = pa.schema([
-    ("doc_id", pa.string()), ("position", pa.int32()), ("kind", pa.string()), ("text", pa.large_string()),
-    ("tag_path", pa.string()), ("tag", pa.string()), ("in_main", pa.bool_()), ("is_dateline", pa.bool_()),
-    ("layout_path", pa.string()),
-])
-CLUSTERS_STATE = pa.schema([
-    ("cluster_id", pa.string()), ("text", pa.large_string()), ("tag_path", pa.string()), ("n_pages", pa.int32()),
-    ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC")),
-])
+PAGES_STATE = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("site_hint", pa.string()),
+        ("source", pa.string()),
+        ("kind", pa.string()),
+        ("url", pa.string()),
+        ("chars_raw", pa.int64()),
+        ("content_hash", pa.string()),
+        ("site", pa.string()),
+        ("html_title", pa.string()),
+        ("og_title", pa.string()),
+        ("extractor", pa.string()),
+        (
+            "date_candidates",
+            pa.list_(pa.struct([("date", pa.date32()), ("role", pa.string()), ("source", pa.string())])),
+        ),
+        ("skip_reason", pa.string()),
+        ("skip_detail", pa.string()),
+        ("file_size", pa.int64()),
+        ("file_mtime_ns", pa.int64()),
+        ("in_sample", pa.bool_()),
+    ]
+)
+BLOCKS_STATE = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("position", pa.int32()),
+        ("kind", pa.string()),
+        ("text", pa.large_string()),
+        ("tag_path", pa.string()),
+        ("tag", pa.string()),
+        ("in_main", pa.bool_()),
+        ("is_dateline", pa.bool_()),
+        ("layout_path", pa.string()),
+    ]
+)
+CLUSTERS_STATE = pa.schema(
+    [
+        ("cluster_id", pa.string()),
+        ("text", pa.large_string()),
+        ("tag_path", pa.string()),
+        ("n_pages", pa.int32()),
+        ("first_seen", pa.timestamp("us", tz="UTC")),
+        ("last_seen", pa.timestamp("us", tz="UTC")),
+    ]
+)
 TEXTS_STATE = pa.schema([("text", pa.large_string()), ("signature", pa.binary()), ("key", pa.large_string())])
-STATS_STATE = pa.schema([
-    ("cluster_id", pa.string()), ("n_pages", pa.int32()), ("dateline", pa.bool_()), ("tag_path", pa.string()),
-    ("variants", pa.list_(pa.struct([("text", pa.large_string()), ("count", pa.int64())]))),
-    ("norms", pa.list_(pa.large_string())), ("key", pa.large_string()),
-])
+STATS_STATE = pa.schema(
+    [
+        ("cluster_id", pa.string()),
+        ("n_pages", pa.int32()),
+        ("dateline", pa.bool_()),
+        ("tag_path", pa.string()),
+        ("variants", pa.list_(pa.struct([("text", pa.large_string()), ("count", pa.int64())]))),
+        ("norms", pa.list_(pa.large_string())),
+        ("key", pa.large_string()),
+    ]
+)
 DOC_INDEX_STATE = pa.schema([("doc_id", pa.string()), ("text_hash", pa.string()), ("signature", pa.binary())])
 
 
@@ -56,31 +92,65 @@ DOC_INDEX_STATE = pa.schema([("doc_id", pa.string()), ("text_hash", pa.string())
 def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> tuple[pa.Table, pa.Table]:
     rows = []
     for p in pages:
-        rows.append({
-            "doc_id": p.page.doc_id, "site_hint": p.page.site_hint, "source": p.page.source, "kind": p.page.kind,
-            "url": p.page.url, "chars_raw": p.page.chars_raw, "content_hash": p.page.content_hash, "site": p.site,
-            "html_title": p.html_title, "og_title": p.og_title, "extractor": p.extractor,
-            "date_candidates": [{"date": c.date, "role": c.role, "source": c.source} for c in p.date_candidates],
-            "skip_reason": None, "skip_detail": None,
-            "file_size": p.page.file_stat[0], "file_mtime_ns": p.page.file_stat[1], "in_sample": p.in_sample,
-        })
+        rows.append(
+            {
+                "doc_id": p.page.doc_id,
+                "site_hint": p.page.site_hint,
+                "source": p.page.source,
+                "kind": p.page.kind,
+                "url": p.page.url,
+                "chars_raw": p.page.chars_raw,
+                "content_hash": p.page.content_hash,
+                "site": p.site,
+                "html_title": p.html_title,
+                "og_title": p.og_title,
+                "extractor": p.extractor,
+                "date_candidates": [
+                    {"date": c.date, "role": c.role, "source": c.source} for c in p.date_candidates
+                ],
+                "skip_reason": None,
+                "skip_detail": None,
+                "file_size": p.page.file_stat[0],
+                "file_mtime_ns": p.page.file_stat[1],
+                "in_sample": p.in_sample,
+            }
+        )
     for page, skip in failed:
-        rows.append({
-            "doc_id": page.doc_id, "site_hint": page.site_hint, "source": page.source, "kind": page.kind,
-            "url": page.url, "chars_raw": page.chars_raw, "content_hash": page.content_hash, "site": skip.site,
-            "html_title": None, "og_title": None, "extractor": None, "date_candidates": [],
-            "skip_reason": skip.reason, "skip_detail": skip.detail,
-            "file_size": page.file_stat[0], "file_mtime_ns": page.file_stat[1], "in_sample": None,
-        })
+        rows.append(
+            {
+                "doc_id": page.doc_id,
+                "site_hint": page.site_hint,
+                "source": page.source,
+                "kind": page.kind,
+                "url": page.url,
+                "chars_raw": page.chars_raw,
+                "content_hash": page.content_hash,
+                "site": skip.site,
+                "html_title": None,
+                "og_title": None,
+                "extractor": None,
+                "date_candidates": [],
+                "skip_reason": skip.reason,
+                "skip_detail": skip.detail,
+                "file_size": page.file_stat[0],
+                "file_mtime_ns": page.file_stat[1],
+                "in_sample": None,
+            }
+        )
     rows.sort(key=lambda r: r["doc_id"])
     pages_t = pa.Table.from_pylist(rows, schema=PAGES_STATE)
     ordered = sorted(pages, key=lambda p: p.page.doc_id)
     blocks = [b for p in ordered for b in p.blocks]
     columns = {  # column by column: no dict per block
         "doc_id": [p.page.doc_id for p in ordered for _ in p.blocks],
-        "position": [b.position for b in blocks], "kind": [b.kind for b in blocks], "text": [b.text for b in blocks],
-        "tag_path": [b.tag_path for b in blocks], "tag": [b.tag for b in blocks], "in_main": [b.in_main for b in blocks],
-        "is_dateline": [b.is_dateline for b in blocks], "layout_path": [b.layout_path for b in blocks],
+        "position": [b.position for b in blocks],
+        "kind": [b.kind for b in blocks],
+        "text": [b.text for b in blocks],
+        "tag_path": [b.tag_path for b in blocks],
+        "tag": [b.tag for b in blocks],
+        "in_main": [b.in_main for b in blocks],
+        "is_dateline": [b.is_dateline for b in blocks],
+        "layout_path": [b.layout_path for b in blocks],
     }
     return pages_t, pa.Table.from_pydict(columns, schema=BLOCKS_STATE)
 
@@ -110,7 +180,9 @@ class ParsedTables:
         if not parts:
             return ParsedTables(PAGES_STATE.empty_table(), BLOCKS_STATE.empty_table())
         pages = pa.concat_tables([p.pages for p in parts]).sort_by("doc_id")
-        blocks = pa.concat_tables([p.blocks for p in parts]).sort_by([("doc_id", "ascending"), ("position", "ascending")])
+        blocks = pa.concat_tables([p.blocks for p in parts]).sort_by(
+            [("doc_id", "ascending"), ("position", "ascending")]
+        )
         return ParsedTables(pages, blocks)
 
     def parsed_pages(self, doc_ids: list[str]) -> list[ParsedPage]:
@@ -161,11 +233,19 @@ class SitePages:
             pages_parts.append(t.filter(mine))
             blocks_parts.append(b.select(BLOCKS_STATE.names))
         self.pages = pa.concat_tables(pages_parts) if pages_parts else PAGES_STATE.empty_table()
-        self.blocks = pa.concat_tables(blocks_parts, promote_options="permissive").unify_dictionaries() \
-            if blocks_parts else BLOCKS_STATE.empty_table()
-        keys = sorted(zip(self.pages.column("source").to_pylist(), self.pages.column("doc_id").to_pylist(),
-                          range(self.pages.num_rows)))
-        self.order = [i for _, _, i in keys]           # page rows in page order: (source, doc_id)
+        self.blocks = (
+            pa.concat_tables(blocks_parts, promote_options="permissive").unify_dictionaries()
+            if blocks_parts
+            else BLOCKS_STATE.empty_table()
+        )
+        keys = sorted(
+            zip(
+                self.pages.column("source").to_pylist(),
+                self.pages.column("doc_id").to_pylist(),
+                range(self.pages.num_rows),
+            )
+        )
+        self.order = [i for _, _, i in keys]  # page rows in page order: (source, doc_id)
         self.ranges = self._block_ranges()
 
     def _block_ranges(self) -> dict[str, list[tuple[int, int]]]:
@@ -208,8 +288,11 @@ class SitePages:
         kept = np.bincount(path, weights=np.where(main, size, 0), minlength=n).astype(np.int64)
         dropped = np.bincount(path, weights=np.where(main, 0, size), minlength=n).astype(np.int64)
         blocks = np.bincount(path, minlength=n)
-        return {p: [k, d, b] for p, k, d, b in zip(paths.to_pylist(), kept.tolist(), dropped.tolist(),
-                                                  blocks.tolist()) if b}
+        return {
+            p: [k, d, b]
+            for p, k, d, b in zip(paths.to_pylist(), kept.tolist(), dropped.tolist(), blocks.tolist())
+            if b
+        }
 
     def columns(self):
         """The site's blocks as integer columns in page order (clean/site_columns.SiteColumns)."""
@@ -219,24 +302,34 @@ class SitePages:
         text, texts = _dictionary_codes(self.blocks.column("text"), rows)
         tag_path, tag_paths = _dictionary_codes(self.blocks.column("tag_path"), rows)
         dateline = self.blocks.column("is_dateline").to_numpy()[rows] if len(rows) else np.zeros(0, bool)
-        return SiteColumns(np.repeat(np.arange(len(counts), dtype=np.int32), counts), text, tag_path,
-                           dateline.astype(bool), texts, tag_paths.to_pylist())
+        return SiteColumns(
+            np.repeat(np.arange(len(counts), dtype=np.int32), counts),
+            text,
+            tag_path,
+            dateline.astype(bool),
+            texts,
+            tag_paths.to_pylist(),
+        )
 
     def chunks(self) -> Iterator[list[ParsedPage]]:
         """The pages as objects chunk by chunk, in page order (each call starts again from the first
         page); block strings come from the site's dictionary, each distinct text made once."""
         for lo in range(0, len(self.order), self.chunk_pages):
-            rows = self.order[lo:lo + self.chunk_pages]
-            yield _page_objects(self.pages.take(pa.array(rows, pa.int64())).to_pylist(),
-                                self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())))
+            rows = self.order[lo : lo + self.chunk_pages]
+            yield _page_objects(
+                self.pages.take(pa.array(rows, pa.int64())).to_pylist(),
+                self.blocks.take(pa.array(self._block_rows(rows)[0], pa.int64())),
+            )
 
     def _block_rows(self, page_rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(block row of every block of these pages, in their order; block count of each page)."""
         ids = self.pages.column("doc_id").to_pylist()
         spans = [self.ranges.get(ids[i], []) for i in page_rows]
         counts = np.array([sum(n for _, n in page) for page in spans], np.int64)
-        rows = np.concatenate([np.arange(s, s + n, dtype=np.int32) for page in spans for s, n in page]
-                              or [np.empty(0, np.int32)])  # int32: 11.5M rows on a 100,000-page site
+        rows = np.concatenate(
+            [np.arange(s, s + n, dtype=np.int32) for page in spans for s, n in page]
+            or [np.empty(0, np.int32)]
+        )  # int32: 11.5M rows on a 100,000-page site
         return rows, counts
 
 
@@ -246,8 +339,17 @@ def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]
     cols = [_python_values(blocks_t.column(n)) for n in BLOCKS_STATE.names]
     for doc_id, position, kind, text, tag_path, tag, in_main, is_dateline, layout_path in zip(*cols):
         by_doc.setdefault(doc_id, []).append(
-            Block(position=position, kind=kind, text=text, tag_path=tag_path, tag=tag, in_main=in_main,
-                  is_dateline=is_dateline, layout_path=layout_path))
+            Block(
+                position=position,
+                kind=kind,
+                text=text,
+                tag_path=tag_path,
+                tag=tag,
+                in_main=in_main,
+                is_dateline=is_dateline,
+                layout_path=layout_path,
+            )
+        )
     return [_parsed_page(r, sorted(by_doc.get(r["doc_id"], []), key=lambda b: b.position)) for r in page_rows]
 
 
@@ -258,7 +360,7 @@ def _dictionary_codes(column: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.nda
         return np.zeros(0, np.int32), pa.array([], pa.large_string())
     codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])[rows]
     dictionary = column.chunks[0].dictionary
-    used = np.bincount(codes, minlength=len(dictionary)) > 0   # no sort: codes are small integers
+    used = np.bincount(codes, minlength=len(dictionary)) > 0  # no sort: codes are small integers
     if used.all():  # a site alone in its folder: the dictionary as it is, no copy of its texts
         return codes.astype(np.int32), dictionary.cast(pa.large_string())
     compact = (np.cumsum(used, dtype=np.int64) - 1).astype(np.int32)[codes]
@@ -282,16 +384,33 @@ def _python_values(column: pa.ChunkedArray) -> list:
 
 
 def _parsed_page(r: dict, blocks: list[Block]) -> ParsedPage:
-    page = Page(doc_id=r["doc_id"], site_hint=r["site_hint"], source=r["source"], kind=r["kind"], content="",
-                url=r["url"], chars_raw=r["chars_raw"], content_hash=r["content_hash"],
-                file_stat=(r["file_size"] or 0, r["file_mtime_ns"] or 0))
-    return ParsedPage(page=page, site=r["site"], blocks=blocks, html_title=r["html_title"], og_title=r["og_title"],
-                      extractor=r["extractor"], in_sample=bool(r["in_sample"]),
-                      date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]])
+    page = Page(
+        doc_id=r["doc_id"],
+        site_hint=r["site_hint"],
+        source=r["source"],
+        kind=r["kind"],
+        content="",
+        url=r["url"],
+        chars_raw=r["chars_raw"],
+        content_hash=r["content_hash"],
+        file_stat=(r["file_size"] or 0, r["file_mtime_ns"] or 0),
+    )
+    return ParsedPage(
+        page=page,
+        site=r["site"],
+        blocks=blocks,
+        html_title=r["html_title"],
+        og_title=r["og_title"],
+        extractor=r["extractor"],
+        in_sample=bool(r["in_sample"]),
+        date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
+    )
 
 
 # -- signatures -----------------------------------------------------------------------------------------
-def signatures_table(mapping: dict[str, np.ndarray], schema: pa.Schema, key: str, extra: dict | None = None) -> pa.Table:
+def signatures_table(
+    mapping: dict[str, np.ndarray], schema: pa.Schema, key: str, extra: dict | None = None
+) -> pa.Table:
     keys = sorted(mapping)
     cols = {key: keys, "signature": _signature_column([mapping[k] for k in keys])}
     for name, values in (extra or {}).items():
@@ -316,7 +435,9 @@ def _signature_column(rows: list[np.ndarray]) -> pa.Array:
         return pa.array([], pa.binary())
     matrix = np.ascontiguousarray(np.stack(rows).astype("<u4"))
     width = matrix.shape[1] * 4
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(rows), [None, pa.py_buffer(matrix.tobytes())])
+    fixed = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), len(rows), [None, pa.py_buffer(matrix.tobytes())]
+    )
     return fixed.cast(pa.binary())
 
 
@@ -328,10 +449,15 @@ def texts_tables(signatures: dict[str, np.ndarray], keys: dict[str, str]) -> Ite
     ~750,000 distinct texts)."""
     texts = sorted(signatures)
     for lo in range(0, max(len(texts), 1), STATE_SLICE):
-        part = texts[lo:lo + STATE_SLICE]
-        yield pa.Table.from_pydict({
-            "text": part, "signature": _signature_column([signatures[t] for t in part]),
-            "key": [keys[t] for t in part]}, schema=TEXTS_STATE)
+        part = texts[lo : lo + STATE_SLICE]
+        yield pa.Table.from_pydict(
+            {
+                "text": part,
+                "signature": _signature_column([signatures[t] for t in part]),
+                "key": [keys[t] for t in part],
+            },
+            schema=TEXTS_STATE,
+        )
 
 
 def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -345,11 +471,18 @@ def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 def stats_table(model, ids: list[str] | None = None) -> pa.Table:
     ids = sorted(model.stats) if ids is None else ids
     st = [model.stats[c] for c in ids]
-    return pa.Table.from_pydict({
-        "cluster_id": ids, "n_pages": [s.n_pages for s in st], "dateline": [s.dateline for s in st],
-        "tag_path": [s.tag_path for s in st],
-        "variants": [[{"text": t, "count": c} for t, c in sorted(s.variants.items())] for s in st],
-        "norms": [sorted(s.norms) for s in st], "key": [s.key for s in st]}, schema=STATS_STATE)
+    return pa.Table.from_pydict(
+        {
+            "cluster_id": ids,
+            "n_pages": [s.n_pages for s in st],
+            "dateline": [s.dateline for s in st],
+            "tag_path": [s.tag_path for s in st],
+            "variants": [[{"text": t, "count": c} for t, c in sorted(s.variants.items())] for s in st],
+            "norms": [sorted(s.norms) for s in st],
+            "key": [s.key for s in st],
+        },
+        schema=STATS_STATE,
+    )
 
 
 def read_stats_rows(table: pa.Table) -> dict:
@@ -358,9 +491,12 @@ def read_stats_rows(table: pa.Table) -> dict:
     from pipeline.clean.boilerplate import ClusterStats
 
     t = table.to_pydict()
-    return {cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns), k)
-            for cid, n, d, tp, vs, ns, k in zip(t["cluster_id"], t["n_pages"], t["dateline"], t["tag_path"],
-                                                t["variants"], t["norms"], t["key"])}
+    return {
+        cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns), k)
+        for cid, n, d, tp, vs, ns, k in zip(
+            t["cluster_id"], t["n_pages"], t["dateline"], t["tag_path"], t["variants"], t["norms"], t["key"]
+        )
+    }
 
 
 # -- meta -----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Records -> Arrow tables with the explicit output schemas, one file per site. Pure."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,14 +9,17 @@ import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION
 from pipeline.clean.site import SiteResult
-from pipeline.records import (BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA, Skipped)
+from pipeline.records import BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA, Skipped
 from pipeline.store.parquet import site_file_name
 
 
 def documents_table(result: SiteResult, processed_at: dt.datetime) -> pa.Table:
     docs = result.documents
-    cols = {name: [getattr(d, name) for d in docs] for name in DOCUMENTS_SCHEMA.names
-            if name not in ("processed_at", "pipeline_version")}
+    cols = {
+        name: [getattr(d, name) for d in docs]
+        for name in DOCUMENTS_SCHEMA.names
+        if name not in ("processed_at", "pipeline_version")
+    }
     cols["processed_at"] = [processed_at] * len(docs)
     cols["pipeline_version"] = [PIPELINE_VERSION] * len(docs)
     return pa.Table.from_pydict(cols, schema=DOCUMENTS_SCHEMA)
@@ -23,43 +27,55 @@ def documents_table(result: SiteResult, processed_at: dt.datetime) -> pa.Table:
 
 def blocks_table(result: SiteResult) -> pa.Table:
     rows = result.blocks
-    return pa.Table.from_pydict({
-        "doc_id": [d for d, _ in rows],
-        "site": [result.site] * len(rows),
-        "position": [b.position for _, b in rows],
-        "kind": [b.kind for _, b in rows],
-        "tag_path": [b.tag_path for _, b in rows],
-        "text": [b.text for _, b in rows],
-        "in_main": [b.in_main for _, b in rows],
-        "is_boilerplate": [b.is_boilerplate for _, b in rows],
-        "cluster_id": [b.cluster_id for _, b in rows],
-        "removed_by": [b.removed_by for _, b in rows],
-    }, schema=BLOCKS_SCHEMA)
+    return pa.Table.from_pydict(
+        {
+            "doc_id": [d for d, _ in rows],
+            "site": [result.site] * len(rows),
+            "position": [b.position for _, b in rows],
+            "kind": [b.kind for _, b in rows],
+            "tag_path": [b.tag_path for _, b in rows],
+            "text": [b.text for _, b in rows],
+            "in_main": [b.in_main for _, b in rows],
+            "is_boilerplate": [b.is_boilerplate for _, b in rows],
+            "cluster_id": [b.cluster_id for _, b in rows],
+            "removed_by": [b.removed_by for _, b in rows],
+        },
+        schema=BLOCKS_SCHEMA,
+    )
 
 
 def boilerplate_table(result: SiteResult) -> pa.Table:
     cl = sorted(result.boilerplate, key=lambda c: (-c.n_pages, c.cluster_id))
-    return pa.Table.from_pydict({
-        "site": [result.site] * len(cl),
-        "cluster_id": [c.cluster_id for c in cl],
-        "text": [c.text for c in cl],
-        "tag_path": [c.tag_path for c in cl],
-        "n_pages": [c.n_pages for c in cl],
-        "share_of_pages": [c.share_of_pages for c in cl],
-        "n_variants": [c.n_variants for c in cl],
-    }, schema=BOILERPLATE_SCHEMA)
+    return pa.Table.from_pydict(
+        {
+            "site": [result.site] * len(cl),
+            "cluster_id": [c.cluster_id for c in cl],
+            "text": [c.text for c in cl],
+            "tag_path": [c.tag_path for c in cl],
+            "n_pages": [c.n_pages for c in cl],
+            "share_of_pages": [c.share_of_pages for c in cl],
+            "n_variants": [c.n_variants for c in cl],
+        },
+        schema=BOILERPLATE_SCHEMA,
+    )
 
 
 def skipped_table(skipped: list[Skipped]) -> pa.Table:
     rows = sorted(skipped, key=lambda s: (s.site, s.source))
-    return pa.Table.from_pydict({
-        "site": [s.site for s in rows], "source": [s.source for s in rows],
-        "reason": [s.reason for s in rows], "detail": [s.detail for s in rows],
-    }, schema=SKIPPED_SCHEMA)
+    return pa.Table.from_pydict(
+        {
+            "site": [s.site for s in rows],
+            "source": [s.source for s in rows],
+            "reason": [s.reason for s in rows],
+            "detail": [s.detail for s in rows],
+        },
+        schema=SKIPPED_SCHEMA,
+    )
 
 
-def output_tables(results: list[SiteResult], skipped: list[Skipped],
-                  processed_at: dt.datetime) -> dict[str, dict[str, pa.Table]]:
+def output_tables(
+    results: list[SiteResult], skipped: list[Skipped], processed_at: dt.datetime
+) -> dict[str, dict[str, pa.Table]]:
     files: dict[str, dict[str, pa.Table]] = {"documents": {}, "blocks": {}, "boilerplate": {}, "skipped": {}}
     for r in sorted(results, key=lambda r: r.site):
         name = site_file_name(r.site)
@@ -71,7 +87,16 @@ def output_tables(results: list[SiteResult], skipped: list[Skipped],
     return files
 
 
-SUMMED = ("pages", "blocks", "boilerplate_blocks", "all_chars", "bp_chars", "with_title", "with_published", "with_updated")
+SUMMED = (
+    "pages",
+    "blocks",
+    "boilerplate_blocks",
+    "all_chars",
+    "bp_chars",
+    "with_title",
+    "with_published",
+    "with_updated",
+)
 
 
 def summary_counts(docs: pa.Table, blocks: pa.Table) -> dict[str, int]:
@@ -93,10 +118,14 @@ def summary_from_counts(site: str, counts: dict[str, int], n_clusters: int) -> d
     """site_summary's figures from summed summary_counts."""
     all_chars = counts.get("all_chars", 0)
     return {
-        "site": site, "pages": counts.get("pages", 0), "blocks": counts.get("blocks", 0),
-        "boilerplate_blocks": counts.get("boilerplate_blocks", 0), "boilerplate_clusters": n_clusters,
+        "site": site,
+        "pages": counts.get("pages", 0),
+        "blocks": counts.get("blocks", 0),
+        "boilerplate_blocks": counts.get("boilerplate_blocks", 0),
+        "boilerplate_clusters": n_clusters,
         "boilerplate_share": round(counts.get("bp_chars", 0) / all_chars, 4) if all_chars else 0.0,
-        "with_title": counts.get("with_title", 0), "with_published": counts.get("with_published", 0),
+        "with_title": counts.get("with_title", 0),
+        "with_published": counts.get("with_published", 0),
         "with_updated": counts.get("with_updated", 0),
     }
 

@@ -1,5 +1,6 @@
 """Small real HTTP servers on 127.0.0.1 for crawl tests: a polite site and one full of faults.
 Every request is recorded (path, time, headers). Nothing here talks to anything but loopback."""
+
 from __future__ import annotations
 
 import gzip
@@ -31,6 +32,7 @@ class Hit:
 @dataclass
 class Site:
     """routes: path -> callable(handler) or (status, headers, body)."""
+
     routes: dict = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
     counts: dict = field(default_factory=lambda: defaultdict(int))
@@ -56,7 +58,7 @@ def serve(site: Site) -> Site:
             super().setup()  # no Nagle stalls between the header and body writes
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers)))
             site.counts[self.path] += 1
             route = site.routes.get(self.path.split("?")[0])
@@ -67,7 +69,10 @@ def serve(site: Site) -> Site:
             status, headers, body = route
             if "ETag" in headers and self.headers.get("If-None-Match") == headers["ETag"]:
                 return self._send(304, {"ETag": headers["ETag"]}, b"")
-            if "Last-Modified" in headers and self.headers.get("If-Modified-Since") == headers["Last-Modified"]:
+            if (
+                "Last-Modified" in headers
+                and self.headers.get("If-Modified-Since") == headers["Last-Modified"]
+            ):
                 return self._send(304, {"Last-Modified": headers["Last-Modified"]}, b"")
             self._send(status, headers, body)
 

@@ -1,4 +1,5 @@
 """The crawler against real HTTP servers on 127.0.0.1 that the tests start."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,7 @@ from pipeline.acquire.crawler import HostCrawler, host_folder
 from pipeline.acquire.urls import normalise
 from pipeline.acquire.warc_writer import WarcSink
 from pipeline.config import CrawlConfig
-from pipeline.store.crawl_log import CrawlLogWriter, read_log, known_pages
+from pipeline.store.crawl_log import CrawlLogWriter, known_pages, read_log
 from tests.crawl import site_server as ss
 
 ETAG = {"ETag": '"v1"', "Content-Type": "text/html; charset=utf-8"}
@@ -21,23 +22,44 @@ def polite_site() -> ss.Site:
     site = ss.Site()
     ss.serve(site)
     b = site.base
-    site.routes.update({
-        "/robots.txt": (200, {"Content-Type": "text/plain"},
-                        f"User-agent: *\nDisallow: /private/\nCrawl-delay: 0.3\nSitemap: {b}/sitemap.xml\n".encode()),
-        "/sitemap.xml": (200, {"Content-Type": "application/xml"}, (
-            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"<url><loc>{b}/a</loc></url><url><loc>{b}/private/secret</loc></url><url><loc>&e;</loc></url>"
-            "</urlset>").encode()),
-        "/feed.xml": (200, {"Content-Type": "application/rss+xml"},
-                      f'<rss><channel><item><link>{b}/c</link></item></channel></rss>'.encode()),
-        "/": (200, ETAG, ss.page("Home", "Welcome to the local test site home page.", ["/a", "/b", "/private/x"])),
-        "/a": (200, ETAG, ss.page("Page A", "Apples grow on trees in the orchard by the river.", ["/b", "/a#top"])),
-        "/b": (200, LASTMOD, ss.page("Page B", "Bees make honey from the flowers in the meadow.")),
-        "/c": (200, LASTMOD, ss.page("Page C", "Carrots are orange and grow under the ground.")),
-        "/private/x": (200, ETAG, ss.page("Secret", "must never be fetched")),
-        "/private/secret": (200, ETAG, ss.page("Secret", "must never be fetched")),
-    })
+    site.routes.update(
+        {
+            "/robots.txt": (
+                200,
+                {"Content-Type": "text/plain"},
+                f"User-agent: *\nDisallow: /private/\nCrawl-delay: 0.3\nSitemap: {b}/sitemap.xml\n".encode(),
+            ),
+            "/sitemap.xml": (
+                200,
+                {"Content-Type": "application/xml"},
+                (
+                    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                    f"<url><loc>{b}/a</loc></url><url><loc>{b}/private/secret</loc></url><url><loc>&e;</loc></url>"
+                    "</urlset>"
+                ).encode(),
+            ),
+            "/feed.xml": (
+                200,
+                {"Content-Type": "application/rss+xml"},
+                f"<rss><channel><item><link>{b}/c</link></item></channel></rss>".encode(),
+            ),
+            "/": (
+                200,
+                ETAG,
+                ss.page("Home", "Welcome to the local test site home page.", ["/a", "/b", "/private/x"]),
+            ),
+            "/a": (
+                200,
+                ETAG,
+                ss.page("Page A", "Apples grow on trees in the orchard by the river.", ["/b", "/a#top"]),
+            ),
+            "/b": (200, LASTMOD, ss.page("Page B", "Bees make honey from the flowers in the meadow.")),
+            "/c": (200, LASTMOD, ss.page("Page C", "Carrots are orange and grow under the ground.")),
+            "/private/x": (200, ETAG, ss.page("Secret", "must never be fetched")),
+            "/private/secret": (200, ETAG, ss.page("Secret", "must never be fetched")),
+        }
+    )
     return site
 
 
@@ -47,7 +69,9 @@ def run_crawl(tmp: Path, site: ss.Site, cfg: CrawlConfig, seeds=("/",), feeds=()
     sink = WarcSink(tmp / "raw" / host_folder(host), crawl_id, cfg.warc_records_per_file)
     log = CrawlLogWriter(out / "crawl_log", crawl_id, host_folder(host))
     crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host))
-    stats = crawler.run([normalise(site.base + s) for s in seeds], [], [normalise(site.base + f) for f in feeds])
+    stats = crawler.run(
+        [normalise(site.base + s) for s in seeds], [], [normalise(site.base + f) for f in feeds]
+    )
     return stats, read_log(out / "crawl_log").to_pandas()
 
 
@@ -55,7 +79,11 @@ def warc_responses(raw: Path) -> list[str]:
     urls = []
     for f in sorted(raw.rglob("*.warc.gz")):
         with open(f, "rb") as fh:
-            urls += [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh) if r.rec_type == "response"]
+            urls += [
+                r.rec_headers.get_header("WARC-Target-URI")
+                for r in ArchiveIterator(fh)
+                if r.rec_type == "response"
+            ]
     return urls
 
 
@@ -77,7 +105,9 @@ def test_polite_crawl_robots_sitemap_feed_and_delay(tmp_path, polite):
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert min(gaps) >= 0.28, gaps  # robots.txt Crawl-delay: 0.3 beats our 0.05
     assert all(h.headers.get("User-Agent", "").startswith("sitesift/") for h in polite.hits)
-    assert sorted(warc_responses(tmp_path / "raw")) == sorted(f"{polite.base}{p}" for p in ("/", "/a", "/b", "/c"))
+    assert sorted(warc_responses(tmp_path / "raw")) == sorted(
+        f"{polite.base}{p}" for p in ("/", "/a", "/b", "/c")
+    )
     assert set(log[log.outcome == "disallowed"].reason) == {"robots_txt"}
     assert not list(tmp_path.rglob(".*.part"))  # WARC files closed and renamed
 
@@ -103,17 +133,40 @@ def faulty():
     other.routes["/x"] = (200, {"Content-Type": "text/html"}, ss.page("Other", "must never be reached"))
     site = ss.Site()
     ss.serve(site)
-    faults = ["/flaky", "/limited", "/slow", "/reset", "/loop1", "/big", "/bignolength", "/bomb", "/doc.pdf",
-              "/missing", "/offsite"]
-    site.routes.update({
-        "/robots.txt": (404, {"Content-Type": "text/plain"}, b""),
-        "/": (200, {"Content-Type": "text/html"}, ss.page("Faults", "A page linking to every fault.", faults)),
-        "/flaky": ss.flaky, "/limited": ss.rate_limited, "/slow": ss.slow, "/reset": ss.reset,
-        "/loop1": (302, {"Location": "/loop2"}, b""), "/loop2": (302, {"Location": "/loop1"}, b""),
-        "/big": ss.big, "/bignolength": ss.big_no_length, "/bomb": ss.bomb,
-        "/doc.pdf": (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4 ..."),
-        "/offsite": (302, {"Location": f"{other.base}/x"}, b""),
-    })
+    faults = [
+        "/flaky",
+        "/limited",
+        "/slow",
+        "/reset",
+        "/loop1",
+        "/big",
+        "/bignolength",
+        "/bomb",
+        "/doc.pdf",
+        "/missing",
+        "/offsite",
+    ]
+    site.routes.update(
+        {
+            "/robots.txt": (404, {"Content-Type": "text/plain"}, b""),
+            "/": (
+                200,
+                {"Content-Type": "text/html"},
+                ss.page("Faults", "A page linking to every fault.", faults),
+            ),
+            "/flaky": ss.flaky,
+            "/limited": ss.rate_limited,
+            "/slow": ss.slow,
+            "/reset": ss.reset,
+            "/loop1": (302, {"Location": "/loop2"}, b""),
+            "/loop2": (302, {"Location": "/loop1"}, b""),
+            "/big": ss.big,
+            "/bignolength": ss.big_no_length,
+            "/bomb": ss.bomb,
+            "/doc.pdf": (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4 ..."),
+            "/offsite": (302, {"Location": f"{other.base}/x"}, b""),
+        }
+    )
     yield site, other
     ss.stop(site)
     ss.stop(other)
@@ -121,15 +174,25 @@ def faulty():
 
 def test_faults_end_as_the_rules_say_and_the_crawl_finishes(tmp_path, faulty):
     site, other = faulty
-    cfg = CrawlConfig(min_delay=0.0, read_timeout=0.5, connect_timeout=1.0, backoff_base=0.05, max_retries=2,
-                      allow_hosts=(site.base.split("//")[1],))
+    cfg = CrawlConfig(
+        min_delay=0.0,
+        read_timeout=0.5,
+        connect_timeout=1.0,
+        backoff_base=0.05,
+        max_retries=2,
+        allow_hosts=(site.base.split("//")[1],),
+    )
     stats, log = run_crawl(tmp_path, site, cfg)
     by_path = {u.replace(site.base, ""): r for u, r in log.set_index("url").iterrows()}
     assert by_path["/flaky"].outcome == "stored" and by_path["/flaky"].retries == 2
     assert by_path["/limited"].outcome == "stored" and by_path["/limited"].retries == 1
     limited = [h.at for h in site.hits if h.path == "/limited"]
     assert limited[1] - limited[0] >= 1.9  # Retry-After: 2 honoured
-    assert (by_path["/slow"].outcome, by_path["/slow"].reason, by_path["/slow"].retries) == ("failed", "timeout", 2)
+    assert (by_path["/slow"].outcome, by_path["/slow"].reason, by_path["/slow"].retries) == (
+        "failed",
+        "timeout",
+        2,
+    )
     assert (by_path["/reset"].outcome, by_path["/reset"].reason) == ("failed", "connection")
     assert (by_path["/loop1"].outcome, by_path["/loop1"].reason) == ("failed", "redirect_loop")
     for p in ("/big", "/bignolength", "/bomb"):
@@ -139,8 +202,12 @@ def test_faults_end_as_the_rules_say_and_the_crawl_finishes(tmp_path, faulty):
     assert (by_path["/offsite"].outcome, by_path["/offsite"].reason) == ("refused", "forbidden_address")
     assert other.hits == []  # refused before any connection was made
     assert stats.stored == 3  # home, flaky, limited
-    assert sorted(warc_responses(tmp_path / "raw")) == sorted(f"{site.base}{p}" for p in ("/", "/flaky", "/limited"))
-    assert log[log.outcome != "stored"].error.notna().all() and log[log.outcome == "stored"].error.isna().all()
+    assert sorted(warc_responses(tmp_path / "raw")) == sorted(
+        f"{site.base}{p}" for p in ("/", "/flaky", "/limited")
+    )
+    assert (
+        log[log.outcome != "stored"].error.notna().all() and log[log.outcome == "stored"].error.isna().all()
+    )
 
 
 def test_loopback_is_refused_without_allow_list(tmp_path, polite):

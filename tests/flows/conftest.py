@@ -1,4 +1,5 @@
 """The only tests that pay for a Prefect API: one temporary server for the whole session."""
+
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 

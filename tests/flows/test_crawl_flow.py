@@ -1,4 +1,5 @@
 """Crawl -> process end to end through the Prefect flows, and the `sitesift crawl` command."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,10 +16,16 @@ from tests.crawl import site_server as ss
 from tests.crawl.test_crawler import polite_site
 
 STORIES = {
-    "/a": ("Apples in the orchard", "Apples grow on trees in the orchard by the river, picked in late September."),
+    "/a": (
+        "Apples in the orchard",
+        "Apples grow on trees in the orchard by the river, picked in late September.",
+    ),
     "/b": ("Bees and honey", "Bees make honey from the flowers in the meadow and winter in the hive."),
     "/c": ("Carrots underground", "Carrots are orange and grow under the ground, sown thinly in spring."),
-    "/d": ("Dahlias in autumn", "Dahlias flower until the first frost and their tubers are lifted for winter."),
+    "/d": (
+        "Dahlias in autumn",
+        "Dahlias flower until the first frost and their tubers are lifted for winter.",
+    ),
 }
 
 
@@ -34,8 +41,9 @@ def site():
 
 def test_crawl_then_process_gives_clean_rows(tmp_path, site):
     raw, out = tmp_path / "raw", tmp_path / "processed"
-    rows = crawl(urls=[site.base + "/"], raw=str(raw), out=str(out), delay=0.0,
-                 allow_hosts=[site.base.split("//")[1]])
+    rows = crawl(
+        urls=[site.base + "/"], raw=str(raw), out=str(out), delay=0.0, allow_hosts=[site.base.split("//")[1]]
+    )
     assert rows[0]["stored"] == 5 and rows[0]["disallowed"] == 1
     assert Artifact.get("sitesift-crawl-summary") is not None
     log = pd.read_parquet(out / "crawl_log")
@@ -53,7 +61,12 @@ def test_crawl_then_process_gives_clean_rows(tmp_path, site):
 
 
 def test_cli_refuses_non_http_urls(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "crawl", "file:///etc/passwd", "--raw", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "crawl", "file:///etc/passwd", "--raw", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "only http and https" in proc.stderr
     assert not any(tmp_path.iterdir())

@@ -1,4 +1,5 @@
 """The per-site work on a real Dask cluster (2 worker processes on 127.0.0.1) gives the same tables."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -14,15 +15,18 @@ from tests.golden.test_incremental import tables
 
 @pytest.fixture
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as c:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as c:
         yield c
 
 
 def test_dask_cluster_run_equals_local_run(naht_raw, tmp_path, cluster):
     write_files(naht_raw, {**drift_site(), **gazette()})
     local = process(raw=str(naht_raw), out=str(tmp_path / "local"), workers=0)
-    remote = process(raw=str(naht_raw), out=str(tmp_path / "dask"), workers=0, dask_address=cluster.scheduler_address)
+    remote = process(
+        raw=str(naht_raw), out=str(tmp_path / "dask"), workers=0, dask_address=cluster.scheduler_address
+    )
     assert remote["pages"] == local["pages"] == 16
     for name, df in tables(tmp_path / "local").items():
         pd.testing.assert_frame_equal(df, tables(tmp_path / "dask")[name], obj=name)

@@ -1,5 +1,6 @@
 """prefect.yaml's deployments: each is served from its entrypoint and run once against the
 temporary Prefect server of the test session."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ def _wait_for_deployment(name: str, timeout: float = 90) -> None:
             try:
                 client.read_deployment_by_name(name)
                 return
-            except Exception:  # noqa: BLE001 - not registered yet
+            except Exception:
                 time.sleep(0.5)
     raise TimeoutError(f"deployment {name} never appeared")
 
@@ -42,8 +43,13 @@ def test_process_deployment_is_served_and_runs_once(naht_raw, tmp_path):
     out = tmp_path / "processed"
     api = get_current_settings().api.url
     env = {**os.environ, "PREFECT_API_URL": str(api)}
-    server = subprocess.Popen([sys.executable, "-c", SERVE, "process-raw", str(naht_raw), str(out)], cwd=REPO,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, "process-raw", str(naht_raw), str(out)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_for_deployment("process/process-raw")
         flow_run = run_deployment("process/process-raw", timeout=240)

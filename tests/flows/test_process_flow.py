@@ -1,4 +1,5 @@
 """The `process` flow as Prefect runs it, and the `sitesift` command as a user runs it."""
+
 from __future__ import annotations
 
 import json
@@ -62,17 +63,32 @@ def test_cli_run_as_a_user_would(naht_raw, tmp_path):
     env.pop("PREFECT_API_URL", None)  # the harness's server is this process's; the CLI starts its own
     proc = subprocess.run(
         [sys.executable, "-m", "flows.cli", "run", "--raw", str(naht_raw), "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "naht" in proc.stdout and "pages 5" in proc.stdout and "skipped 0" in proc.stdout
     docs = pd.read_parquet(out / "documents")
-    assert sorted(docs.published.astype(str)) == ["2018-06-20", "2020-06-24", "2021-07-19", "2022-03-30", "2025-12-18"]
+    assert sorted(docs.published.astype(str)) == [
+        "2018-06-20",
+        "2020-06-24",
+        "2021-07-19",
+        "2022-03-30",
+        "2025-12-18",
+    ]
 
 
 def test_cli_reports_a_missing_raw_folder(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--raw", str(tmp_path / "nope")],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--raw", str(tmp_path / "nope")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "does not exist" in proc.stderr
 
 
@@ -87,10 +103,14 @@ def test_parse_task_is_cached_on_content_hash(naht_raw, tmp_path):
     for name in ("_runs", "_state", "documents", "blocks", "boilerplate", "skipped"):  # lose our own state...
         path = out / name
         shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
-    state = process(raw=str(naht_raw), out=str(out), return_state=True)  # ...Prefect's cache still knows the pages
+    state = process(
+        raw=str(naht_raw), out=str(out), return_state=True
+    )  # ...Prefect's cache still knows the pages
     summary = state.result()
     assert summary["parsed"] == 5 and summary["pages"] == 5
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
     parse_runs = [r for r in runs if r.name.startswith("parse-pages")]
     assert parse_runs and all(r.state.name == "Cached" for r in parse_runs)

@@ -1,4 +1,5 @@
 """The analysts' side: README examples run as written, dtypes, the notebook, the report, `show`."""
+
 from __future__ import annotations
 
 import ast
@@ -38,8 +39,8 @@ def run_snippet(code: str):
     tree = ast.parse(code)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     scope: dict = {}
-    exec(compile(tree, "<README>", "exec"), scope)  # noqa: S102 - the README's own code
-    return eval(compile(ast.Expression(last.value), "<README>", "eval"), scope) if last else None  # noqa: S307
+    exec(compile(tree, "<README>", "exec"), scope)
+    return eval(compile(ast.Expression(last.value), "<README>", "eval"), scope) if last else None
 
 
 def test_readme_examples_run_as_written(processed, monkeypatch):
@@ -56,7 +57,9 @@ def test_readme_examples_run_as_written(processed, monkeypatch):
 
 def test_dtypes_and_duckdb_reads_all_datasets(processed):
     docs = read_dataset(processed, "documents")
-    assert docs.published.dtype == pd.ArrowDtype(pa.date32()) and docs.updated.dtype == pd.ArrowDtype(pa.date32())
+    assert docs.published.dtype == pd.ArrowDtype(pa.date32()) and docs.updated.dtype == pd.ArrowDtype(
+        pa.date32()
+    )
     assert not any(dtype == object for dtype in docs.dtypes)
     plain = pd.read_parquet(processed / "documents")
     assert str(plain.site.dtype) in ("string", "str", "category")
@@ -69,7 +72,9 @@ def test_notebook_executes_on_a_fresh_run(processed, monkeypatch):
     monkeypatch.setenv("SITESIFT_OUT", str(processed))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(REPO / "notebooks")}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not any(o.get("output_type") == "error" for o in outputs)
     text = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
@@ -93,9 +98,14 @@ def test_report_for_the_bundled_pages(processed, tmp_path):
 def test_show_prints_a_page_with_removed_blocks_marked(processed):
     docs = read_dataset(processed, "documents")
     doc = docs[docs.title.str.startswith("Department for Education")].iloc[0]
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "show", doc.doc_id[:8], "--out", str(processed)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "200"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "show", doc.doc_id[:8], "--out", str(processed)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Department for Education behaviour hubs programme: updates" in out
@@ -103,6 +113,11 @@ def test_show_prints_a_page_with_removed_blocks_marked(processed):
     assert "REMOVED (boilerplate) heading: Home Menu" in out
     assert "REMOVED (dateline) heading: First published 24 June 2020" in out
     assert "+ paragraph: NAHT continues to engage" in out
-    bad = subprocess.run([sys.executable, "-m", "flows.cli", "show", "zzzz", "--out", str(processed)],
-                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "show", "zzzz", "--out", str(processed)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "no document" in bad.stderr

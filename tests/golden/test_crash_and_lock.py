@@ -1,5 +1,6 @@
 """A run killed with SIGKILL while writing leaves the previous dataset readable, and the next run is
 right; two runs on one output folder never interleave."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,10 @@ from pipeline.store.lock import RunLock
 from tests.conftest import REPO, write_files
 from tests.golden.test_incremental import tables
 
-RUN = "import sys; from pathlib import Path; from pipeline.incremental import run_incremental; " \
-      "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
+RUN = (
+    "import sys; from pathlib import Path; from pipeline.incremental import run_incremental; "
+    "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
+)
 
 
 def corpus(n_sites: int, n_pages: int, edition: int = 0) -> dict[str, str]:
@@ -26,8 +29,10 @@ def corpus(n_sites: int, n_pages: int, edition: int = 0) -> dict[str, str]:
         for p in range(n_pages):
             files[f"site{s}/page{p:04d}.txt"] = (
                 f"Site {s} menu\n\nAbout us\n\nContact\n\nTitle {edition} of page {p} on site {s}\n\n"
-                f"Paragraph {p}: " + " ".join(f"word{(p * 7 + k * s + edition * 13) % 997}" for k in range(120)) +
-                f"\n\nFirst published {1 + p % 28} March 2024")
+                f"Paragraph {p}: "
+                + " ".join(f"word{(p * 7 + k * s + edition * 13) % 997}" for k in range(120))
+                + f"\n\nFirst published {1 + p % 28} March 2024"
+            )
     return files
 
 
@@ -38,8 +43,12 @@ def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
     before = tables(out)
     write_files(raw, corpus(3, 150, edition=1))  # every page changed: every site is re-learned and rewritten
 
-    proc = subprocess.Popen([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN, str(raw), str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     runs = out / "_runs"
     deadline = time.monotonic() + 120
     killed = False
@@ -68,8 +77,13 @@ def test_a_second_run_on_the_same_output_is_refused_clearly(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     write_files(raw, corpus(1, 5))
     with RunLock(out):
-        proc = subprocess.run([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO, capture_output=True,
-                              text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", RUN, str(raw), str(out)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode != 0
     assert "another sitesift run" in proc.stderr and f"(pid {os.getpid()})" in proc.stderr
     assert not (out / "documents").exists()
@@ -78,8 +92,16 @@ def test_a_second_run_on_the_same_output_is_refused_clearly(tmp_path):
 def test_two_concurrent_runs_do_not_interleave(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     write_files(raw, corpus(3, 100))
-    procs = [subprocess.Popen([sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RUN, str(raw), str(out)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
     ok = [r for r in results if r[0] == 0]
     refused = [r for r in results if r[0] != 0]

@@ -1,5 +1,6 @@
 """Template drift: a repeated block that changes slightly from page to page is still boilerplate;
 text on only one or two pages is kept."""
+
 from __future__ import annotations
 
 from tests.conftest import run_and_read, write_files
@@ -10,15 +11,33 @@ MEMBERS = "Members' area: log in to read the quarterly newsletter and the plot r
 
 
 def page(intro: str, bullet: str, members: str, title: str, body: str, shared: str = "", day: int = 3) -> str:
-    return "\n\n".join(x for x in [
-        "Riverside Gardening Club", intro, f"  • {bullet}\n  • Plot waiting list opens every spring",
-        members, title, body, shared, f"First published {day} May 2023",
-    ] if x)
+    return "\n\n".join(
+        x
+        for x in [
+            "Riverside Gardening Club",
+            intro,
+            f"  • {bullet}\n  • Plot waiting list opens every spring",
+            members,
+            title,
+            body,
+            shared,
+            f"First published {day} May 2023",
+        ]
+        if x
+    )
 
 
-SHARED_TWO = "Our tomato trial compared six heirloom varieties grown under identical conditions in raised beds."
-TITLES = ["Broad beans first", "Compost basics", "Keeping slugs away", "Lifting dahlias", "Saving rainwater",
-          "Autumn garlic"]
+SHARED_TWO = (
+    "Our tomato trial compared six heirloom varieties grown under identical conditions in raised beds."
+)
+TITLES = [
+    "Broad beans first",
+    "Compost basics",
+    "Keeping slugs away",
+    "Lifting dahlias",
+    "Saving rainwater",
+    "Autumn garlic",
+]
 BODIES = [
     "Spring planting starts once the soil has warmed; broad beans can go in first, followed by peas.",
     "Composting turns kitchen scraps into rich humus; keep a balance of green and brown material.",
@@ -31,12 +50,16 @@ BODIES = [
 
 def drift_site() -> dict[str, str | bytes]:
     variants = [
-        (INTRO, BULLET, MEMBERS),                                                      # exact
-        (INTRO, BULLET, MEMBERS.replace("'", "\u2019")),                               # curly quotes
-        (INTRO.replace(" ", "  "), BULLET.replace(" ", "  "), MEMBERS),                # doubled spaces
+        (INTRO, BULLET, MEMBERS),  # exact
+        (INTRO, BULLET, MEMBERS.replace("'", "\u2019")),  # curly quotes
+        (INTRO.replace(" ", "  "), BULLET.replace(" ", "  "), MEMBERS),  # doubled spaces
         (INTRO.replace("all year round.", "all through the year!"), BULLET, MEMBERS),  # edited sentence end
-        (INTRO, "Join our monthly seed swap to meet fellow growers in the community hall", MEMBERS),  # reworded
-        (INTRO, BULLET, MEMBERS.replace("'", "\u2019")),                               # cp1252 + CRLF below
+        (
+            INTRO,
+            "Join our monthly seed swap to meet fellow growers in the community hall",
+            MEMBERS,
+        ),  # reworded
+        (INTRO, BULLET, MEMBERS.replace("'", "\u2019")),  # cp1252 + CRLF below
     ]
     files: dict[str, str | bytes] = {}
     for i, (intro, bullet, members) in enumerate(variants):

@@ -1,5 +1,6 @@
 """A small multi-page HTML site built here: shared header, nav and footer, a promo line inside
 <article>, a site-name suffix in <title>, dates in meta tags."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,11 +20,31 @@ STORIES = [
 
 
 DETAILS = [
-    ("boats, music and food stalls lined the quay", "the harbour master", "volunteers counted twelve thousand visitors"),
-    ("councillors voted seven to two in favour", "the transport committee", "work on the junction begins in August"),
-    ("the reading room will stay open until nine", "the head librarian", "a poetry club will meet on Thursdays"),
-    ("judges praised the crust and the open crumb", "the baker's daughter", "queues formed before dawn on Monday"),
-    ("forty pupils rehearsed for six weeks", "the music teacher", "tickets are free but must be booked online"),
+    (
+        "boats, music and food stalls lined the quay",
+        "the harbour master",
+        "volunteers counted twelve thousand visitors",
+    ),
+    (
+        "councillors voted seven to two in favour",
+        "the transport committee",
+        "work on the junction begins in August",
+    ),
+    (
+        "the reading room will stay open until nine",
+        "the head librarian",
+        "a poetry club will meet on Thursdays",
+    ),
+    (
+        "judges praised the crust and the open crumb",
+        "the baker's daughter",
+        "queues formed before dawn on Monday",
+    ),
+    (
+        "forty pupils rehearsed for six weeks",
+        "the music teacher",
+        "tickets are free but must be booked online",
+    ),
 ]
 
 
@@ -56,7 +77,10 @@ def story_page(i: int, title: str, published: str, updated: str | None, with_h1:
 
 
 def gazette() -> dict[str, str | bytes]:
-    return {f"gazette/story-{i}.html": story_page(i, t, p, u, with_h1=(i != 3)) for i, (t, p, u) in enumerate(STORIES)}
+    return {
+        f"gazette/story-{i}.html": story_page(i, t, p, u, with_h1=(i != 3))
+        for i, (t, p, u) in enumerate(STORIES)
+    }
 
 
 def test_html_site(tmp_path):
@@ -71,7 +95,14 @@ def test_html_site(tmp_path):
         assert row.published_source == "meta"
         if updated:
             assert row.updated == dt.date.fromisoformat(updated) and row.updated_source == "meta"
-        for gone in ("Contact us", "All rights reserved", "Registered office", PROMO, "Most read", "Example Gazette"):
+        for gone in (
+            "Contact us",
+            "All rights reserved",
+            "Registered office",
+            PROMO,
+            "Most read",
+            "Example Gazette",
+        ):
             assert gone not in row.text, (i, gone)
         assert f"Story {i}:" in row.text and f"item {i} said" in row.text
     blocks = ds["blocks"]
@@ -91,8 +122,10 @@ def test_full_page_is_used_when_the_extractor_finds_nothing(tmp_path):
 
 
 def test_listing_pages_do_not_take_their_items_dates(tmp_path):
-    items = "".join(f"<li><span>August {i}, 2021</span> <a href='/p{i}'>Post number {i} about gardens</a></li>"
-                    for i in range(1, 6))
+    items = "".join(
+        f"<li><span>August {i}, 2021</span> <a href='/p{i}'>Post number {i} about gardens</a></li>"
+        for i in range(1, 6)
+    )
     page = f"<html><head><title>All posts</title></head><body><main><h1>All posts</h1><ul>{items}</ul></main></body></html>"
     raw = write_files(tmp_path / "raw", {"blog/index.html": page})
     _, ds = run_and_read(raw, tmp_path / "out")

@@ -1,5 +1,6 @@
 """Re-runs: only new and changed pages are parsed, only changed sites re-learned and rewritten, and
 the result equals a from-scratch run, table for table."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,19 +20,25 @@ NEW_PAGES = {
         "Home Menu\n\nSafeguarding and support for pupils\n\nNAHT is campaigning to:\n\n"
         f"{BANNER}\n\nNew guidance on attendance published\n\n"
         "The Department has published new statutory guidance on school attendance, which applies from August.\n\n"
-        "First published 2 September 2024"),
+        "First published 2 September 2024"
+    ),
     "naht/006_new_plain.txt": (
         "Home Menu\n\nSafeguarding and support for pupils\n\nNAHT is campaigning to:\n\n"
         "Mental health support teams expand\n\n"
         "Mental health support teams will reach more schools this year, the government has announced.\n\n"
-        "First published 9 October 2024"),
+        "First published 9 October 2024"
+    ),
 }
 
 
 def tables(out: Path) -> dict[str, pd.DataFrame]:
     """Every dataset, in a canonical row order, without the run timestamp."""
-    keys = {"documents": ["doc_id"], "blocks": ["doc_id", "position"], "boilerplate": ["site", "cluster_id"],
-            "skipped": ["site", "source"]}
+    keys = {
+        "documents": ["doc_id"],
+        "blocks": ["doc_id", "position"],
+        "boilerplate": ["site", "cluster_id"],
+        "skipped": ["site", "source"],
+    }
     out_tables = {}
     for name, key in keys.items():
         df = pd.read_parquet(out / name).drop(columns=["processed_at"], errors="ignore")
@@ -66,11 +73,18 @@ def test_new_pages_parse_only_them_and_relearn_the_site(tmp_path):
     write_files(raw, NEW_PAGES)
     second = run_incremental(raw, out)
     assert second["parsed"] == 2 and second["pages_new"] == 2 and second["pages_unchanged"] == 5
-    assert second["sites_rebuilt"] == ["naht"] and second["sites_appended"] == []  # the banner flips: re-learn
+    assert (
+        second["sites_rebuilt"] == ["naht"] and second["sites_appended"] == []
+    )  # the banner flips: re-learn
     docs = pd.read_parquet(out / "documents")
     assert len(docs) == 7
-    assert not docs.text.str.contains("Join NAHT today").any()  # now on 3 pages: stripped from the old ones too
-    assert set(docs[docs.source.str.contains("/00[56]_")].published.astype(str)) == {"2024-09-02", "2024-10-09"}
+    assert not docs.text.str.contains(
+        "Join NAHT today"
+    ).any()  # now on 3 pages: stripped from the old ones too
+    assert set(docs[docs.source.str.contains("/00[56]_")].published.astype(str)) == {
+        "2024-09-02",
+        "2024-10-09",
+    }
     assert_same_as_fresh(raw, out, tmp_path)
 
 
@@ -92,8 +106,10 @@ def test_pages_that_change_nothing_for_old_pages_are_appended(tmp_path):
 
 
 def _file_fingerprints(folder: Path) -> dict[str, tuple[int, int, str]]:
-    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(folder.glob("*.parquet"))}
+    return {
+        p.name: (p.stat().st_ino, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(folder.glob("*.parquet"))
+    }
 
 
 def test_change_and_delete_follow_and_untouched_sites_are_not_rewritten(tmp_path):
@@ -105,8 +121,12 @@ def test_change_and_delete_follow_and_untouched_sites_are_not_rewritten(tmp_path
     before = {d: _file_fingerprints(out / d) for d in ("documents", "blocks", "boilerplate")}
 
     changed = raw / "naht" / "003_27625e20f1f1eab0.txt"
-    changed.write_text(changed.read_text(encoding="utf-8").replace("Skills for Jobs White Paper",
-                                                                   "Skills for Jobs Green Paper"), encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace(
+            "Skills for Jobs White Paper", "Skills for Jobs Green Paper"
+        ),
+        encoding="utf-8",
+    )
     (raw / "naht" / "004_bd217d90d9587f98.txt").unlink()
     summary = run_incremental(raw, out)
     assert (summary["parsed"], summary["pages_changed"], summary["pages_removed"]) == (1, 1, 1)
@@ -145,9 +165,11 @@ def test_parameter_change_relearns_without_reparsing(tmp_path):
 def test_new_duplicate_in_another_site_updates_the_untouched_site(tmp_path):
     from tests.golden.test_near_duplicates import ARTICLE, OTHERS
 
-    files = {"herald/a.txt": f"Trees\n\n{ARTICLE}\n\nFirst published 12 March 2024",
-             "herald/b.txt": f"Bus\n\n{OTHERS[0]}\n\nFirst published 2 March 2024",
-             "gazette/c.txt": f"Fair\n\n{OTHERS[1]}\n\nFirst published 3 March 2024"}
+    files = {
+        "herald/a.txt": f"Trees\n\n{ARTICLE}\n\nFirst published 12 March 2024",
+        "herald/b.txt": f"Bus\n\n{OTHERS[0]}\n\nFirst published 2 March 2024",
+        "gazette/c.txt": f"Fair\n\n{OTHERS[1]}\n\nFirst published 3 March 2024",
+    }
     raw = write_files(tmp_path / "raw", files)
     out = tmp_path / "out"
     run_incremental(raw, out)

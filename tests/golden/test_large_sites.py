@@ -1,6 +1,7 @@
 """Large sites in bounded memory: a folder parsed a chunk of pages at a time and a site built a chunk
 at a time give exactly the rows, models and summary of the same site done in one piece, on a first
 run and on re-runs that parse pages again."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,7 +36,9 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, wor
     raw = tmp_path / "raw"
     write_site(raw, range(45))
     write_files(raw, {"gazette/notes.txt": "Opening hours\n\nThe office opens at nine.\n"})
-    cfg = PipelineConfig(extract=ExtractConfig(layout_sample=4))  # layout model on: sampled and unsampled pages
+    cfg = PipelineConfig(
+        extract=ExtractConfig(layout_sample=4)
+    )  # layout model on: sampled and unsampled pages
     whole = run_incremental(raw, tmp_path / "whole", cfg)
     monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 7)  # 7 chunks, the last one short
     monkeypatch.setattr(incremental, "PARSE_CHUNK", 6)
@@ -49,7 +52,10 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, wor
         pd.testing.assert_frame_equal(a, b)
     for name in MODEL_FILES:
         pd.testing.assert_frame_equal(model(tmp_path / "whole", name), model(tmp_path / "chunked", name))
-    doc_index = [pq.read_table(tmp_path / run / "_state" / "doc_index" / "gazette.parquet") for run in ("whole", "chunked")]
+    doc_index = [
+        pq.read_table(tmp_path / run / "_state" / "doc_index" / "gazette.parquet")
+        for run in ("whole", "chunked")
+    ]
     assert doc_index[0].num_rows == 46 and doc_index[0].equals(doc_index[1])  # the document signatures too
     docs = rows(tmp_path / "chunked", "documents")
     assert list(docs["source"]) == sorted(docs["source"])  # page order across chunks
@@ -68,10 +74,10 @@ def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, monkeypatch, held):
     cfg = PipelineConfig(extract=ExtractConfig(layout_sample=4))
     write_site(raw, range(40))
     run_incremental(raw, out, cfg)
-    write_site(raw, range(40, 60))                      # new pages: some sampled, some parsed twice
+    write_site(raw, range(40, 60))  # new pages: some sampled, some parsed twice
     assert run_incremental(raw, out, cfg)["parsed"] == 20
     assert_same_as_fresh(raw, out, fresh, 4)
-    for i in range(12, 60):                             # unchanged pages enter the sample: parsed again
+    for i in range(12, 60):  # unchanged pages enter the sample: parsed again
         (raw / "gazette" / f"page{i:04d}.html").unlink()
     assert run_incremental(raw, out, cfg)["parsed_again"] > 0
     assert_same_as_fresh(raw, out, fresh, 4)

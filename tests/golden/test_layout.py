@@ -1,6 +1,7 @@
 """The layout sample: on a large site trafilatura runs on a hash-chosen sample of pages and the layout
 model learned from it decides the others, with the same clean text; re-runs equal fresh runs when the
 sample grows, shrinks, or takes in pages that were never extracted."""
+
 from __future__ import annotations
 
 import random
@@ -18,8 +19,7 @@ from pipeline.incremental import run_incremental
 from tests.conftest import write_files
 from tests.golden.test_incremental import tables
 
-WORDS = ("school council budget teachers pupils reading garden library report river bridge museum winter "
-         "market football theatre harbour station orchard meadow lantern village festival science music").split()
+WORDS = ["school", "council", "budget", "teachers", "pupils", "reading", "garden", "library", "report", "river", "bridge", "museum", "winter", "market", "football", "theatre", "harbour", "station", "orchard", "meadow", "lantern", "village", "festival", "science", "music"]
 
 
 def article_page(i: int) -> tuple[str, list[str], list[str]]:
@@ -27,17 +27,21 @@ def article_page(i: int) -> tuple[str, list[str], list[str]]:
     the extractor (or the layout learned from it) can tell they are not the article."""
     rnd = random.Random(i)
     title = f"Story {i}: " + " ".join(rnd.choice(WORDS) for _ in range(5))
-    paras = [f"Paragraph {j} of story {i}. " + " ".join(rnd.choice(WORDS) for _ in range(40)) + "."
-             for j in range(4)]
-    related = [f"Read next: {' '.join(rnd.choice(WORDS) for _ in range(4))} number {i * 10 + k}" for k in range(4)]
+    paras = [
+        f"Paragraph {j} of story {i}. " + " ".join(rnd.choice(WORDS) for _ in range(40)) + "."
+        for j in range(4)
+    ]
+    related = [
+        f"Read next: {' '.join(rnd.choice(WORDS) for _ in range(4))} number {i * 10 + k}" for k in range(4)
+    ]
     html = f"""<!doctype html><html><head><title>{title} | The Gazette</title></head><body>
 <header class="site-header"><nav class="menu"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>
 <li><a href="/about">About the Gazette</a></li></ul></nav></header>
 <main class="content"><article class="post"><h1 class="post-title">{title}</h1>
 <p class="byline">By the newsroom</p>
-{''.join(f'<p>{p}</p>' for p in paras)}
+{"".join(f"<p>{p}</p>" for p in paras)}
 </article>
-<aside class="related"><h3>Related stories</h3><ul>{''.join(f'<li><a href="/s/{i}/{k}">{r}</a></li>' for k, r in enumerate(related))}</ul></aside>
+<aside class="related"><h3>Related stories</h3><ul>{"".join(f'<li><a href="/s/{i}/{k}">{r}</a></li>' for k, r in enumerate(related))}</ul></aside>
 </main>
 <footer class="site-footer"><p>The Gazette, 1 High Street. All rights reserved.</p></footer>
 </body></html>"""
@@ -58,7 +62,11 @@ def cfg(sample: int) -> PipelineConfig:
 
 
 def extractors(out: Path) -> pd.Series:
-    return pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()["extractor"].value_counts()
+    return (
+        pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet")
+        .to_pandas()["extractor"]
+        .value_counts()
+    )
 
 
 def test_sample_rule():
@@ -100,8 +108,10 @@ def assert_same_as_fresh(raw: Path, out: Path, tmp: Path, sample: int) -> None:
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)
     state_a = pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
     state_b = pq.read_table(fresh / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
-    assert (state_a.set_index("doc_id")["in_sample"].sort_index()
-            == state_b.set_index("doc_id")["in_sample"].sort_index()).all()
+    assert (
+        state_a.set_index("doc_id")["in_sample"].sort_index()
+        == state_b.set_index("doc_id")["in_sample"].sort_index()
+    ).all()
 
 
 def test_reruns_equal_fresh_runs_as_the_sample_grows_and_shrinks(tmp_path):
@@ -112,12 +122,12 @@ def test_reruns_equal_fresh_runs_as_the_sample_grows_and_shrinks(tmp_path):
     runs.mkdir()
     run_incremental(raw, out, cfg(4))
 
-    write_site(raw, range(40, 90))        # 90 pages: the sampling rate halves, old pages leave the sample
+    write_site(raw, range(40, 90))  # 90 pages: the sampling rate halves, old pages leave the sample
     grown = run_incremental(raw, out, cfg(4))
     assert grown["parsed"] == 50
     assert_same_as_fresh(raw, out, runs, 4)
 
-    for i in range(12, 90):               # 12 pages: every page is sampled, unchanged ones parsed again
+    for i in range(12, 90):  # 12 pages: every page is sampled, unchanged ones parsed again
         (raw / "gazette" / f"page{i:04d}.html").unlink()
     shrunk = run_incremental(raw, out, cfg(4))
     assert shrunk["pages_new"] == 0 and shrunk["pages_changed"] == 0 and shrunk["parsed"] > 0
@@ -150,11 +160,15 @@ def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, monkeypatch,
     raw = tmp_path / "raw"
     for i in range(40):
         html, _, _ = article_page(i)
-        html = html.replace("<head>", f'<head><link rel="canonical" href="https://host{i // 2}.example/story/{i}">')
+        html = html.replace(
+            "<head>", f'<head><link rel="canonical" href="https://host{i // 2}.example/story/{i}">'
+        )
         write_files(raw, {f"mixed/page{i:04d}.html": html})
     out = tmp_path / "out"
     first = run_incremental(raw, out, cfg(4))
-    assert first["parsed"] == 40 and first["parsed_again"] > 0  # segmented first, extracted once its site was known
+    assert (
+        first["parsed"] == 40 and first["parsed_again"] > 0
+    )  # segmented first, extracted once its site was known
     state = pq.read_table(out / "_state" / "parsed" / "mixed.pages.parquet").to_pandas()
     assert state["site"].nunique() == 20
     assert state["extractor"].eq("trafilatura").all() and state["in_sample"].all()

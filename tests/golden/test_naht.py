@@ -1,4 +1,5 @@
 """The five bundled pages of one real site: exact titles and dates, template gone, article kept."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,13 +10,30 @@ from tests.conftest import BUNDLED, run_and_read
 EXPECTED = {
     "000": ("Neurodiversity in the classroom: practical strategies for leaders", dt.date(2025, 12, 18), None),
     "001": ("NAHT statement on the safeguarding case report of Child Q", dt.date(2022, 3, 30), None),
-    "002": ("Department for Education behaviour hubs programme: updates", dt.date(2020, 6, 24), dt.date(2020, 9, 15)),
-    "003": ("DfE issues careers guidance and access for education and training providers", dt.date(2021, 7, 19), None),
-    "004": ("What is contextual safeguarding? Information and resources from the Contextual Safeguarding "
-            "Network", dt.date(2018, 6, 20), None),
+    "002": (
+        "Department for Education behaviour hubs programme: updates",
+        dt.date(2020, 6, 24),
+        dt.date(2020, 9, 15),
+    ),
+    "003": (
+        "DfE issues careers guidance and access for education and training providers",
+        dt.date(2021, 7, 19),
+        None,
+    ),
+    "004": (
+        "What is contextual safeguarding? Information and resources from the Contextual Safeguarding Network",
+        dt.date(2018, 6, 20),
+        None,
+    ),
 }
-FORBIDDEN = ["Home Menu", "Pupil wellbeing icon.jpg", "NAHT is campaigning to", "Lobby for pupils and schools",
-             "First published", "Safeguarding and support for pupils"]
+FORBIDDEN = [
+    "Home Menu",
+    "Pupil wellbeing icon.jpg",
+    "NAHT is campaigning to",
+    "Lobby for pupils and schools",
+    "First published",
+    "Safeguarding and support for pupils",
+]
 
 
 def _ws(s: str) -> str:

@@ -1,15 +1,18 @@
 """Document-level near-duplicates across sites: one cluster, the earliest published page canonical."""
+
 from __future__ import annotations
 
 import pandas as pd
 
 from tests.conftest import run_and_read, write_files
 
-ARTICLE = ("The county council has approved a plan to plant ten thousand trees along the river over the next "
-           "five years. Volunteers will be asked to help with planting days in spring and autumn, and local "
-           "schools have already signed up to adopt sections of the riverbank. The scheme is funded by a "
-           "national grant and by donations from local businesses, and officials expect the first saplings "
-           "to go in before the end of March. Residents can register their interest on the council website.")
+ARTICLE = (
+    "The county council has approved a plan to plant ten thousand trees along the river over the next "
+    "five years. Volunteers will be asked to help with planting days in spring and autumn, and local "
+    "schools have already signed up to adopt sections of the riverbank. The scheme is funded by a "
+    "national grant and by donations from local businesses, and officials expect the first saplings "
+    "to go in before the end of March. Residents can register their interest on the council website."
+)
 OTHERS = [
     "A new bus route will link the railway station with the hospital from next month, running every twenty minutes.",
     "The annual book fair moves to the town hall this year after record numbers of visitors last summer.",

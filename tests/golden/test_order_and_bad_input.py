@@ -1,4 +1,5 @@
 """Order independence, and bad input that must end as a recorded skip or a processed page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,9 +12,9 @@ import pyarrow as pa
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipeline.clean.site import build_site
 from pipeline.config import PipelineConfig
 from pipeline.run import finish, group_by_site, load_inputs, parse_inputs
-from pipeline.clean.site import build_site
 from pipeline.store.tables import output_tables
 from tests.conftest import BUNDLED, run_and_read, write_files
 from tests.golden.test_drift import drift_site
@@ -52,7 +53,9 @@ def _warc_bytes(records: list[tuple[str, str, bytes]]) -> bytes:
     writer = WARCWriter(buf, gzip=True)
     for url, ctype, body in records:
         headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
+        writer.write_record(
+            writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+        )
     return buf.getvalue()
 
 
@@ -63,7 +66,9 @@ def test_bad_inputs_are_recorded_and_the_run_completes(tmp_path):
         "bad/binary.html": bytes(random.Random(0).randrange(256) for _ in range(5000)) + b"\x00" * 10,
         "bad/truncated.html": "<html><head><title>Cut off</title></head><body><p>Hello, this page stops in the mid",
         "bad/undecodable.txt": b"Plain words then " + b"\x81\x8d\x8f\x90\x9d" * 50,
-        "bad/huge.html": b"<html><body>" + b"<p>lorem ipsum dolor sit amet</p>" * (20 * 1024 * 1024 // 33) + b"</body></html>",
+        "bad/huge.html": b"<html><body>"
+        + b"<p>lorem ipsum dolor sit amet</p>" * (20 * 1024 * 1024 // 33)
+        + b"</body></html>",
         "bad/broken.html.gz": b"\x1f\x8b\x08\x00 this is not gzip at all",
         "bad/picture.png": b"\x89PNG\r\n\x1a\n....",
         "bad/good.txt": good,
@@ -72,8 +77,12 @@ def test_bad_inputs_are_recorded_and_the_run_completes(tmp_path):
     output, ds = run_and_read(raw, tmp_path / "out")
     reasons = dict(zip(ds["skipped"].source, ds["skipped"].reason))
     assert reasons == {
-        "bad/empty.html": "empty", "bad/binary.html": "binary", "bad/undecodable.txt": "undecodable",
-        "bad/huge.html": "too_large", "bad/broken.html.gz": "unreadable", "bad/picture.png": "unsupported_type",
+        "bad/empty.html": "empty",
+        "bad/binary.html": "binary",
+        "bad/undecodable.txt": "undecodable",
+        "bad/huge.html": "too_large",
+        "bad/broken.html.gz": "unreadable",
+        "bad/picture.png": "unsupported_type",
     }
     assert (ds["skipped"].detail.str.len() > 0).all()
     docs = ds["documents"]
@@ -84,10 +93,13 @@ def test_bad_inputs_are_recorded_and_the_run_completes(tmp_path):
 
 def test_warc_records_are_pages_of_their_host(tmp_path):
     pages = [
-        (f"https://news.example.org/2024/03/0{i}/story-{i}", "text/html; charset=windows-1252",
-         f"<html><head><title>Story {i} – News</title></head><body><nav><a href='/'>Home</a></nav>"
-         f"<article><h1>Caf\xe9 story {i}</h1><p>{'Unique words for this particular story. ' * 3}{i}</p>"
-         f"</article></body></html>".encode("cp1252"))
+        (
+            f"https://news.example.org/2024/03/0{i}/story-{i}",
+            "text/html; charset=windows-1252",
+            f"<html><head><title>Story {i} – News</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Caf\xe9 story {i}</h1><p>{'Unique words for this particular story. ' * 3}{i}</p>"
+            f"</article></body></html>".encode("cp1252"),
+        )
         for i in range(1, 4)
     ]
     pages.append(("https://news.example.org/logo.png", "image/png", b"\x89PNG...."))
@@ -103,6 +115,8 @@ def test_warc_records_are_pages_of_their_host(tmp_path):
 
 
 def test_gzipped_pages_are_read(tmp_path):
-    raw = write_files(tmp_path / "raw", {f"naht/{p.name}.gz": gzip.compress(p.read_bytes()) for p in BUNDLED.iterdir()})
+    raw = write_files(
+        tmp_path / "raw", {f"naht/{p.name}.gz": gzip.compress(p.read_bytes()) for p in BUNDLED.iterdir()}
+    )
     _, ds = run_and_read(raw, tmp_path / "out")
     assert len(ds["documents"]) == 5 and ds["documents"].published.notna().all()

@@ -1,5 +1,6 @@
 """Parsing on worker processes: same tables as in-process, and a page over the time limit is skipped
 with reason `timeout` while the run completes."""
+
 from __future__ import annotations
 
 import subprocess
@@ -49,8 +50,13 @@ def test_the_library_entry_starts_the_fork_server_before_importing_the_pipeline(
     running when the pipeline's heavy modules are imported (their imports overlap), and the tables
     are the in-process run's."""
     write_files(naht_raw, gazette())
-    proc = subprocess.run([sys.executable, "-c", _ENTRY_SCRIPT, str(naht_raw), str(tmp_path / "entry")],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENTRY_SCRIPT, str(naht_raw), str(tmp_path / "entry")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     [line] = [x for x in proc.stdout.splitlines() if x.startswith("children when the pipeline was imported:")]
     assert int(line.rsplit(":", 1)[1]) > 0  # the fork server (and multiprocessing's resource tracker)
@@ -60,15 +66,29 @@ def test_the_library_entry_starts_the_fork_server_before_importing_the_pipeline(
 
 
 def test_a_page_over_the_time_limit_is_skipped_and_the_run_completes(naht_raw, tmp_path):
-    slow = "<html><body>" + "".join(f"<div><p>Paragraph {i} with some words in it.</p></div>" for i in range(60000))
+    slow = "<html><body>" + "".join(
+        f"<div><p>Paragraph {i} with some words in it.</p></div>" for i in range(60000)
+    )
     normal = "<html><body><p>A page of the same batch that parses in a moment, {}.</p></body></html>"
-    write_files(naht_raw, {"slow/a.html": normal.format("a"), "slow/huge.html": slow + "</body></html>",
-                           "slow/z.html": normal.format("z")})  # one task: the batch misses its deadline
+    write_files(
+        naht_raw,
+        {
+            "slow/a.html": normal.format("a"),
+            "slow/huge.html": slow + "</body></html>",
+            "slow/z.html": normal.format("z"),
+        },
+    )  # one task: the batch misses its deadline
     cfg = PipelineConfig(extract=ExtractConfig(page_timeout=0.5))
     summary = run_incremental(naht_raw, tmp_path / "out", cfg, workers=2)
     skipped = pd.read_parquet(tmp_path / "out" / "skipped")
-    assert skipped.to_dict("records") == [{"site": "slow", "source": "slow/huge.html", "reason": "timeout",
-                                           "detail": "parsing took more than 0.5 s"}]
+    assert skipped.to_dict("records") == [
+        {
+            "site": "slow",
+            "source": "slow/huge.html",
+            "reason": "timeout",
+            "detail": "parsing took more than 0.5 s",
+        }
+    ]
     assert summary["pages"] == 7 and summary["skipped_by_reason"] == {"timeout": 1}
     docs = pd.read_parquet(tmp_path / "out" / "documents")
     assert sorted(docs[docs.site == "slow"].source) == ["slow/a.html", "slow/z.html"]

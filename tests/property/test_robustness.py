@@ -1,4 +1,5 @@
 """Properties over generated input: decoding and parsing never crash, order never matters."""
+
 from __future__ import annotations
 
 import random
@@ -12,11 +13,35 @@ from pipeline.config import PipelineConfig
 from pipeline.records import RawInput, Skipped
 from pipeline.run import parse_inputs
 
-TAGS = ["p", "div", "li", "ul", "h1", "h2", "table", "tr", "td", "pre", "script", "br", "a", "span", "article", "nav"]
-html_fragments = st.lists(st.one_of(
-    st.sampled_from([f"<{t}>" for t in TAGS] + [f"</{t}>" for t in TAGS] + ["<!--", "-->", "<![CDATA[", "&amp;",
-                                                                            "&#0;", "<?xml version='1.0'?>"]),
-    st.text(max_size=40)), max_size=60).map("".join)
+TAGS = [
+    "p",
+    "div",
+    "li",
+    "ul",
+    "h1",
+    "h2",
+    "table",
+    "tr",
+    "td",
+    "pre",
+    "script",
+    "br",
+    "a",
+    "span",
+    "article",
+    "nav",
+]
+html_fragments = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [f"<{t}>" for t in TAGS]
+            + [f"</{t}>" for t in TAGS]
+            + ["<!--", "-->", "<![CDATA[", "&amp;", "&#0;", "<?xml version='1.0'?>"]
+        ),
+        st.text(max_size=40),
+    ),
+    max_size=60,
+).map("".join)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,13 +81,16 @@ def test_site_result_does_not_depend_on_page_order(rnd: random.Random):
     from pipeline.clean.site import build_site
     from tests.golden.test_drift import drift_site
 
-    raws = [RawInput("garden", name, data if isinstance(data, bytes) else data.encode(), "text")
-            for name, data in drift_site().items()]
+    raws = [
+        RawInput("garden", name, data if isinstance(data, bytes) else data.encode(), "text")
+        for name, data in drift_site().items()
+    ]
     cfg = PipelineConfig()
     parsed, _ = parse_inputs(raws, cfg)
     reference = build_site("garden", parsed, cfg)
     parsed2, _ = parse_inputs(raws, cfg)
     rnd.shuffle(parsed2)
     shuffled = build_site("garden", parsed2, cfg)
-    assert [(d.doc_id, d.title, d.text, d.published) for d in reference.documents] == \
-           [(d.doc_id, d.title, d.text, d.published) for d in shuffled.documents]
+    assert [(d.doc_id, d.title, d.text, d.published) for d in reference.documents] == [
+        (d.doc_id, d.title, d.text, d.published) for d in shuffled.documents
+    ]

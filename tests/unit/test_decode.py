@@ -43,5 +43,5 @@ def test_normalise_crlf_nbsp_and_invisibles():
 
 def test_binary_detection():
     assert looks_binary(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    assert not looks_binary("plain text, nothing odd\n".encode())
+    assert not looks_binary(b"plain text, nothing odd\n")
     assert not looks_binary(codecs.BOM_UTF16_LE + "hi".encode("utf-16-le"))

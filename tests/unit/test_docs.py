@@ -1,4 +1,5 @@
 """Docs kept honest: every CLI command and every run/crawl option is in the README."""
+
 from pathlib import Path
 
 from typer.main import get_command

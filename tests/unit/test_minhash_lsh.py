@@ -1,4 +1,5 @@
 """Bulk signatures equal datasketch's; LSH clusters equal those of exact pairwise Jaccard."""
+
 import itertools
 import random
 
@@ -42,16 +43,23 @@ def test_vectorised_block_signatures_equal_datasketch():
 
     rng = random.Random(3)
     words = ["naïve", "café", "日本語", "school", "pupil", "home", "a", "menu", "curly’s"]
-    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(400)] + ["ab", "x" * 3000]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 30))) for _ in range(400)] + [
+        "ab",
+        "x" * 3000,
+    ]
     sigs = block_signatures(texts, 4, CFG)
     for text, row in zip(texts, sigs):
-        assert np.array_equal(_slow_way(char_shingles(text, 4) if text else set(), fnv1a_codepoints), row), text
+        assert np.array_equal(_slow_way(char_shingles(text, 4) if text else set(), fnv1a_codepoints), row), (
+            text
+        )
 
 
 def test_lsh_clusters_match_pairwise_jaccard():
-    base = ["the quick brown fox jumps over the lazy dog near the river bank",
-            "school leaders are committed to keeping children safe so they can learn",
-            "subscribe to our newsletter for the best stories every single morning"]
+    base = [
+        "the quick brown fox jumps over the lazy dog near the river bank",
+        "school leaders are committed to keeping children safe so they can learn",
+        "subscribe to our newsletter for the best stories every single morning",
+    ]
     texts = []
     for i, t in enumerate(base):
         for k in range(4):  # small edits of each base text
@@ -68,6 +76,7 @@ def test_lsh_clusters_match_pairwise_jaccard():
         while parent[i] != i:
             i = parent[i]
         return i
+
     for i, j in itertools.combinations(range(len(texts)), 2):
         if len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= 0.5:
             parent[find(i)] = find(j)
@@ -90,8 +99,10 @@ def test_block_signatures_do_not_depend_on_chunking(monkeypatch):
     from pipeline.clean import minhash
 
     rng = random.Random(5)
-    texts = [" ".join(rng.choice(["menu", "home", "café", "a", "school"]) for _ in range(rng.randint(0, 60)))
-             for _ in range(200)]
+    texts = [
+        " ".join(rng.choice(["menu", "home", "café", "a", "school"]) for _ in range(rng.randint(0, 60)))
+        for _ in range(200)
+    ]
     whole = minhash.block_signatures(texts, 4, CFG)
     monkeypatch.setattr(minhash, "_TEXT_CHUNK_CHARS", 100)  # many small steps, texts split across none
     assert np.array_equal(minhash.block_signatures(texts, 4, CFG), whole)
@@ -102,10 +113,15 @@ def test_vectorised_document_signatures_equal_datasketch():
 
     rng = random.Random(4)
     words = ["naïve", "café", "日本語", "school", "pupil", "home", "a", "menu", "curly’s"]
-    token_lists = [[rng.choice(words) for _ in range(rng.randint(0, 60))] for _ in range(300)] + [["one"], ["two", "words"]]
+    token_lists = [[rng.choice(words) for _ in range(rng.randint(0, 60))] for _ in range(300)] + [
+        ["one"],
+        ["two", "words"],
+    ]
     sigs = word_signatures([" ".join(tokens) for tokens in token_lists], 3, CFG)
     for tokens, row in zip(token_lists, sigs):
-        assert np.array_equal(_slow_way(word_shingles(tokens, 3) if tokens else set(), word_shingle_hash), row), tokens
+        assert np.array_equal(
+            _slow_way(word_shingles(tokens, 3) if tokens else set(), word_shingle_hash), row
+        ), tokens
     a = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[0])
     b = MinHash(num_perm=CFG.num_perm, seed=CFG.seed, scheme=CFG.scheme, hashvalues=sigs[1])
     assert 0.0 <= a.jaccard(b) <= 1.0
@@ -137,9 +153,12 @@ def test_join_finds_connected_components_in_steps():
         edges = [(rng.randrange(m), rng.randrange(m)) for _ in range(n_edges)]
         roots = np.arange(m)
         for s in range(0, len(edges), max(1, len(edges) // 5)):
-            batch = edges[s:s + max(1, len(edges) // 5)]
-            roots = lsh.join(roots, np.array([a for a, _ in batch], dtype=np.int32),
-                             np.array([b for _, b in batch], dtype=np.int32))
+            batch = edges[s : s + max(1, len(edges) // 5)]
+            roots = lsh.join(
+                roots,
+                np.array([a for a, _ in batch], dtype=np.int32),
+                np.array([b for _, b in batch], dtype=np.int32),
+            )
         assert roots.tolist() == _components_by_search(m, edges), (m, n_edges)
     chain = np.arange(999, dtype=np.int32)  # a long path joined in reverse order: many hooks deep
     assert (lsh.join(np.arange(1000), chain[::-1] + 1, chain[::-1]) == 0).all()

@@ -1,6 +1,7 @@
 """Parse results as state tables (what parser processes hand back): batches put together equal one
 parse of all pages, pickling keeps them exactly (compressed when large), and the objects read back
 from them are the ones the parser made."""
+
 from __future__ import annotations
 
 import pickle
@@ -54,6 +55,11 @@ def test_pages_read_back_from_the_tables_are_the_parsed_objects(tmp_path):
     for original in (p for p in parsed if p.page.doc_id in back):
         again = back[original.page.doc_id]
         assert again.blocks == original.blocks and len(again.blocks) > 3
-        assert (again.site, again.html_title, again.date_candidates, again.extractor, again.in_sample) == \
-            (original.site, original.html_title, original.date_candidates, original.extractor, original.in_sample)
+        assert (again.site, again.html_title, again.date_candidates, again.extractor, again.in_sample) == (
+            original.site,
+            original.html_title,
+            original.date_candidates,
+            original.extractor,
+            original.in_sample,
+        )
         assert again.page == original.page

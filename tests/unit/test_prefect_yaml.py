@@ -1,5 +1,6 @@
 """Every prefect.yaml entrypoint loads as a flow through Prefect's own loader, and its parameters
 validate against the flow's signature."""
+
 from pathlib import Path
 
 import yaml

@@ -1,4 +1,5 @@
 """Atomic publishing: a run that dies while writing leaves the previous dataset intact."""
+
 import os
 
 import pandas as pd
@@ -35,6 +36,9 @@ def test_old_versions_are_pruned(naht_raw, tmp_path):
 
 def test_site_names_cannot_escape_the_dataset_folder():
     from pipeline.store.parquet import site_file_name
-    assert site_file_name("../../etc").startswith("etc-") and site_file_name("../../etc") != site_file_name("..etc")
+
+    assert site_file_name("../../etc").startswith("etc-") and site_file_name("../../etc") != site_file_name(
+        "..etc"
+    )
     assert site_file_name("www.example.org") == "www.example.org.parquet"
     assert "/" not in site_file_name("a/b\\c")

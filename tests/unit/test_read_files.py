@@ -1,4 +1,5 @@
 """Reading page files with a size limit: whole below it, one byte over it above (so "too_large" is seen)."""
+
 import gzip
 
 import pytest

@@ -1,4 +1,5 @@
 """docs/schema.md is generated from the schemas in code; this fails when they drift apart."""
+
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,7 +12,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
 
 
 def test_schema_doc_is_current():
-    assert DOC.read_text(encoding="utf-8") == render(), "regenerate: python -m pipeline.store.schema_doc > docs/schema.md"
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "regenerate: python -m pipeline.store.schema_doc > docs/schema.md"
+    )
 
 
 def test_every_column_is_documented():
@@ -28,5 +31,7 @@ def test_written_files_carry_schema_and_version(naht_raw, tmp_path):
         for f in (tmp_path / "out" / name).glob("*.parquet"):
             written = pq.read_schema(f)
             assert written.remove_metadata() == schema.remove_metadata()
-            assert [written.field(n).nullable for n in written.names] == [schema.field(n).nullable for n in schema.names]
+            assert [written.field(n).nullable for n in written.names] == [
+                schema.field(n).nullable for n in schema.names
+            ]
             assert written.metadata[b"sitesift.schema_version"] == SCHEMA_VERSION.encode()

@@ -3,11 +3,17 @@ from pipeline.clean.segment_text import segment_text
 
 
 def test_text_segmentation_bullets_and_noise():
-    text = "Home Menu\n\nTitle here\n\n \n;\n  • first point\n  • second point\n\n  1. numbered\n\nA sentence."
+    text = (
+        "Home Menu\n\nTitle here\n\n \n;\n  • first point\n  • second point\n\n  1. numbered\n\nA sentence."
+    )
     blocks = segment_text(text)
     assert [(b.kind, b.text) for b in blocks] == [
-        ("heading", "Home Menu"), ("heading", "Title here"), ("list_item", "first point"),
-        ("list_item", "second point"), ("list_item", "numbered"), ("paragraph", "A sentence."),
+        ("heading", "Home Menu"),
+        ("heading", "Title here"),
+        ("list_item", "first point"),
+        ("list_item", "second point"),
+        ("list_item", "numbered"),
+        ("paragraph", "A sentence."),
     ]
     assert [b.position for b in blocks] == list(range(6))
 
@@ -25,9 +31,14 @@ def test_html_blocks_kinds_and_paths():
     blocks = segment_html(parse_html(html))
     got = [(b.kind, b.tag, b.text) for b in blocks]
     assert got == [
-        ("list_item", "li", "Home"), ("heading", "h1", "Head line"), ("paragraph", "p", "Para one more"),
-        ("paragraph", "div", "loose text"), ("paragraph", "p", "inner"), ("paragraph", "div", "tail"),
-        ("code", "pre", "code\n  indented"), ("table_row", "tr", "a | b"),
+        ("list_item", "li", "Home"),
+        ("heading", "h1", "Head line"),
+        ("paragraph", "p", "Para one more"),
+        ("paragraph", "div", "loose text"),
+        ("paragraph", "p", "inner"),
+        ("paragraph", "div", "tail"),
+        ("code", "pre", "code\n  indented"),
+        ("table_row", "tr", "a | b"),
     ]
     assert blocks[1].tag_path == "html/body/article/h1"
 

@@ -2,6 +2,7 @@
 counting (the append path) gives on the same real pages: the same cluster for every block, the same
 page counts, variants, normalised texts, date-line flags and tag paths, with and without regions; and
 the stats state rows and template clusters made from the columns equal those made from the objects."""
+
 from __future__ import annotations
 
 import copy
@@ -11,10 +12,15 @@ import pyarrow as pa
 import pytest
 
 from pipeline.acquire.files import iter_raw_inputs
-from pipeline.clean.boilerplate import (SiteModel, assign_clusters, boilerplate_clusters, normalised_entries,
-                                        text_clusters)
-from pipeline.clean.site import page_order
 from pipeline.clean import site_columns
+from pipeline.clean.boilerplate import (
+    SiteModel,
+    assign_clusters,
+    boilerplate_clusters,
+    normalised_entries,
+    text_clusters,
+)
+from pipeline.clean.site import page_order
 from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.config import BoilerplateConfig, PipelineConfig
 from pipeline.run import parse_for_state
@@ -25,13 +31,17 @@ from tests.golden.test_html_site import gazette
 
 @pytest.fixture()
 def pages(naht_raw):
-    write_files(naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()})  # one site: both templates
+    write_files(
+        naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()}
+    )  # one site: both templates
     parsed, _ = parse_for_state(list(iter_raw_inputs(naht_raw, PipelineConfig().load)), PipelineConfig())
     return sorted(parsed, key=page_order)
 
 
 @pytest.mark.parametrize("by_region", [True, False])
-@pytest.mark.parametrize("row_step", [site_columns.ROW_STEP, 7])  # one step; many, each ending at a page's end
+@pytest.mark.parametrize(
+    "row_step", [site_columns.ROW_STEP, 7]
+)  # one step; many, each ending at a page's end
 def test_column_counts_equal_object_counts(pages, by_region, row_step, monkeypatch):
     monkeypatch.setattr(site_columns, "ROW_STEP", row_step)
     cfg = PipelineConfig(boilerplate=BoilerplateConfig(by_region=by_region))
@@ -44,8 +54,12 @@ def test_column_counts_equal_object_counts(pages, by_region, row_step, monkeypat
 
     stats = counted.table.stats()
     assert stats == expected and list(stats) == sorted(expected)
-    assert [counted.names[c] for c in counted.row_cluster.tolist()] == [b.cluster_id for p in objects for b in p.blocks]
-    assert len(pages) == 10 and max(st.n_pages for st in expected.values()) >= 5  # each template's menu on its 5 pages
+    assert [counted.names[c] for c in counted.row_cluster.tolist()] == [
+        b.cluster_id for p in objects for b in p.blocks
+    ]
+    assert (
+        len(pages) == 10 and max(st.n_pages for st in expected.values()) >= 5
+    )  # each template's menu on its 5 pages
     assert any(st.dateline for st in expected.values())
     # what is written and what is template, from the columns, equal what the objects give
     model = SiteModel(expected, keys, {}, len(pages))

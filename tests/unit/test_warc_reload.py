@@ -1,6 +1,7 @@
 """Crawl records are listed without their bytes and read again at their offset when parsed: the
 bytes read again are those first listed, in gzipped and plain WARC files; a file that changed under
 the run gives a recorded `unreadable` skip, not a crash."""
+
 from __future__ import annotations
 
 import io
@@ -21,10 +22,18 @@ def warc_bytes(n: int, gzip: bool) -> bytes:
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=gzip)
     for i in range(n):
-        body = f"<html><body><h1>Story {i}</h1><p>{'words of the story ' * (50 + i)}</p></body></html>".encode()
+        body = (
+            f"<html><body><h1>Story {i}</h1><p>{'words of the story ' * (50 + i)}</p></body></html>".encode()
+        )
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(f"https://news.example.org/story-{i}", "response",
-                                                      payload=io.BytesIO(body), http_headers=headers))
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://news.example.org/story-{i}",
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=headers,
+            )
+        )
     return buf.getvalue()
 
 
