@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.generate import write_site
 from pipeline.config import ExtractConfig, PipelineConfig
-from pipeline.incremental import run_incremental
+from pipeline import run_incremental
 
 
 def main() -> None:

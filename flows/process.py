@@ -1,7 +1,8 @@
 """Prefect flow `process`: raw pages -> site boilerplate stripped -> titles and dates -> Parquet.
 
-Only wiring: every step is a function of pipeline/. Tasks are coarse (a batch of pages, a site) and
-take no cache (inputs are large page bytes; caching on content hashes comes with re-runs).
+Only wiring: the same steps as pipeline.run.run_incremental (plan and parse, sites, near-duplicates,
+publish), with parsing as cached tasks and the per-site work as tasks (on a Dask cluster when asked).
+Tasks take plain values and records, never a run object.
 """
 
 from __future__ import annotations
@@ -21,19 +22,20 @@ from flows.progress import RunProgress
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
-from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig
-from pipeline.incremental import (
-    FolderWork,
-    IncrementalRun,
-    SiteBuilt,
-    SiteJob,
-    SubmitFn,
-    build_site_job,
-    folder_of_path,
-)
-from pipeline.parallel import ParsePool, build_all_sites
-from pipeline.records import RawInput
+from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig, ResourceLimits
+from pipeline.records import RawInput, RunSummary
+from pipeline.run import check_raw
+from pipeline.run.dedup import NearDuplicates, near_duplicates
+from pipeline.run.folders import RunFolders, parse_folders
+from pipeline.run.parse import SubmitFn
+from pipeline.run.plan import FolderPlan, folder_of_path
+from pipeline.run.pool import ParsePool
+from pipeline.run.previous import PreviousRun
+from pipeline.run.publish import publish, run_summary
+from pipeline.run.site_job import SiteBuilt, SiteJob
+from pipeline.run.sites import build_site_job, build_sites, plan_sites
 from pipeline.store.lock import RunLock
+from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.state import ParsedTables
 
 TASK_CACHE_DIR = "_task_cache"  # under --out; Prefect's persisted parse results, keyed on content hashes
@@ -75,7 +77,7 @@ class ChunkProgress:
 def parse_pages(
     batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: ChunkProgress
 ) -> ParsedTables:
-    """Parse a chunk of pages (up to incremental.PARSE_CHUNK) on the run's worker processes (per-page
+    """Parse a chunk of pages (up to ResourceLimits.parse_chunk) on the run's worker processes (per-page
     time limit), reporting progress as they go; cached on content hashes. One task per chunk: smaller
     tasks left the workers idle while Prefect recorded each one (the CLI ran at half the library's speed).
     Not kept in memory once persisted: Prefect's in-memory result cache (1,000 results) held every
@@ -89,53 +91,43 @@ def build_site_task(job: SiteJob) -> SiteBuilt:
 
 
 @task(name="build-sites", cache_policy=NO_CACHE)
-def build_sites_local(run: IncrementalRun, pool: ParsePool) -> None:
+def build_sites_local(jobs: list[SiteJob], pool: ParsePool) -> list[SiteBuilt]:
     """Every site, on the run's worker processes when several need re-learning."""
-    build_all_sites(run, pool)
+    return build_sites(jobs, pool)
 
 
 @flow(name="build-sites", validate_parameters=False)
-def build_sites(jobs: list[SiteJob]) -> list[SiteBuilt]:
+def build_sites_on_cluster(jobs: list[SiteJob]) -> list[SiteBuilt]:
     """The per-site work, submitted to this flow's task runner (a Dask cluster when one is given)."""
     futures = [build_site_task.submit(job) for job in jobs]
     return [f.result() for f in futures]
 
 
 @task(name="near-duplicates", cache_policy=NO_CACHE)
-def dedup_task(run: IncrementalRun) -> None:
-    run.dedup()
+def dedup_task(built: list[SiteBuilt], version: StagedVersion, cfg: PipelineConfig) -> NearDuplicates:
+    return near_duplicates(built, version, cfg)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(run: IncrementalRun) -> dict:
-    return run.commit()
+def publish_task(staging: Staging, folders: RunFolders, summary: RunSummary, cfg: PipelineConfig,
+                 now: dt.datetime) -> dict:
+    return publish(staging, folders, summary, cfg, now)
 
 
-def make_config(
-    min_pages: int,
-    min_share: float,
-    use_trafilatura: bool,
-    page_timeout: float,
-    layout_sample: int = ExtractConfig.layout_sample,
-) -> PipelineConfig:
+def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float,
+                layout_sample: int = ExtractConfig.layout_sample) -> PipelineConfig:
     return PipelineConfig(
         boilerplate=BoilerplateConfig(min_pages=min_pages, min_share=min_share),
-        extract=ExtractConfig(
-            use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample
-        ),
+        extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample),
     )
 
 
 def summary_rows(summary: dict) -> list[dict]:
     return [
         {
-            "site": s["site"],
-            "pages": s["pages"],
-            "boilerplate share": s["boilerplate_share"],
-            "boilerplate clusters": s["boilerplate_clusters"],
-            "with title": s["with_title"],
-            "with published": s["with_published"],
-            "with updated": s["with_updated"],
+            "site": s["site"], "pages": s["pages"], "boilerplate share": s["boilerplate_share"],
+            "boilerplate clusters": s["boilerplate_clusters"], "with title": s["with_title"],
+            "with published": s["with_published"], "with updated": s["with_updated"],
             "duplicate pages": s.get("duplicate_pages", 0),
             "rebuilt": s["site"] in summary["sites_rebuilt"],
         }
@@ -144,8 +136,8 @@ def summary_rows(summary: dict) -> list[dict]:
 
 
 def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: RunProgress) -> SubmitFn:
-    """IncrementalRun.parse_all's `submit` through the cached parse task: the task is submitted to the
-    flow's task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
+    """parse_folders' `submit` through the cached parse task: the task is submitted to the flow's
+    task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
 
     def submit(inputs: list[RawInput]) -> Callable[[], ParsedTables]:
         chunk = ChunkProgress(progress, len(inputs))
@@ -165,11 +157,11 @@ def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress
 def process(
     raw: str = "raw",
     out: str = "processed",
-    min_pages: int = 3,
-    min_share: float = 0.0,
-    use_trafilatura: bool = True,
+    min_pages: int = BoilerplateConfig.min_pages,
+    min_share: float = BoilerplateConfig.min_share,
+    use_trafilatura: bool = ExtractConfig.use_trafilatura,
     workers: int = 2,
-    page_timeout: float = 60.0,
+    page_timeout: float = ExtractConfig.page_timeout,
     layout_sample: int = ExtractConfig.layout_sample,
     dask_address: str | None = None,
 ) -> dict:
@@ -180,54 +172,41 @@ def process(
     (tcp://host:port of a running Dask scheduler whose workers share this file system), the per-site
     work runs on that cluster. Returns the run summary."""
     logger = get_run_logger()
-    cfg = make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample)
-    out_dir = Path(out)
+    cfg, limits = make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample), ResourceLimits()
+    raw_dir, out_dir = Path(raw), Path(out)
+    check_raw(raw_dir)
     cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
-    with RunLock(out_dir), ParsePool(workers) as pool:
-        run = IncrementalRun(Path(raw), out_dir, cfg)
-        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(Path(raw)))
-        progress = RunProgress(
-            total=sum(files_per_folder.values()), description="raw files checked or parsed"
-        )
+    with RunLock(out_dir), ParsePool(workers, limits) as pool:
+        staging, now = Staging(out_dir, cfg), dt.datetime.now(dt.UTC)
+        previous = PreviousRun.read(staging, cfg)
+        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_dir))
+        progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
         progress.start()
 
-        def folder_done(work: FolderWork) -> None:
-            progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
-            logger.info(
-                "%s: %d new, %d changed, %d unchanged, %d removed",
-                work.folder,
-                work.counts["new"],
-                work.counts["changed"],
-                work.counts["unchanged"],
-                work.removed,
-            )
+        def folder_done(plan: FolderPlan) -> None:
+            progress.advance(max(0, files_per_folder[plan.folder] - len(plan.to_parse)))
+            logger.info("%s: %d new, %d changed, %d unchanged, %d removed", plan.folder, plan.counts["new"],
+                        plan.counts["changed"], plan.counts["unchanged"], plan.removed)
 
-        run.parse_all(parse_submitter(cfg, cached_parse, pool, progress), on_folder=folder_done)
+        submit = parse_submitter(cfg, cached_parse, pool, progress)
+        folders = parse_folders(raw_dir, staging, previous, cfg, limits, submit, on_folder=folder_done)
+        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now)
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
-            jobs = [run.job(site) for site in run.sites()]
-            for site_built in build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(
-                jobs
-            ):
-                run.merge(site_built)
+            built = build_sites_on_cluster.with_options(task_runner=DaskTaskRunner(address=dask_address))(jobs)
         else:
-            build_sites_local(run, pool)
-        dedup_task(run)
-        summary = publish_task(run)
+            built = build_sites_local(jobs, pool)
+        dups = dedup_task(built, staging.view(), cfg)
+        summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
     create_table_artifact(
         summary_rows(summary) or [{"site": "(none)"}],
         key="sitesift-process-summary",
-        description=f"pages {summary['pages']} (new {summary['pages_new']}, changed "
-        f"{summary['pages_changed']}, unchanged {summary['pages_unchanged']}, removed "
-        f"{summary['pages_removed']}), parsed {summary['parsed']}, skipped "
-        f"{summary['skipped']} {summary['skipped_by_reason']}, duplicate clusters "
-        f"{summary['duplicate_clusters']}",
+        description=f"pages {summary['pages']} (new {summary['pages_new']}, changed {summary['pages_changed']}, "
+        f"unchanged {summary['pages_unchanged']}, removed {summary['pages_removed']}), parsed {summary['parsed']}, "
+        f"skipped {summary['skipped']} {summary['skipped_by_reason']}, "
+        f"duplicate clusters {summary['duplicate_clusters']}",
     )
-    logger.info(
-        "run done: %s pages, %s parsed, sites rebuilt: %s",
-        summary["pages"],
-        summary["parsed"],
-        ", ".join(summary["sites_rebuilt"]) or "none",
-    )
+    logger.info("run done: %s pages, %s parsed, sites rebuilt: %s", summary["pages"], summary["parsed"],
+                ", ".join(summary["sites_rebuilt"]) or "none")
     return summary

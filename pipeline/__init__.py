@@ -1,4 +1,5 @@
-"""sitesift's library: pure, typed stages (acquire -> clean -> store). Never imports Prefect.
+"""sitesift's library: pure, typed stages (acquire -> clean -> store) and the run over them (run/).
+Never imports Prefect.
 
 For scripts and notebooks: `from pipeline import run_incremental` (the run the `sitesift run` flow
 makes, without Prefect). This module stays light: importing it loads nothing else."""
@@ -10,18 +11,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pipeline.config import PipelineConfig
+    from pipeline.config import PipelineConfig, ResourceLimits
 
 PIPELINE_VERSION = "0.3.0"  # bump when parsing or state changes: re-runs then parse everything again
 
 
-def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0) -> dict:
-    """pipeline.incremental.run_incremental, with the parser processes' fork server started before the
+def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0,
+                    limits: ResourceLimits | None = None) -> dict:
+    """pipeline.run.run_incremental, with the parser processes' fork server started before the
     pipeline itself is imported: the server's imports (~1 s) then overlap this process's (~0.5 s)."""
     if workers > 0:
         from pipeline.forkserver import start_fork_server
 
         start_fork_server()
-    from pipeline.incremental import run_incremental as run
+    from pipeline.run import run_incremental as run
 
-    return run(raw, out, cfg, workers)
+    return run(raw, out, cfg, workers, limits)

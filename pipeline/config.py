@@ -56,7 +56,9 @@ class ExtractConfig:
         60.0  # seconds one page may take to parse (in a worker process) before it is skipped
     )
     layout_sample: int = 8  # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
-    # (bench/quality.py scores the same at 32, 16, 8, 4 and 2; RESULTS "Session 7")
+    min_evidence_blocks: int = 3  # sampled blocks under a layout path before it decides anything
+    max_page_dates: int = 2  # "First published" twice is an article; more distinct date lines make a listing
+    repeat_min_chars: int = 40  # a block this long repeated within one page (hidden copies) is kept once
 
     @property
     def sample_size(self) -> int:
@@ -88,6 +90,20 @@ class CrawlConfig:
     allow_hosts: tuple[str, ...] = ()  # "host" or "host:port" allowed although private/loopback
     warc_records_per_file: int = 1000  # response records per WARC file before a new file starts
     stored_types: tuple[str, ...] = ("text/html", "application/xhtml+xml", "text/plain")
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """How much a run holds and hands out at once. These never change the output (tests run with tiny
+    values to prove it), so they are outside every fingerprint and passed down, not read from modules."""
+
+    parse_chunk: int = 1_000  # pages parsed before their results are packed into state tables
+    batch_pages: int = 8  # pages per worker task: one task per page cost more than parsing a page
+    max_tasks_per_worker: int = 250  # a fresh worker now and then keeps parser memory from creeping up
+    site_chunk_pages: int = 1_000  # pages of a site finished at once, as objects (~0.1 GB)
+    held_block_bytes: int = 64 << 20  # a folder's parsed block rows held in memory up to this, on disk beyond
+    append_max_blocks: int = 500_000  # new blocks the append-only path holds in memory; beyond, re-learn
+    state_slice: int = 1 << 16  # rows per part when a site's model is written: temporaries stay small
 
 
 @dataclass(frozen=True)

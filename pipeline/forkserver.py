@@ -10,7 +10,7 @@ import multiprocessing.forkserver
 # imported once by the fork server, not by every new worker (~1 s each); trafilatura and htmldate are
 # imported where they are called, so the main process, which never extracts, does not pay for them.
 # pandas: pyarrow imports it at the first array it makes from Python objects, which every parse does
-PRELOAD = ["pipeline.run", "pipeline.incremental", "pandas", "trafilatura", "htmldate"]
+PRELOAD = ["pipeline.run.pages", "pipeline.run.sites", "pandas", "trafilatura", "htmldate"]
 
 
 def start_fork_server() -> None:

@@ -1,4 +1,4 @@
-"""Typed records that move between stages, and the explicit pyarrow schemas that mirror the outputs.
+"""Typed records that move between stages (their Arrow twins live in pipeline/schemas.py).
 
 Nothing here does work: a stage takes one record type and returns the next.
 """
@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-
-import pyarrow as pa
-
-SCHEMA_VERSION = "1"  # bump on any change to an output schema; see docs/schema.md
 
 
 @dataclass(frozen=True)
@@ -110,6 +106,18 @@ class ParsedPage:
     in_sample: bool = True  # in its site's layout sample: trafilatura runs on it (see clean/layout.py)
 
 
+@dataclass(frozen=True)
+class BoilerplateCluster:
+    """A block cluster on enough of a site's pages to be template: one row of `boilerplate`."""
+
+    cluster_id: str
+    text: str  # the most frequent variant, as it appears on pages
+    tag_path: str
+    n_pages: int
+    share_of_pages: float
+    n_variants: int
+
+
 @dataclass
 class Document:
     """The clean row of one page."""
@@ -133,235 +141,38 @@ class Document:
     duplicate_of: str | None = None
 
 
-def documented_field(
-    name: str, type_: pa.DataType, description: str, example: str, nullable: bool = True
-) -> pa.Field:
-    """A schema field that carries its own documentation (docs/schema.md is generated from it)."""
-    return pa.field(name, type_, nullable=nullable, metadata={"description": description, "example": example})
+@dataclass
+class SiteSummary:
+    """One site's figures in a run summary (and in the state, for sites a re-run does not rebuild)."""
+
+    site: str
+    pages: int = 0
+    blocks: int = 0
+    boilerplate_blocks: int = 0
+    boilerplate_clusters: int = 0
+    boilerplate_share: float = 0.0  # characters of boilerplate blocks / characters of all blocks
+    with_title: int = 0
+    with_published: int = 0
+    with_updated: int = 0
+    duplicate_pages: int = 0
 
 
-_f = documented_field
+@dataclass
+class RunSummary:
+    """What a run did, as the CLI prints it and the flow's artifact shows it."""
 
-
-DOCUMENTS_SCHEMA = pa.schema(
-    [
-        _f(
-            "doc_id",
-            pa.string(),
-            "Stable page id: hash of the site folder and source path (or WARC file and offset).",
-            "a7db281b6e3311c5",
-            nullable=False,
-        ),
-        _f(
-            "site",
-            pa.string(),
-            "Host of the page URL when known (WARC target URI, canonical or og:url), else the "
-            "first folder under the raw root.",
-            "naht",
-            nullable=False,
-        ),
-        _f(
-            "url",
-            pa.string(),
-            "Page URL (WARC target URI, canonical link or og:url); null for plain files without one.",
-            "https://rilopez.com/posts/git-bisect/",
-        ),
-        _f(
-            "source",
-            pa.string(),
-            "Where the page came from: path relative to the raw root, or `file.warc.gz#offset`.",
-            "naht/000_0a110b620bc841eb.txt",
-            nullable=False,
-        ),
-        _f(
-            "title",
-            pa.string(),
-            "The page's own title: first non-boilerplate h1, else <title>/og:title without the "
-            "site-name affix, else the first non-boilerplate heading.",
-            "Git Bisect",
-        ),
-        _f("published", pa.date32(), "Publication date.", "2025-12-18"),
-        _f(
-            "published_source",
-            pa.string(),
-            "Where `published` came from: json-ld, meta, time, text, url or htmldate.",
-            "text",
-        ),
-        _f("updated", pa.date32(), "Last update date, later than `published`.", "2020-09-15"),
-        _f(
-            "updated_source",
-            pa.string(),
-            "Where `updated` came from (same values as published_source).",
-            "text",
-        ),
-        _f(
-            "text",
-            pa.large_string(),
-            "Clean article text: blocks that are not boilerplate, extractor clutter, date "
-            "lines or the title; paragraphs separated by blank lines.",
-            "The Department for Education (DfE) had planned...",
-            nullable=False,
-        ),
-        _f("n_blocks", pa.int32(), "Number of blocks the page was segmented into.", "28", nullable=False),
-        _f(
-            "n_boilerplate_blocks", pa.int32(), "How many of them are site boilerplate.", "21", nullable=False
-        ),
-        _f(
-            "chars_raw",
-            pa.int64(),
-            "Characters of the decoded page (HTML source or plain text).",
-            "3649",
-            nullable=False,
-        ),
-        _f("chars_clean", pa.int64(), "Characters of `text`.", "1510", nullable=False),
-        _f(
-            "content_hash",
-            pa.string(),
-            "SHA-256 (first 32 hex digits) of the raw bytes.",
-            "9f2c...",
-            nullable=False,
-        ),
-        _f(
-            "dup_cluster",
-            pa.string(),
-            "For pages with near-duplicates (MinHash over clean text): the doc_id of the "
-            "cluster's canonical page; null otherwise.",
-            "a7db281b6e3311c5",
-        ),
-        _f(
-            "duplicate_of",
-            pa.string(),
-            "The canonical page's doc_id (earliest published, then shortest URL or path) "
-            "for every duplicate but the canonical one itself; null otherwise.",
-            "a7db281b6e3311c5",
-        ),
-        _f(
-            "processed_at",
-            pa.timestamp("us", tz="UTC"),
-            "When the run that wrote this row started writing.",
-            "2026-11-23 14:28:33+00:00",
-            nullable=False,
-        ),
-        _f(
-            "pipeline_version",
-            pa.string(),
-            "sitesift library version that wrote the row.",
-            "0.1.0",
-            nullable=False,
-        ),
-    ]
-)
-
-BLOCKS_SCHEMA = pa.schema(
-    [
-        _f("doc_id", pa.string(), "The page (documents.doc_id).", "a7db281b6e3311c5", nullable=False),
-        _f("site", pa.string(), "The page's site.", "naht", nullable=False),
-        _f("position", pa.int32(), "Order of the block in the page, from 0.", "0", nullable=False),
-        _f(
-            "kind",
-            pa.string(),
-            "heading, paragraph, list_item, code or table_row.",
-            "heading",
-            nullable=False,
-        ),
-        _f(
-            "tag_path",
-            pa.string(),
-            "Element path of an HTML block (tag names); empty for plain text.",
-            "html/body/main/article/p",
-            nullable=False,
-        ),
-        _f("text", pa.large_string(), "The block's text.", "Home Menu", nullable=False),
-        _f(
-            "in_main",
-            pa.bool_(),
-            "Main content: kept by trafilatura on pages of the site's layout sample, by "
-            "the layout model learned from them on the other pages of a large site (always true for plain text).",
-            "true",
-            nullable=False,
-        ),
-        _f(
-            "is_boilerplate",
-            pa.bool_(),
-            "Its near-duplicate cluster is on enough of the site's pages to be template.",
-            "true",
-            nullable=False,
-        ),
-        _f(
-            "cluster_id",
-            pa.string(),
-            "Near-duplicate cluster of the block within its site and region; joins boilerplate.cluster_id.",
-            "c5f0e1d2c3b4a5968",
-        ),
-        _f(
-            "removed_by",
-            pa.string(),
-            "Why the block is not in documents.text: boilerplate, extractor, dateline, title, "
-            "repeat; null when kept.",
-            "boilerplate",
-        ),
-    ]
-)
-
-BOILERPLATE_SCHEMA = pa.schema(
-    [
-        _f("site", pa.string(), "Site the cluster belongs to.", "naht", nullable=False),
-        _f("cluster_id", pa.string(), "Cluster id (blocks.cluster_id).", "c5f0e1d2c3b4a5968", nullable=False),
-        _f(
-            "text", pa.large_string(), "Its most frequent variant.", "NAHT is campaigning to:", nullable=False
-        ),
-        _f(
-            "tag_path",
-            pa.string(),
-            "Where in the page template it sits (empty for plain text).",
-            "html/body/nav/ul/li",
-            nullable=False,
-        ),
-        _f("n_pages", pa.int32(), "Distinct pages of the site it is on.", "5", nullable=False),
-        _f(
-            "share_of_pages", pa.float64(), "n_pages divided by the site's page count.", "1.0", nullable=False
-        ),
-        _f(
-            "n_variants",
-            pa.int32(),
-            "Distinct normalised texts in the cluster (template drift).",
-            "1",
-            nullable=False,
-        ),
-    ]
-)
-
-SKIPPED_SCHEMA = pa.schema(
-    [
-        _f("site", pa.string(), "Site (or site folder) of the input.", "naht", nullable=False),
-        _f(
-            "source",
-            pa.string(),
-            "The input's path relative to the raw root, or WARC file and offset.",
-            "bad/binary.html",
-            nullable=False,
-        ),
-        _f(
-            "reason",
-            pa.string(),
-            "empty, binary, too_large, undecodable, unreadable, unsupported_type, http_status, "
-            "unparseable, no_text or parse_error.",
-            "binary",
-            nullable=False,
-        ),
-        _f(
-            "detail",
-            pa.string(),
-            "Human-readable detail.",
-            "NUL or control bytes: not a text page",
-            nullable=False,
-        ),
-    ]
-)
-
-DATASETS: dict[str, pa.Schema] = {
-    "documents": DOCUMENTS_SCHEMA,
-    "blocks": BLOCKS_SCHEMA,
-    "boilerplate": BOILERPLATE_SCHEMA,
-    "skipped": SKIPPED_SCHEMA,
-}
+    inputs: int
+    pages: int
+    pages_new: int
+    pages_changed: int
+    pages_unchanged: int
+    pages_removed: int
+    parsed: int
+    parsed_again: int
+    sites_rebuilt: list[str]
+    sites_appended: list[str]
+    skipped: int
+    skipped_by_reason: dict[str, int]
+    duplicate_clusters: int
+    duplicate_pages: int
+    sites: list[SiteSummary]

@@ -19,19 +19,9 @@ from pipeline.clean import lsh
 from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.minhash import block_signatures
 from pipeline.config import BoilerplateConfig, MinHashConfig
-from pipeline.records import Block, ParsedPage
+from pipeline.records import Block, BoilerplateCluster, ParsedPage
 
 _NUMBER = re.compile(r"\d+")
-
-
-@dataclass(frozen=True)
-class BoilerplateCluster:
-    cluster_id: str
-    text: str  # the most frequent variant, as it appears on pages
-    tag_path: str
-    n_pages: int
-    share_of_pages: float
-    n_variants: int
 
 
 def cluster_id(prefix: str, region: str, key: str) -> str:
@@ -120,12 +110,15 @@ class SiteModel:
     n_pages: int
 
 
+def template_mask(n_pages: np.ndarray, dateline: np.ndarray, n_site_pages: int, cfg: BoilerplateConfig) -> np.ndarray:
+    """The template rule, for clusters as numpy columns: on enough pages; a date line only when on more
+    than half of them (many pages of a news site share a publication day)."""
+    return (n_pages >= required_pages(n_site_pages, cfg)) & ~(dateline & (n_pages * 2 <= n_site_pages))
+
+
 def is_template(st: ClusterStats, n_pages: int, cfg: BoilerplateConfig) -> bool:
-    """On enough pages; a date line only when on more than half of them (many pages of a news site
-    share a publication day)."""
-    if st.n_pages < required_pages(n_pages, cfg):
-        return False
-    return not (st.dateline and st.n_pages * 2 <= n_pages)
+    """template_mask for one cluster."""
+    return bool(template_mask(np.int64(st.n_pages), np.bool_(st.dateline), n_pages, cfg))
 
 
 def normalised_entries(pages: list[ParsedPage]) -> list[tuple[str, Block, str]]:

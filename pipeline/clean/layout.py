@@ -16,20 +16,11 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from pipeline.records import ParsedPage
+from pipeline.schemas import LAYOUT_STATE
 
-MIN_EVIDENCE_BLOCKS = 3  # sampled blocks under a prefix before it decides anything
 LEARNED_FROM = "trafilatura"
 LAYOUT = "layout"  # the extractor label of a page whose main content came from the model
 
-LAYOUT_STATE = pa.schema(
-    [
-        ("prefix", pa.string()),
-        ("main_chars", pa.int64()),
-        ("other_chars", pa.int64()),
-        ("blocks", pa.int64()),
-        ("applied", pa.bool_()),  # the full layout path of a block the model decided (re-runs check these)
-    ]
-)
 
 
 PathCounts = dict[str, list[int]]  # layout path -> [characters kept by trafilatura, dropped, blocks]
@@ -63,6 +54,7 @@ def decide(layout_path: str, decisions: dict[str, bool]) -> bool:
 class LayoutModel:
     votes: dict[str, list[int]] = field(default_factory=dict)  # prefix -> [main chars, other chars, blocks]
     applied: set[str] = field(default_factory=set)  # layout paths of the blocks it decided
+    min_evidence: int = 3  # sampled blocks under a prefix before it decides anything (ExtractConfig)
 
     def add(self, page: ParsedPage) -> None:
         """Count a sampled page's blocks under every prefix of their paths."""
@@ -80,7 +72,7 @@ class LayoutModel:
 
     def decisions(self) -> dict[str, bool]:
         """prefix -> main?, for the prefixes with enough evidence: all that applying the model reads."""
-        return {p: v[0] >= v[1] for p, v in self.votes.items() if v[2] >= MIN_EVIDENCE_BLOCKS}
+        return {p: v[0] >= v[1] for p, v in self.votes.items() if v[2] >= self.min_evidence}
 
     def same_for_applied(self, before: dict[str, bool]) -> bool:
         """Whether every block decided under the `before` decisions is decided the same now."""
@@ -102,14 +94,14 @@ class LayoutModel:
         )
 
     @classmethod
-    def from_table(cls, table: pa.Table) -> LayoutModel:
+    def from_table(cls, table: pa.Table, min_evidence: int) -> LayoutModel:
         cols = table.to_pydict()
         votes = {
             p: [m, o, n]
             for p, m, o, n in zip(cols["prefix"], cols["main_chars"], cols["other_chars"], cols["blocks"])
             if n
         }
-        return cls(votes, {p for p, a in zip(cols["prefix"], cols["applied"]) if a})
+        return cls(votes, {p for p, a in zip(cols["prefix"], cols["applied"]) if a}, min_evidence)
 
 
 def teaches(page: ParsedPage) -> bool:

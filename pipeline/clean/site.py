@@ -8,16 +8,15 @@ from typing import Protocol
 
 import numpy as np
 
-from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, mark, text_clusters
+from pipeline.clean.boilerplate import SiteModel, mark, text_clusters
 from pipeline.clean.dates import choose_dates, dateline_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
-from pipeline.records import Block, DateCandidate, Document, ParsedPage
+from pipeline.records import BoilerplateCluster, Block, DateCandidate, Document, ParsedPage
 
 _SIDE_REGIONS = ("aside", "nav", "footer")
-MAX_PAGE_DATES = 2  # "First published" twice is an article; more distinct date lines make a listing
 
 
 @dataclass
@@ -41,20 +40,21 @@ def _text_dates(page: ParsedPage) -> list[DateCandidate]:
     return [c for b in main for c in dateline_dates(b.text)]
 
 
-def page_dates(page: ParsedPage) -> list[DateCandidate]:
+def page_dates(page: ParsedPage, max_page_dates: int) -> list[DateCandidate]:
     """All date candidates of a page. A listing or archive page (more distinct date lines than an
     article has) keeps only its structured metadata: its visible dates belong to the items it lists,
     and htmldate's guess would come from those same items."""
     text = _text_dates(page)
-    if len({c.date for c in text}) > MAX_PAGE_DATES:
+    if len({c.date for c in text}) > max_page_dates:
         return [c for c in page.date_candidates if c.source in ("json-ld", "meta", "time", "url")]
     return page.date_candidates + text
 
 
-_REPEAT_MIN_CHARS = 40  # a long block repeated within one page (hidden copies, AMP duplicates) is kept once
 
 
-def _mark_removed(page: ParsedPage, title_block: Block | None) -> None:
+def _mark_removed(page: ParsedPage, title_block: Block | None, repeat_min_chars: int) -> None:
+    """Why each block is not in the text; a long block repeated within one page (hidden copies, AMP
+    duplicates) is kept once."""
     seen: set[str] = set()
     for b in page.blocks:
         key = " ".join(b.text.split())
@@ -66,7 +66,7 @@ def _mark_removed(page: ParsedPage, title_block: Block | None) -> None:
             b.removed_by = "dateline"
         elif b is title_block:
             b.removed_by = "title"
-        elif len(key) >= _REPEAT_MIN_CHARS and key in seen:
+        elif len(key) >= repeat_min_chars and key in seen:
             b.removed_by = "repeat"
         else:
             b.removed_by = None
@@ -95,8 +95,8 @@ def compose_text(blocks: list[Block]) -> str:
 def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: PipelineConfig) -> Document:
     """One page's clean row, once its blocks carry their boilerplate flags."""
     title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
-    published, updated = choose_dates(page_dates(p))
-    _mark_removed(p, title_block)
+    published, updated = choose_dates(page_dates(p, cfg.extract.max_page_dates))
+    _mark_removed(p, title_block, cfg.extract.repeat_min_chars)
     text = compose_text(p.blocks)
     return Document(
         doc_id=p.page.doc_id,
@@ -184,7 +184,7 @@ def learn_site(
     sampled pages, the distinct texts clustered, each cluster's pages counted with numpy. With
     `texts_sink` (a large site), every text's signature and cluster key go to it as soon as they are
     known, and the model is kept only as columns (`stats`), not as objects."""
-    layout = LayoutModel()
+    layout = LayoutModel(min_evidence=cfg.extract.min_evidence_blocks)
     layout.add_counts(pages.teaching_counts())
     cols = pages.columns()
     keys, sigs = text_clusters(
@@ -245,20 +245,3 @@ def build_site(
         model=learned.model,
         layout=learned.layout,
     )
-
-
-def site_summary(result: SiteResult) -> dict:
-    all_chars = sum(len(b.text) for _, b in result.blocks)
-    bp_chars = sum(len(b.text) for _, b in result.blocks if b.is_boilerplate)
-    docs = result.documents
-    return {
-        "site": result.site,
-        "pages": result.n_pages,
-        "blocks": sum(d.n_blocks for d in docs),
-        "boilerplate_blocks": sum(d.n_boilerplate_blocks for d in docs),
-        "boilerplate_clusters": len(result.boilerplate),
-        "boilerplate_share": round(bp_chars / all_chars, 4) if all_chars else 0.0,
-        "with_title": sum(d.title is not None for d in docs),
-        "with_published": sum(d.published is not None for d in docs),
-        "with_updated": sum(d.updated is not None for d in docs),
-    }

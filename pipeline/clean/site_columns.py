@@ -17,10 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.clean.arrays import unique_sorted
-from pipeline.clean.boilerplate import BoilerplateCluster, ClusterStats, cluster_id, required_pages
+from pipeline.clean.boilerplate import ClusterStats, cluster_id, template_mask
 from pipeline.clean.main_content import norm_tokens
 from pipeline.config import BoilerplateConfig
-from pipeline.records import ParsedPage
+from pipeline.records import BoilerplateCluster, ParsedPage
 
 _KEY_BITS = 36  # cluster key: text index (up to 68 billion distinct texts)
 _REGION_BITS = 26  # region: tag path index (up to 67 million distinct paths)
@@ -106,9 +106,7 @@ class ClusterTable:
 
     def boilerplate(self, n_site_pages: int, cfg: BoilerplateConfig) -> list[BoilerplateCluster]:
         """boilerplate.boilerplate_clusters of these stats: the clusters that are template."""
-        template = (self.n_pages >= required_pages(n_site_pages, cfg)) & ~(
-            self.dateline & (self.n_pages * 2 <= n_site_pages)
-        )
+        template = template_mask(self.n_pages, self.dateline, n_site_pages, cfg)
         v_spans, n_spans = self._spans(self.variant_cluster), self._spans(self.norm_cluster)
         out = []
         for c in np.flatnonzero(template).tolist():

@@ -13,57 +13,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from pipeline.records import documented_field as _f
-
-CRAWL_LOG_SCHEMA = pa.schema(
-    [
-        _f("crawl_id", pa.string(), "Id of the crawl run.", "20261123T150000Z-ab12cd", nullable=False),
-        _f("host", pa.string(), "host[:port] crawled.", "127.0.0.1:8123", nullable=False),
-        _f("url", pa.string(), "URL as queued (normalised).", "http://127.0.0.1:8123/a", nullable=False),
-        _f("final_url", pa.string(), "URL after redirects.", "http://127.0.0.1:8123/b"),
-        _f("status", pa.int32(), "Last HTTP status received.", "200"),
-        _f(
-            "outcome",
-            pa.string(),
-            "stored, unchanged (304), skipped, failed, refused, disallowed or discovery.",
-            "stored",
-            nullable=False,
-        ),
-        _f(
-            "reason",
-            pa.string(),
-            "Short code for a non-stored outcome: http_404, timeout, too_large, ...",
-            "http_404",
-        ),
-        _f(
-            "fetched_at",
-            pa.timestamp("us", tz="UTC"),
-            "When the fetch ended.",
-            "2026-11-23 15:00:01+00:00",
-            nullable=False,
-        ),
-        _f("bytes", pa.int64(), "Decoded body bytes stored.", "5120", nullable=False),
-        _f("content_type", pa.string(), "Response media type.", "text/html"),
-        _f("etag", pa.string(), "ETag, sent back as If-None-Match next time.", '"abc"'),
-        _f(
-            "last_modified",
-            pa.string(),
-            "Last-Modified, sent back as If-Modified-Since.",
-            "Mon, 23 Nov 2026 10:00:00 GMT",
-        ),
-        _f("duration", pa.float64(), "Seconds spent, retries included.", "0.12", nullable=False),
-        _f("retries", pa.int32(), "Retries needed.", "2", nullable=False),
-        _f("error", pa.string(), "Error message, if any.", "HTTP 404"),
-        _f("redirect_chain", pa.list_(pa.string()), "URLs redirected through, in order.", "['http://h/a']"),
-        _f("depth", pa.int32(), "Link hops from a seed.", "1", nullable=False),
-        _f(
-            "warc_file",
-            pa.string(),
-            "WARC file (under raw/<host>/) holding the response.",
-            "crawl-...-00000.warc.gz",
-        ),
-    ]
-)
+from pipeline.schemas import CRAWL_LOG_SCHEMA
 
 
 @dataclass

@@ -9,10 +9,8 @@ pandas and DuckDB ignore the underscore-prefixed _runs folder when reading <out>
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -24,22 +22,11 @@ import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
 from pipeline.config import PipelineConfig
-from pipeline.records import DATASETS, SCHEMA_VERSION
-
-STATE_DIR = "_state"
+from pipeline.schemas import DATASETS, SCHEMA_VERSION
+from pipeline.store.state_layout import STATE_DIR
 
 RUNS_DIR = "_runs"
 KEEP_RUNS = 2  # the current version and the one before it (a reader may still be listing it)
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def site_file_name(site: str) -> str:
-    """A file name for a site that cannot escape its folder; a site whose name had to be changed gets
-    a hash suffix, so two sites never share a file."""
-    name = _SAFE.sub("_", site).strip("._") or "site"
-    if name != site:
-        name += "-" + hashlib.sha1(site.encode()).hexdigest()[:8]
-    return f"{name}.parquet"
 
 
 def new_run_id() -> str:
@@ -123,13 +110,14 @@ class StagedVersion:
         )
 
     def state_writer(self, rel: str, schema: pa.Schema):
-        """Write one state file part by part."""
-        path = self.dir / STATE_DIR / rel
+        """Write one state file (`rel` from store/state_layout) part by part."""
+        path = self.dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         return _write_parts(path, schema)
 
     def write_state(self, rel: str, table: pa.Table) -> Path:
-        path = self.dir / STATE_DIR / rel
+        """Write one state file (`rel` from store/state_layout) as it is."""
+        path = self.dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             path.unlink()

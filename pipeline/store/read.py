@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.records import DATASETS
+from pipeline.schemas import DATASETS
 
 
 def read_dataset(out: Path, name: str) -> pd.DataFrame:

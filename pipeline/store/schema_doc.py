@@ -5,8 +5,7 @@ python -m pipeline.store.schema_doc > docs/schema.md
 
 from __future__ import annotations
 
-from pipeline.records import DATASETS, SCHEMA_VERSION
-from pipeline.store.crawl_log import CRAWL_LOG_SCHEMA
+from pipeline.schemas import CRAWL_LOG_SCHEMA, DATASETS, SCHEMA_VERSION
 
 _INTRO = f"""# sitesift output schema
 

@@ -1,20 +1,12 @@
-"""Run state under <out>/_state/ (Parquet), what lets a re-run parse only new and changed pages.
-
-    _state/meta.json                   pipeline version and the parse / model fingerprints of the run
-    _state/parsed/<folder>.pages.parquet   one row per page of a raw folder: content hash, metadata, or
-                                           the reason it could not be parsed
-    _state/parsed/<folder>.blocks.parquet  the blocks of those pages, as segmented
-    _state/models/<site>.clusters.parquet  the site's boilerplate model: clusters, pages, first/last seen
-    _state/models/<site>.texts.parquet     MinHash signature of every distinct block text of the site
-    _state/doc_index/<site>.parquet        document-level MinHash signature of every page's clean text
-
-The state lives inside each published run version, so output and state always switch together.
-Touches disk.
+"""Run state (Parquet, laid out as store/state_layout.py says): what lets a re-run parse only new and
+changed pages and re-learn only the sites that changed. Readers and writers of those files, as Arrow
+tables and the records they stand for. Touches disk.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,70 +15,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.clean.boilerplate import ClusterStats, SiteModel
+from pipeline.clean.layout import page_teaches
+from pipeline.clean.site_columns import SiteColumns
 from pipeline.records import Block, DateCandidate, Page, ParsedPage, Skipped
-from pipeline.store.parquet import STATE_DIR  # noqa: F401  (the folder name lives with publishing)
-
-PAGES_STATE = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("site_hint", pa.string()),
-        ("source", pa.string()),
-        ("kind", pa.string()),
-        ("url", pa.string()),
-        ("chars_raw", pa.int64()),
-        ("content_hash", pa.string()),
-        ("site", pa.string()),
-        ("html_title", pa.string()),
-        ("og_title", pa.string()),
-        ("extractor", pa.string()),
-        (
-            "date_candidates",
-            pa.list_(pa.struct([("date", pa.date32()), ("role", pa.string()), ("source", pa.string())])),
-        ),
-        ("skip_reason", pa.string()),
-        ("skip_detail", pa.string()),
-        ("file_size", pa.int64()),
-        ("file_mtime_ns", pa.int64()),
-        ("in_sample", pa.bool_()),
-    ]
-)
-BLOCKS_STATE = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("position", pa.int32()),
-        ("kind", pa.string()),
-        ("text", pa.large_string()),
-        ("tag_path", pa.string()),
-        ("tag", pa.string()),
-        ("in_main", pa.bool_()),
-        ("is_dateline", pa.bool_()),
-        ("layout_path", pa.string()),
-    ]
-)
-CLUSTERS_STATE = pa.schema(
-    [
-        ("cluster_id", pa.string()),
-        ("text", pa.large_string()),
-        ("tag_path", pa.string()),
-        ("n_pages", pa.int32()),
-        ("first_seen", pa.timestamp("us", tz="UTC")),
-        ("last_seen", pa.timestamp("us", tz="UTC")),
-    ]
-)
-TEXTS_STATE = pa.schema([("text", pa.large_string()), ("signature", pa.binary()), ("key", pa.large_string())])
-STATS_STATE = pa.schema(
-    [
-        ("cluster_id", pa.string()),
-        ("n_pages", pa.int32()),
-        ("dateline", pa.bool_()),
-        ("tag_path", pa.string()),
-        ("variants", pa.list_(pa.struct([("text", pa.large_string()), ("count", pa.int64())]))),
-        ("norms", pa.list_(pa.large_string())),
-        ("key", pa.large_string()),
-    ]
-)
-DOC_INDEX_STATE = pa.schema([("doc_id", pa.string()), ("text_hash", pa.string()), ("signature", pa.binary())])
-
+from pipeline.schemas import BLOCKS_STATE, PAGES_STATE, STATS_STATE, TEXTS_STATE
 
 # -- parsed pages --------------------------------------------------------------------------------------
 def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> tuple[pa.Table, pa.Table]:
@@ -273,8 +206,6 @@ class SitePages:
     def teaching_counts(self) -> dict[str, list[int]]:
         """clean/layout.path_counts of the pages the layout model learns from (layout.teaches),
         summed from the columns: no object per block (at 1,000 pages a site, every page teaches)."""
-        from pipeline.clean.layout import page_teaches
-
         flags = zip(self.pages.column("in_sample").to_pylist(), self.pages.column("extractor").to_pylist())
         teaching = [i for i, (sampled, extractor) in enumerate(flags) if page_teaches(sampled, extractor)]
         rows, _ = self._block_rows(teaching)
@@ -294,10 +225,8 @@ class SitePages:
             if b
         }
 
-    def columns(self):
+    def columns(self) -> SiteColumns:
         """The site's blocks as integer columns in page order (clean/site_columns.SiteColumns)."""
-        from pipeline.clean.site_columns import SiteColumns
-
         rows, counts = self._block_rows(self.order)
         text, texts = _dictionary_codes(self.blocks.column("text"), rows)
         tag_path, tag_paths = _dictionary_codes(self.blocks.column("tag_path"), rows)
@@ -441,15 +370,14 @@ def _signature_column(rows: list[np.ndarray]) -> pa.Array:
     return fixed.cast(pa.binary())
 
 
-STATE_SLICE = 1 << 16  # rows per part when a site's model is written: the parts' temporaries stay small
-
-
-def texts_tables(signatures: dict[str, np.ndarray], keys: dict[str, str]) -> Iterator[pa.Table]:
-    """Every text's signature and cluster key, in parts of STATE_SLICE texts (a 100,000-page site has
+def texts_tables(
+    signatures: dict[str, np.ndarray], keys: dict[str, str], slice_rows: int
+) -> Iterator[pa.Table]:
+    """Every text's signature and cluster key, in parts of `slice_rows` texts (a 100,000-page site has
     ~750,000 distinct texts)."""
     texts = sorted(signatures)
-    for lo in range(0, max(len(texts), 1), STATE_SLICE):
-        part = texts[lo : lo + STATE_SLICE]
+    for lo in range(0, max(len(texts), 1), slice_rows):
+        part = texts[lo : lo + slice_rows]
         yield pa.Table.from_pydict(
             {
                 "text": part,
@@ -468,7 +396,7 @@ def read_texts(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return dict(zip(texts, sigs)), dict(zip(texts, t.column("key").to_pylist()))
 
 
-def stats_table(model, ids: list[str] | None = None) -> pa.Table:
+def stats_table(model: SiteModel, ids: list[str] | None = None) -> pa.Table:
     ids = sorted(model.stats) if ids is None else ids
     st = [model.stats[c] for c in ids]
     return pa.Table.from_pydict(
@@ -485,11 +413,7 @@ def stats_table(model, ids: list[str] | None = None) -> pa.Table:
     )
 
 
-def read_stats_rows(table: pa.Table) -> dict:
-    from collections import Counter
-
-    from pipeline.clean.boilerplate import ClusterStats
-
+def read_stats_rows(table: pa.Table) -> dict[str, ClusterStats]:
     t = table.to_pydict()
     return {
         cid: ClusterStats(n, d, tp, Counter({v["text"]: v["count"] for v in vs}), set(ns), k)
@@ -500,11 +424,10 @@ def read_stats_rows(table: pa.Table) -> dict:
 
 
 # -- meta -----------------------------------------------------------------------------------------------
-def write_meta(state: Path, meta: dict) -> None:
-    state.mkdir(parents=True, exist_ok=True)
-    (state / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+def write_meta(path: Path, meta: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
 
 
-def read_meta(state: Path) -> dict:
-    path = state / "meta.json"
+def read_meta(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}

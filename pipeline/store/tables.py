@@ -1,4 +1,4 @@
-"""Records -> Arrow tables with the explicit output schemas, one file per site. Pure."""
+"""Records -> Arrow tables with the explicit output schemas, and the per-site summary counted on\nthem. Pure."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION
-from pipeline.clean.site import SiteResult
-from pipeline.records import BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA, Skipped
-from pipeline.store.parquet import site_file_name
+from pipeline.records import Block, BoilerplateCluster, Document, SiteSummary, Skipped
+from pipeline.schemas import BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA
 
 
-def documents_table(result: SiteResult, processed_at: dt.datetime) -> pa.Table:
-    docs = result.documents
+def documents_table(docs: list[Document], processed_at: dt.datetime) -> pa.Table:
     cols = {
         name: [getattr(d, name) for d in docs]
         for name in DOCUMENTS_SCHEMA.names
@@ -25,12 +23,12 @@ def documents_table(result: SiteResult, processed_at: dt.datetime) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=DOCUMENTS_SCHEMA)
 
 
-def blocks_table(result: SiteResult) -> pa.Table:
-    rows = result.blocks
+def blocks_table(site: str, rows: list[tuple[str, Block]]) -> pa.Table:
+    """(doc_id, block) rows of one site, in document then position order."""
     return pa.Table.from_pydict(
         {
             "doc_id": [d for d, _ in rows],
-            "site": [result.site] * len(rows),
+            "site": [site] * len(rows),
             "position": [b.position for _, b in rows],
             "kind": [b.kind for _, b in rows],
             "tag_path": [b.tag_path for _, b in rows],
@@ -44,11 +42,11 @@ def blocks_table(result: SiteResult) -> pa.Table:
     )
 
 
-def boilerplate_table(result: SiteResult) -> pa.Table:
-    cl = sorted(result.boilerplate, key=lambda c: (-c.n_pages, c.cluster_id))
+def boilerplate_table(site: str, clusters: list[BoilerplateCluster]) -> pa.Table:
+    cl = sorted(clusters, key=lambda c: (-c.n_pages, c.cluster_id))
     return pa.Table.from_pydict(
         {
-            "site": [result.site] * len(cl),
+            "site": [site] * len(cl),
             "cluster_id": [c.cluster_id for c in cl],
             "text": [c.text for c in cl],
             "tag_path": [c.tag_path for c in cl],
@@ -71,20 +69,6 @@ def skipped_table(skipped: list[Skipped]) -> pa.Table:
         },
         schema=SKIPPED_SCHEMA,
     )
-
-
-def output_tables(
-    results: list[SiteResult], skipped: list[Skipped], processed_at: dt.datetime
-) -> dict[str, dict[str, pa.Table]]:
-    files: dict[str, dict[str, pa.Table]] = {"documents": {}, "blocks": {}, "boilerplate": {}, "skipped": {}}
-    for r in sorted(results, key=lambda r: r.site):
-        name = site_file_name(r.site)
-        files["documents"][name] = documents_table(r, processed_at)
-        files["blocks"][name] = blocks_table(r)
-        files["boilerplate"][name] = boilerplate_table(r)
-    if skipped:
-        files["skipped"]["skipped.parquet"] = skipped_table(skipped)
-    return files
 
 
 SUMMED = (
@@ -114,22 +98,22 @@ def summary_counts(docs: pa.Table, blocks: pa.Table) -> dict[str, int]:
     }
 
 
-def summary_from_counts(site: str, counts: dict[str, int], n_clusters: int) -> dict:
-    """site_summary's figures from summed summary_counts."""
+def summary_from_counts(site: str, counts: dict[str, int], n_clusters: int) -> SiteSummary:
+    """A site's summary from its summed summary_counts."""
     all_chars = counts.get("all_chars", 0)
-    return {
-        "site": site,
-        "pages": counts.get("pages", 0),
-        "blocks": counts.get("blocks", 0),
-        "boilerplate_blocks": counts.get("boilerplate_blocks", 0),
-        "boilerplate_clusters": n_clusters,
-        "boilerplate_share": round(counts.get("bp_chars", 0) / all_chars, 4) if all_chars else 0.0,
-        "with_title": counts.get("with_title", 0),
-        "with_published": counts.get("with_published", 0),
-        "with_updated": counts.get("with_updated", 0),
-    }
+    return SiteSummary(
+        site=site,
+        pages=counts.get("pages", 0),
+        blocks=counts.get("blocks", 0),
+        boilerplate_blocks=counts.get("boilerplate_blocks", 0),
+        boilerplate_clusters=n_clusters,
+        boilerplate_share=round(counts.get("bp_chars", 0) / all_chars, 4) if all_chars else 0.0,
+        with_title=counts.get("with_title", 0),
+        with_published=counts.get("with_published", 0),
+        with_updated=counts.get("with_updated", 0),
+    )
 
 
-def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> dict:
-    """site_summary computed on the site's tables (same figures)."""
+def tables_summary(site: str, docs: pa.Table, blocks: pa.Table, n_clusters: int) -> SiteSummary:
+    """A site's summary from its whole tables."""
     return summary_from_counts(site, summary_counts(docs, blocks), n_clusters)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.records import DATASETS, SCHEMA_VERSION
+from pipeline.schemas import CRAWL_LOG_SCHEMA, DATASETS, SCHEMA_VERSION
 from pipeline.store.schema_doc import render
 from tests.conftest import run_and_read
 
@@ -18,7 +18,6 @@ def test_schema_doc_is_current():
 
 
 def test_every_column_is_documented():
-    from pipeline.store.crawl_log import CRAWL_LOG_SCHEMA
 
     for schema in [*DATASETS.values(), CRAWL_LOG_SCHEMA]:
         for field in schema:

@@ -16,34 +16,36 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.clean.boilerplate import (
-    BoilerplateCluster,
     ClusterStats,
     SiteModel,
     assign_clusters,
     boilerplate_clusters,
     cluster_id,
     is_template,
+    template_mask,
     mark,
     normalised_entries,
-    required_pages,
     text_clusters,
 )
-from pipeline.clean.layout import LAYOUT_STATE, LayoutModel, apply_layout, teaches
+from pipeline.clean.layout import LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
-from pipeline.records import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA
+from pipeline.records import BoilerplateCluster
+from pipeline.run.site_job import APPENDED, SiteBuilt, SiteJob
+from pipeline.run.site_state import read_doc_index, text_hash, write_doc_index, write_model, write_texts
+from pipeline.schemas import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA, LAYOUT_STATE, STATS_STATE
 from pipeline.store import state
-from pipeline.store.parquet import STATE_DIR
+from pipeline.store.state_layout import folder_pages
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, tables_summary
 
 log = logging.getLogger(__name__)
 
 
-def _old_titles(job, new_ids: set[str]) -> list[str | None]:
+def _old_titles(job: SiteJob, new_ids: set[str]) -> list[str | None]:
     titles: list[str | None] = []
     for folder in job.folders:
         t = pq.read_table(
-            job.version.staged(f"{STATE_DIR}/parsed/{folder}.pages.parquet"),
+            job.version.staged(folder_pages(folder)),
             columns=["doc_id", "site", "skip_reason", "html_title", "og_title"],
         ).to_pydict()
         for doc_id, site, reason, html_title, og_title in zip(*t.values()):
@@ -52,25 +54,24 @@ def _old_titles(job, new_ids: set[str]) -> list[str | None]:
     return titles
 
 
-def append_pages(job, files: dict[str, str]):
+def append_pages(job: SiteJob) -> SiteBuilt | None:
     """A SiteBuilt for the site with job.new_pages appended, or None when a full re-learn is needed."""
-    from pipeline.incremental import (
-        SiteBuilt,
-        _write_model,
-        _write_texts,
-        read_doc_index,
-        text_hash,
-        write_doc_index,
-    )
-
+    files = job.files
     cfg, v, bp = job.cfg, job.version, job.cfg.boilerplate
-    known_sigs, old_keys = state.read_texts(v.previous_path(files["texts"]))
-    stats_t = pq.read_table(v.previous_path(files["stats"]), schema=state.STATS_STATE)
-    n_old = job.prev_summary["pages"]
+    assert job.prev_summary is not None  # an appended site was built by the last run
+
+    def old(rel: str) -> Path:
+        path = v.previous_path(rel)
+        assert path is not None  # site_mode checked that the last run wrote every file of the site
+        return path
+
+    known_sigs, old_keys = state.read_texts(old(files.texts))
+    stats_t = pq.read_table(old(files.stats), schema=STATS_STATE)
+    n_old = job.prev_summary.pages
     pages = sorted(job.new_pages, key=page_order)
     n_all = n_old + len(pages)
 
-    layout = LayoutModel.from_table(pq.read_table(v.previous_path(files["layout"]), schema=LAYOUT_STATE))
+    layout = LayoutModel.from_table(pq.read_table(old(files.layout), schema=LAYOUT_STATE), cfg.extract.min_evidence_blocks)
     decided = layout.decisions()
     for p in pages:
         if teaches(p):
@@ -83,7 +84,7 @@ def append_pages(job, files: dict[str, str]):
     entries = normalised_entries(pages)
     texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}
     keys, sigs = text_clusters(sorted(texts), cfg.minhash, bp, known_sigs)
-    old_blocks = pq.read_table(v.previous_path(files["blocks"])).cast(BLOCKS_SCHEMA)
+    old_blocks = pq.read_table(old(files.blocks)).cast(BLOCKS_SCHEMA)
     cols = stats_t.select(["cluster_id", "dateline", "tag_path", "key"]).to_pydict()
     renames = _renamed_clusters(cols, keys)
     new_stats = assign_clusters(entries, keys, bp)
@@ -92,8 +93,8 @@ def append_pages(job, files: dict[str, str]):
     touched = set(new_stats) | set(renames) | set(renames.values())
     n_pages = stats_t["n_pages"].to_numpy()
     dateline = stats_t["dateline"].to_numpy(zero_copy_only=False)
-    was = _template_mask(n_pages, dateline, n_old, bp)
-    now = _template_mask(n_pages, dateline, n_all, bp)
+    was = template_mask(n_pages, dateline, n_old, bp)
+    now = template_mask(n_pages, dateline, n_all, bp)
     untouched = ~pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())).to_numpy(
         zero_copy_only=False
     )
@@ -136,7 +137,7 @@ def append_pages(job, files: dict[str, str]):
         log.info("%s: re-learning, the site's title affixes change", job.site)
         return None  # old titles would be cut differently
 
-    prev_bp = pq.read_table(v.previous_path(files["boilerplate"])).to_pylist()
+    prev_bp = pq.read_table(old(files.boilerplate)).to_pylist()
     kept = set(untouched_template)
     clusters = [
         BoilerplateCluster(
@@ -161,8 +162,8 @@ def append_pages(job, files: dict[str, str]):
 
     docs_t = pa.concat_tables(
         [
-            pq.read_table(v.previous_path(files["documents"])).cast(DOCUMENTS_SCHEMA),
-            documents_table(result, job.now),
+            pq.read_table(old(files.documents)).cast(DOCUMENTS_SCHEMA),
+            documents_table(result.documents, job.now),
         ]
     )
     order = pc.sort_indices(docs_t, sort_keys=[("source", "ascending"), ("doc_id", "ascending")])
@@ -175,20 +176,20 @@ def append_pages(job, files: dict[str, str]):
         renamed = pc.take(pa.array([renames[c] for c in old_ids.to_pylist()], pa.string()), idx)
         col = pc.if_else(pc.is_null(idx), old_blocks["cluster_id"], renamed)
         old_blocks = old_blocks.set_column(old_blocks.schema.get_field_index("cluster_id"), "cluster_id", col)
-    blocks_t = pa.concat_tables([old_blocks, blocks_table(result)])
+    blocks_t = pa.concat_tables([old_blocks, blocks_table(job.site, result.blocks)])
     if not in_order:
         rank = pc.index_in(blocks_t["doc_id"], value_set=docs_t["doc_id"])
         blocks_t = blocks_t.append_column("_rank", rank).sort_by(
             [("_rank", "ascending"), ("position", "ascending")]
         )
         blocks_t = blocks_t.drop_columns(["_rank"])
-    v.write("documents", Path(files["documents"]).name, docs_t)
-    v.write("blocks", Path(files["blocks"]).name, blocks_t)
-    v.write("boilerplate", Path(files["boilerplate"]).name, boilerplate_table(result))
-    _write_texts(job, files, sigs, keys)
-    _write_model(job, result, files, stats_out.sort_by([("cluster_id", "ascending")]))
+    v.write("documents", Path(files.documents).name, docs_t)
+    v.write("blocks", Path(files.blocks).name, blocks_t)
+    v.write("boilerplate", Path(files.boilerplate).name, boilerplate_table(job.site, result.boilerplate))
+    write_texts(job, files, sigs, keys)
+    write_model(job, result, files, stats_out.sort_by([("cluster_id", "ascending")]))
 
-    sig_of = read_doc_index(v.previous_path(files["doc_index"]))
+    sig_of = read_doc_index(v.previous_path(files.doc_index))
     fresh = [d for d in docs if d.text.strip()]
     for d, sig in zip(fresh, doc_signatures([d.text for d in fresh], cfg.minhash, cfg.dedup)):
         sig_of[d.doc_id] = (sig, text_hash(d.text))
@@ -200,7 +201,7 @@ def append_pages(job, files: dict[str, str]):
         tables_summary(job.site, docs_t, blocks_t, len(clusters)),
         [DocKey(k["doc_id"], k["published"], k["url"], k["source"]) for k in keyed],
         [sig_of[k["doc_id"]][0] for k in keyed],
-        mode="appended",
+        mode=APPENDED,
     )
 
 
@@ -215,8 +216,3 @@ def _renamed_clusters(cols: dict[str, list], keys: dict[str, str]) -> dict[str, 
             continue  # date lines and empty texts are clustered by exact text; unchanged keys stay
         renames[cid] = cluster_id("c", tag_path, keys[key])
     return renames
-
-
-def _template_mask(n_pages: np.ndarray, dateline: np.ndarray, n_site: int, bp) -> np.ndarray:
-    """is_template for many clusters at once."""
-    return (n_pages >= required_pages(n_site, bp)) & ~(dateline & (n_pages * 2 <= n_site))

@@ -7,37 +7,31 @@ import importlib
 import multiprocessing
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
 
 from pipeline.acquire.load import stub_page
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, ResourceLimits
 from pipeline.forkserver import start_fork_server
 from pipeline.records import RawInput, Skipped
-from pipeline.run import parse_for_state
+from pipeline.run.pages import parse_to_tables
 from pipeline.store.state import ParsedTables
 
-MAX_TASKS_PER_WORKER = (
-    250  # tasks (batches) per worker: a fresh worker now and then keeps parser memory from creeping up
-)
-BATCH_PAGES = 8  # pages per task
 # what this process imports anyway during a run (pyarrow imports pandas at the first array it makes
 # from Python objects; pyarrow.dataset at the first read_table): ~0.4 s, done while the fork server starts
 RUN_IMPORTS = ["pandas", "pyarrow.dataset"]
-
-
-def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables:
-    """What a worker runs: parse, then hand back state tables, not objects."""
-    return ParsedTables.of(*parse_for_state(inputs, cfg))
+T = TypeVar("T")
 
 
 class ParsePool:
     """`with ParsePool(workers=2) as pool: pool.parse(inputs, cfg)`; workers=0 parses in this process
     (no time limit then: nothing could stop a stuck parser without a process to kill)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, limits: ResourceLimits | None = None):
         self.workers = workers
+        self.limits = limits or ResourceLimits()
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> ParsePool:
@@ -52,7 +46,7 @@ class ParsePool:
             ).start()
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPool(
-                max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context
+                max_workers=self.workers, max_tasks=self.limits.max_tasks_per_worker, context=context
             )
         return self
 
@@ -65,7 +59,7 @@ class ParsePool:
     def parse(
         self, inputs: list[RawInput], cfg: PipelineConfig, on_parsed: Callable[[int], None] | None = None
     ) -> ParsedTables:
-        """Pages go to the workers BATCH_PAGES at a time (one task per page cost more than parsing an
+        """Pages go to the workers `limits.batch_pages` at a time (one task per page cost more than parsing an
         unsampled page); a batch has the per-page time limit as its deadline, and one that misses it
         is parsed again a page per task, so only the page that is really slow is skipped.
         `on_parsed(n)` hears of every batch done (progress)."""
@@ -82,7 +76,8 @@ class ParsePool:
             if on_parsed:
                 on_parsed(len(inputs))
             return lambda: parsed
-        batches = [inputs[i : i + BATCH_PAGES] for i in range(0, len(inputs), BATCH_PAGES)]
+        size = self.limits.batch_pages
+        batches = [inputs[i : i + size] for i in range(0, len(inputs), size)]
         futures = [self._schedule(batch, cfg) for batch in batches]
 
         def tables() -> ParsedTables:
@@ -146,28 +141,9 @@ class ParsePool:
             self._pool.join()
             self._pool = None
 
-    def build_site(self, job):
-        """One site's build on a worker process (no time limit: a site is as long as it is)."""
-        from pipeline.incremental import build_site_job
-
+    def call(self, fn: Callable[..., T], *args: object) -> T:
+        """fn(*args) on a worker process, without a time limit (a site takes as long as it takes);
+        in this process when there are no workers."""
         if self._pool is None:
-            return build_site_job(job)
-        return self._pool.schedule(build_site_job, args=(job,)).result()
-
-
-def build_all_sites(run, pool: ParsePool) -> None:
-    """Build every site of the run: in this process when at most one site needs re-learning (its
-    parsed pages are still in memory), else the re-learned sites side by side on the worker processes."""
-    jobs = [run.job(site) for site in run.sites()]
-    heavy = [j for j in jobs if not j.reuse]
-    if pool.workers < 2 or len(heavy) < 2:
-        pool.stop_workers()  # the parsers' memory back before a large site is learned here
-        for job in jobs:
-            run.build(job.site)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=pool.workers) as threads:  # threads only wait on the processes
-        built = list(threads.map(pool.build_site, jobs))
-    for b in built:
-        run.merge(b)
+            return fn(*args)
+        return self._pool.schedule(fn, args=args).result()
