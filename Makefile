@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CODE := pipeline flows
 
-.PHONY: install run test bench-quality clean
+.PHONY: install run lint test bench-quality clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +17,12 @@ install: $(BIN)/.installed
 run: install  ## install, then process the bundled raw/ into processed/
 	$(BIN)/sitesift run --raw raw --out processed
 
-test: install  ## install, then run the whole test suite
+lint: install  ## ruff (lint and format) over the code, tests and benchmarks; mypy over the code
+	$(BIN)/ruff check $(CODE) tests bench conftest.py
+	$(BIN)/ruff format --check $(CODE) tests bench conftest.py
+	$(BIN)/mypy $(CODE)
+
+test: lint  ## install, lint, then run the whole test suite
 	$(BIN)/python -m pytest -q
 
 bench-quality: install  ## quality benchmark against ../shared/eval (not part of the tests)

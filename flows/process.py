@@ -194,7 +194,8 @@ def process(
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
-            built = build_sites_on_cluster.with_options(task_runner=DaskTaskRunner(address=dask_address))(jobs)
+            runner = DaskTaskRunner(address=dask_address)  # its futures are PrefectFutures: stubs disagree
+            built = build_sites_on_cluster.with_options(task_runner=runner)(jobs)  # type: ignore[arg-type]
         else:
             built = build_sites_local(jobs, pool)
         dups = dedup_task(built, staging.view(), cfg)

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from pipeline.config import PipelineConfig
-from pipeline.run import RunOutput, process_raw, write_output
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "raw" / "naht"
@@ -24,11 +23,12 @@ def naht_raw(tmp_path: Path) -> Path:
 
 def run_and_read(
     raw: Path, out: Path, cfg: PipelineConfig | None = None
-) -> tuple[RunOutput, dict[str, pd.DataFrame]]:
+) -> tuple[dict, dict[str, pd.DataFrame]]:
     """Run the library end to end, write Parquet, and read every dataset back with pandas."""
     cfg = cfg or PipelineConfig()
-    output = process_raw(raw, cfg)
-    write_output(out, output, cfg)
+    from pipeline import run_incremental
+
+    output = run_incremental(raw, out, cfg)
     return output, {
         name: pd.read_parquet(out / name) for name in ("documents", "blocks", "boilerplate", "skipped")
     }

@@ -13,6 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 
 from pipeline.clean import lsh
@@ -110,8 +112,8 @@ class SiteModel:
     n_pages: int
 
 
-def template_mask(n_pages: np.ndarray, dateline: np.ndarray, n_site_pages: int, cfg: BoilerplateConfig) -> np.ndarray:
-    """The template rule, for clusters as numpy columns: on enough pages; a date line only when on more
+def template_mask(n_pages: Any, dateline: Any, n_site_pages: int, cfg: BoilerplateConfig) -> Any:
+    """The template rule, for clusters as numpy columns (or one cluster as numpy scalars): on enough pages; a date line only when on more
     than half of them (many pages of a news site share a publication day)."""
     return (n_pages >= required_pages(n_site_pages, cfg)) & ~(dateline & (n_pages * 2 <= n_site_pages))
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
-from pipeline.acquire.warc import host_of
 from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
@@ -39,12 +39,15 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
     return "trafilatura"
 
 
-def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool = True) -> ParsedPage | Skipped:
+SiteOf = Callable[[str | None], str | None]  # a page URL -> its site, when the URL names one
+
+
+def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool, site_of: SiteOf) -> ParsedPage | Skipped:
     """Segment and read metadata; run trafilatura only on pages of the layout sample (the others get
     their main content from the site's layout model when the site is built)."""
     if page.kind == "text":
         parsed = ParsedPage(
-            page=page, site=host_of(page.url) or page.site_hint, blocks=segment_text(page.content)
+            page=page, site=site_of(page.url) or page.site_hint, blocks=segment_text(page.content)
         )
     else:
         try:
@@ -56,7 +59,7 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool = True) -> Parsed
         url = page.url or meta.url
         parsed = ParsedPage(
             page=page,
-            site=host_of(url) or page.site_hint,
+            site=site_of(url) or page.site_hint,
             blocks=blocks,
             html_title=meta.title,
             og_title=meta.og_title,

@@ -158,7 +158,7 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         model=SiteModel(merged, keys, sigs, n_all),
         layout=layout,
     )
-    stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(result.model)])
+    stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(SiteModel(merged, keys, sigs, n_all))])
 
     docs_t = pa.concat_tables(
         [

@@ -49,6 +49,7 @@ class PreviousRun:
         by_source: dict[str, tuple[str, tuple[int, int]]] = {}
         by_folder: dict[str, dict[str, PrevPage]] = defaultdict(dict)
         for folder in folders_in(prev) if prev is not None and parse_ok else []:
+            assert prev is not None
             cols = ["source", "doc_id", "content_hash", "site", "file_size", "file_mtime_ns", "extractor",
                     "in_sample"]
             t = pq.read_table(prev / folder_pages(folder), columns=cols).to_pydict()

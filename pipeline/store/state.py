@@ -70,7 +70,7 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "in_sample": None,
             }
         )
-    rows.sort(key=lambda r: r["doc_id"])
+    rows.sort(key=lambda r: str(r["doc_id"]))
     pages_t = pa.Table.from_pylist(rows, schema=PAGES_STATE)
     ordered = sorted(pages, key=lambda p: p.page.doc_id)
     blocks = [b for p in ordered for b in p.blocks]

@@ -11,13 +11,13 @@ import time
 
 import pandas as pd
 
-from pipeline.incremental import run_incremental
+from pipeline import run_incremental
 from pipeline.store.lock import RunLock
 from tests.conftest import REPO, write_files
 from tests.golden.test_incremental import tables
 
 RUN = (
-    "import sys; from pathlib import Path; from pipeline.incremental import run_incremental; "
+    "import sys; from pathlib import Path; from pipeline import run_incremental; "
     "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
 )
 

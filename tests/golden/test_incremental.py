@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import BoilerplateConfig, PipelineConfig
-from pipeline.incremental import run_incremental
+from pipeline import run_incremental
 from tests.conftest import BUNDLED, write_files
 from tests.golden.test_drift import drift_site
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import incremental
 from pipeline.config import ExtractConfig, PipelineConfig
-from pipeline.incremental import run_incremental
+from pipeline import run_incremental
 from tests.conftest import write_files
 from tests.golden.test_layout import write_site
 

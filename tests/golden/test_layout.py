@@ -15,7 +15,7 @@ import pytest
 from pipeline import incremental
 from pipeline.acquire.sample import in_sample, rate_shift
 from pipeline.config import ExtractConfig, PipelineConfig
-from pipeline.incremental import run_incremental
+from pipeline import run_incremental
 from tests.conftest import write_files
 from tests.golden.test_incremental import tables
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import ExtractConfig, PipelineConfig
-from pipeline.incremental import run_incremental
+from pipeline import run_incremental
 from tests.conftest import write_files
 from tests.golden.test_html_site import gazette
 from tests.golden.test_incremental import tables
@@ -34,7 +34,7 @@ _ENTRY_SCRIPT = textwrap.dedent("""
 
     class Watch:  # notes whether this process has a child (the fork server) when the pipeline is imported
         def find_spec(self, name, path=None, target=None):
-            if name == "pipeline.incremental":
+            if name == "pipeline.run":
                 print("children when the pipeline was imported:", len(children()))
             return None
 

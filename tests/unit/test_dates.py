@@ -81,12 +81,13 @@ def test_url_dates():
 
 def _parsed(html: str, in_sample: bool):
     from pipeline.acquire.load import to_page
+    from pipeline.acquire.warc import host_of
     from pipeline.clean.parse import parse_page
     from pipeline.config import ExtractConfig
     from pipeline.records import RawInput
 
     page = to_page(RawInput("site", "a/post.html", html.encode(), "html", url="https://example.org/post"))
-    return parse_page(page, ExtractConfig(), in_sample=in_sample)
+    return parse_page(page, ExtractConfig(), in_sample, host_of)
 
 
 _ARTICLE = "<p>" + "The words of a long article about something. " * 30 + "</p>"

@@ -8,8 +8,8 @@ import pickle
 
 from pipeline.acquire.files import iter_raw_inputs
 from pipeline.config import PipelineConfig
-from pipeline.parallel import parse_to_tables
-from pipeline.run import parse_for_state
+from pipeline.run.pages import parse_to_tables
+from pipeline.run.pages import parse_for_state
 from pipeline.store.state import COMPRESS_PICKLE_BYTES, ParsedTables
 from tests.conftest import write_files
 from tests.golden.test_html_site import gazette

@@ -35,7 +35,7 @@ def test_old_versions_are_pruned(naht_raw, tmp_path):
 
 
 def test_site_names_cannot_escape_the_dataset_folder():
-    from pipeline.store.parquet import site_file_name
+    from pipeline.store.state_layout import site_file_name
 
     assert site_file_name("../../etc").startswith("etc-") and site_file_name("../../etc") != site_file_name(
         "..etc"

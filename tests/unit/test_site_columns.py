@@ -23,7 +23,7 @@ from pipeline.clean.boilerplate import (
 from pipeline.clean.site import page_order
 from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.config import BoilerplateConfig, PipelineConfig
-from pipeline.run import parse_for_state
+from pipeline.run.pages import parse_for_state
 from pipeline.store import state
 from tests.conftest import write_files
 from tests.golden.test_html_site import gazette
