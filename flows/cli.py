@@ -277,5 +277,33 @@ def show(
             console.print(f"  + {b.kind}: {text}", soft_wrap=True)
 
 
+
+@app.command()
+def changes(
+    out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
+    since: Annotated[str | None, typer.Option(help="only runs after this run id (or a prefix of one)")] = None,
+    limit: Annotated[int, typer.Option(help="rows to print at most (0: all)")] = 50,
+) -> None:
+    """Print which pages each run added, changed, removed or wrote again (the `changes` dataset)."""
+    from rich.markup import escape
+
+    from pipeline.store.read import read_changes
+
+    try:
+        rows = read_changes(out, since)
+    except (KeyError, FileNotFoundError) as exc:
+        errors.print(f"[red]error:[/red] {exc.args[0]}")
+        raise typer.Exit(2) from exc
+    table = Table("run", "change", "site", "page")
+    shown = rows if limit <= 0 else rows.head(limit)
+    for r in shown.itertuples():
+        table.add_row(r.run_id, r.change, escape(r.site), escape(str(r.url) if isinstance(r.url, str) else r.source))
+    console.print(table)
+    by_run = rows.groupby(["run_id", "change"]).size()
+    for (run, change), n in by_run.items():
+        console.print(f"{run}: {change} {n}")
+    if len(shown) < len(rows):
+        console.print(f"({len(rows) - len(shown)} more rows: --limit 0 prints all)")
+
 if __name__ == "__main__":
     app()

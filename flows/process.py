@@ -104,30 +104,44 @@ def build_sites_on_cluster(jobs: list[SiteJob]) -> list[SiteBuilt]:
 
 
 @task(name="near-duplicates", cache_policy=NO_CACHE)
-def dedup_task(built: list[SiteBuilt], version: StagedVersion, cfg: PipelineConfig) -> NearDuplicates:
-    return near_duplicates(built, version, cfg)
+def dedup_task(
+    built: list[SiteBuilt], version: StagedVersion, cfg: PipelineConfig, run_id: str
+) -> NearDuplicates:
+    return near_duplicates(built, version, cfg, run_id)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(staging: Staging, folders: RunFolders, summary: RunSummary, cfg: PipelineConfig,
-                 now: dt.datetime) -> dict:
+def publish_task(
+    staging: Staging, folders: RunFolders, summary: RunSummary, cfg: PipelineConfig, now: dt.datetime
+) -> dict:
     return publish(staging, folders, summary, cfg, now)
 
 
-def make_config(min_pages: int, min_share: float, use_trafilatura: bool, page_timeout: float,
-                layout_sample: int = ExtractConfig.layout_sample) -> PipelineConfig:
+def make_config(
+    min_pages: int,
+    min_share: float,
+    use_trafilatura: bool,
+    page_timeout: float,
+    layout_sample: int = ExtractConfig.layout_sample,
+) -> PipelineConfig:
     return PipelineConfig(
         boilerplate=BoilerplateConfig(min_pages=min_pages, min_share=min_share),
-        extract=ExtractConfig(use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample),
+        extract=ExtractConfig(
+            use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample
+        ),
     )
 
 
 def summary_rows(summary: dict) -> list[dict]:
     return [
         {
-            "site": s["site"], "pages": s["pages"], "boilerplate share": s["boilerplate_share"],
-            "boilerplate clusters": s["boilerplate_clusters"], "with title": s["with_title"],
-            "with published": s["with_published"], "with updated": s["with_updated"],
+            "site": s["site"],
+            "pages": s["pages"],
+            "boilerplate share": s["boilerplate_share"],
+            "boilerplate clusters": s["boilerplate_clusters"],
+            "with title": s["with_title"],
+            "with published": s["with_published"],
+            "with updated": s["with_updated"],
             "duplicate pages": s.get("duplicate_pages", 0),
             "rebuilt": s["site"] in summary["sites_rebuilt"],
         }
@@ -172,7 +186,10 @@ def process(
     (tcp://host:port of a running Dask scheduler whose workers share this file system), the per-site
     work runs on that cluster. Returns the run summary."""
     logger = get_run_logger()
-    cfg, limits = make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample), ResourceLimits()
+    cfg, limits = (
+        make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample),
+        ResourceLimits(),
+    )
     raw_dir, out_dir = Path(raw), Path(out)
     check_raw(raw_dir)
     cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
@@ -180,17 +197,25 @@ def process(
         staging, now = Staging(out_dir, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
         files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_dir))
-        progress = RunProgress(total=sum(files_per_folder.values()), description="raw files checked or parsed")
+        progress = RunProgress(
+            total=sum(files_per_folder.values()), description="raw files checked or parsed"
+        )
         progress.start()
 
         def folder_done(plan: FolderPlan) -> None:
             progress.advance(max(0, files_per_folder[plan.folder] - len(plan.to_parse)))
-            logger.info("%s: %d new, %d changed, %d unchanged, %d removed", plan.folder, plan.counts["new"],
-                        plan.counts["changed"], plan.counts["unchanged"], plan.removed)
+            logger.info(
+                "%s: %d new, %d changed, %d unchanged, %d removed",
+                plan.folder,
+                plan.counts["new"],
+                plan.counts["changed"],
+                plan.counts["unchanged"],
+                plan.removed,
+            )
 
         submit = parse_submitter(cfg, cached_parse, pool, progress)
         folders = parse_folders(raw_dir, staging, previous, cfg, limits, submit, on_folder=folder_done)
-        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now)
+        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
@@ -198,7 +223,7 @@ def process(
             built = build_sites_on_cluster.with_options(task_runner=runner)(jobs)  # type: ignore[arg-type]
         else:
             built = build_sites_local(jobs, pool)
-        dups = dedup_task(built, staging.view(), cfg)
+        dups = dedup_task(built, staging.view(), cfg, staging.run_id)
         summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
     create_table_artifact(
         summary_rows(summary) or [{"site": "(none)"}],
@@ -208,6 +233,10 @@ def process(
         f"skipped {summary['skipped']} {summary['skipped_by_reason']}, "
         f"duplicate clusters {summary['duplicate_clusters']}",
     )
-    logger.info("run done: %s pages, %s parsed, sites rebuilt: %s", summary["pages"], summary["parsed"],
-                ", ".join(summary["sites_rebuilt"]) or "none")
+    logger.info(
+        "run done: %s pages, %s parsed, sites rebuilt: %s",
+        summary["pages"],
+        summary["parsed"],
+        ", ".join(summary["sites_rebuilt"]) or "none",
+    )
     return summary

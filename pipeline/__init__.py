@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from pipeline.config import PipelineConfig, ResourceLimits
 
-PIPELINE_VERSION = "0.3.0"  # bump when parsing or state changes: re-runs then parse everything again
+PIPELINE_VERSION = "0.4.0"  # bump when parsing or state changes: re-runs then parse everything again
 
 
 def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0,

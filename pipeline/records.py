@@ -176,3 +176,5 @@ class RunSummary:
     duplicate_clusters: int
     duplicate_pages: int
     sites: list[SiteSummary]
+    changes: dict[str, int] = field(default_factory=dict)  # pages by change (new, changed, removed, ...)
+    run_id: str = ""

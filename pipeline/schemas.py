@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"  # bump on any change to an output schema; see docs/schema.md
+SCHEMA_VERSION = "2"  # bump on any change to an output schema; see docs/schema.md
 
 
 def documented_field(
@@ -125,6 +125,14 @@ DOCUMENTS_SCHEMA = pa.schema(
             "0.1.0",
             nullable=False,
         ),
+        _f(
+            "run_id",
+            pa.string(),
+            "The run that last wrote this row (a row carried over unchanged keeps the run that wrote it); "
+            "joins changes.run_id.",
+            "20261201T221000123456Z-a1b2c3",
+            nullable=False,
+        ),
     ]
 )
 
@@ -235,11 +243,62 @@ SKIPPED_SCHEMA = pa.schema(
     ]
 )
 
+CHANGES_SCHEMA = pa.schema(
+    [
+        _f(
+            "run_id",
+            pa.string(),
+            "The run that saw the change.",
+            "20261201T221000123456Z-a1b2c3",
+            nullable=False,
+        ),
+        _f(
+            "changed_at",
+            pa.timestamp("us", tz="UTC"),
+            "When that run started.",
+            "2026-12-01 22:10:00+00:00",
+            nullable=False,
+        ),
+        _f("doc_id", pa.string(), "The page (documents.doc_id).", "a7db281b6e3311c5", nullable=False),
+        _f("site", pa.string(), "The page's site.", "naht", nullable=False),
+        _f("url", pa.string(), "The page URL, when known.", "https://rilopez.com/posts/git-bisect/"),
+        _f(
+            "source",
+            pa.string(),
+            "Where the page came from (documents.source).",
+            "naht/000_0a11.txt",
+            nullable=False,
+        ),
+        _f(
+            "change",
+            pa.string(),
+            "new, changed (its raw bytes changed), removed, or unchanged-but-rewritten "
+            "(same bytes, but the run wrote its row again: its site was re-learned or its duplicate columns "
+            "moved).",
+            "new",
+            nullable=False,
+        ),
+        _f(
+            "previous_content_hash",
+            pa.string(),
+            "documents.content_hash before the run; null for new pages.",
+            "9f2c...",
+        ),
+        _f(
+            "content_hash",
+            pa.string(),
+            "documents.content_hash after the run; null for removed pages.",
+            "9f2c...",
+        ),
+    ]
+)
+
 DATASETS: dict[str, pa.Schema] = {
     "documents": DOCUMENTS_SCHEMA,
     "blocks": BLOCKS_SCHEMA,
     "boilerplate": BOILERPLATE_SCHEMA,
     "skipped": SKIPPED_SCHEMA,
+    "changes": CHANGES_SCHEMA,
 }
 
 

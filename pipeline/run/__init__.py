@@ -29,8 +29,14 @@ from pipeline.store.lock import RunLock
 from pipeline.store.parquet import Staging
 
 
-def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0,
-                    limits: ResourceLimits | None = None, on_folder: FolderHook | None = None) -> dict:
+def run_incremental(
+    raw: Path,
+    out: Path,
+    cfg: PipelineConfig | None = None,
+    workers: int = 0,
+    limits: ResourceLimits | None = None,
+    on_folder: FolderHook | None = None,
+) -> dict:
     """The whole run without Prefect (scripts, notebooks, tests, benchmarks); returns its summary.
     workers > 0 parses on that many processes, with the per-page time limit, and re-learns sites side
     by side on them."""
@@ -40,9 +46,13 @@ def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, wor
     with RunLock(out), ParsePool(workers, limits) as pool:
         staging, now = Staging(out, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
-        folders = parse_folders(raw, staging, previous, cfg, limits, lambda batch: pool.submit(batch, cfg), on_folder)
-        built = build_sites(plan_sites(folders, previous, staging.view(), cfg, limits, now), pool)
-        dups = near_duplicates(built, staging, cfg)
+        folders = parse_folders(
+            raw, staging, previous, cfg, limits, lambda batch: pool.submit(batch, cfg), on_folder
+        )
+        built = build_sites(
+            plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id), pool
+        )
+        dups = near_duplicates(built, staging, cfg, staging.run_id)
         return publish(staging, folders, run_summary(folders, built, dups), cfg, now)
 
 

@@ -71,7 +71,9 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
     pages = sorted(job.new_pages, key=page_order)
     n_all = n_old + len(pages)
 
-    layout = LayoutModel.from_table(pq.read_table(old(files.layout), schema=LAYOUT_STATE), cfg.extract.min_evidence_blocks)
+    layout = LayoutModel.from_table(
+        pq.read_table(old(files.layout), schema=LAYOUT_STATE), cfg.extract.min_evidence_blocks
+    )
     decided = layout.decisions()
     for p in pages:
         if teaches(p):
@@ -158,12 +160,14 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         model=SiteModel(merged, keys, sigs, n_all),
         layout=layout,
     )
-    stats_out = pa.concat_tables([stats_t.filter(pa.array(untouched)), state.stats_table(SiteModel(merged, keys, sigs, n_all))])
+    stats_out = pa.concat_tables(
+        [stats_t.filter(pa.array(untouched)), state.stats_table(SiteModel(merged, keys, sigs, n_all))]
+    )
 
     docs_t = pa.concat_tables(
         [
             pq.read_table(old(files.documents)).cast(DOCUMENTS_SCHEMA),
-            documents_table(result.documents, job.now),
+            documents_table(result.documents, job.now, job.run_id),
         ]
     )
     order = pc.sort_indices(docs_t, sort_keys=[("source", "ascending"), ("doc_id", "ascending")])

@@ -25,7 +25,10 @@ class NearDuplicates:
     pages_by_site: dict[str, int] = field(default_factory=dict)  # duplicates (not canonical) per site
 
 
-def near_duplicates(built: list[SiteBuilt], version: StagedVersion, cfg: PipelineConfig) -> NearDuplicates:
+def near_duplicates(
+    built: list[SiteBuilt], version: StagedVersion, cfg: PipelineConfig, run_id: str
+) -> NearDuplicates:
+    """Clusters over every site's documents; a row whose dup columns change is written by this run."""
     keys = [k for b in built for k in b.keys]
     sigs = [s for b in built for s in b.sigs]
     site_of = {k.doc_id: b.site for b in built for k in b.keys}
@@ -37,9 +40,12 @@ def near_duplicates(built: list[SiteBuilt], version: StagedVersion, cfg: Pipelin
         ids = table.column("doc_id").to_pylist()
         cluster = [found.get(i, (None, None))[0] for i in ids]
         dup_of = [found.get(i, (None, None))[1] for i in ids]
-        if cluster == table.column("dup_cluster").to_pylist() and dup_of == table.column("duplicate_of").to_pylist():
+        old = zip(table.column("dup_cluster").to_pylist(), table.column("duplicate_of").to_pylist())
+        moved = [(c, d) != o for c, d, o in zip(cluster, dup_of, old)]
+        if not any(moved):
             continue
-        for name, values in (("dup_cluster", cluster), ("duplicate_of", dup_of)):
+        runs = [run_id if m else r for m, r in zip(moved, table.column("run_id").to_pylist())]
+        for name, values in (("dup_cluster", cluster), ("duplicate_of", dup_of), ("run_id", runs)):
             table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
         version.write("documents", Path(rel).name, table)
     duplicates = Counter(site_of[d] for d, (_, of) in found.items() if of is not None)

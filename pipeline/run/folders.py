@@ -43,8 +43,15 @@ class RunFolders:
 FolderHook = Callable[[FolderPlan], None]
 
 
-def parse_folders(raw_root: Path, version: StagedVersion, previous: PreviousRun, cfg: PipelineConfig,
-                  limits: ResourceLimits, submit: SubmitFn, on_folder: FolderHook | None = None) -> RunFolders:
+def parse_folders(
+    raw_root: Path,
+    version: StagedVersion,
+    previous: PreviousRun,
+    cfg: PipelineConfig,
+    limits: ResourceLimits,
+    submit: SubmitFn,
+    on_folder: FolderHook | None = None,
+) -> RunFolders:
     """Plan, parse and write the page state of every folder; `on_folder(plan)` hears of each one done."""
     result = RunFolders()
     parser = FolderParser(raw_root, version.dir, cfg, limits, set(previous.sites))
@@ -67,8 +74,9 @@ def parse_folders(raw_root: Path, version: StagedVersion, previous: PreviousRun,
     return result
 
 
-def write_folder_state(parsed: FolderParsed, version: StagedVersion, previous: PreviousRun,
-                       result: RunFolders) -> None:
+def write_folder_state(
+    parsed: FolderParsed, version: StagedVersion, previous: PreviousRun, result: RunFolders
+) -> None:
     """The folder's page state (last run's rows of unchanged pages plus the new parse), hard-linked
     from the last run when nothing of the folder changed; its outcome added to `result`."""
     plan, done = parsed.plan, parsed.done
@@ -95,7 +103,9 @@ def write_folder_state(parsed: FolderParsed, version: StagedVersion, previous: P
             for part in done.blocks_tables():
                 write(part)
     else:
-        pages_t = pq.read_table(version.staged(pages_rel), columns=["site", "skip_reason", "skip_detail", "source"])
+        pages_t = pq.read_table(
+            version.staged(pages_rel), columns=["site", "skip_reason", "skip_detail", "source"]
+        )
     cols = pages_t.select(["site", "skip_reason", "skip_detail", "source"]).to_pydict()
     sites_now = set(cols["site"])
     for site, reason in zip(cols["site"], cols["skip_reason"]):
@@ -112,6 +122,8 @@ def write_folder_state(parsed: FolderParsed, version: StagedVersion, previous: P
         result.new_pages[page.site].append(page)
     result.skipped += plan.load_skipped + [
         Skipped(site, source, reason, detail or "")
-        for site, source, reason, detail in zip(cols["site"], cols["source"], cols["skip_reason"], cols["skip_detail"])
+        for site, source, reason, detail in zip(
+            cols["site"], cols["source"], cols["skip_reason"], cols["skip_detail"]
+        )
         if reason is not None
     ]

@@ -132,8 +132,14 @@ class FolderParser:
     """Parses the run's folders one after the other. It holds what spans folders: the budget of new
     pages kept as objects for the append path (`limits.append_max_blocks` blocks in all)."""
 
-    def __init__(self, raw_root: Path, version_dir: Path, cfg: PipelineConfig, limits: ResourceLimits,
-                 known_sites: set[str]):
+    def __init__(
+        self,
+        raw_root: Path,
+        version_dir: Path,
+        cfg: PipelineConfig,
+        limits: ResourceLimits,
+        known_sites: set[str],
+    ):
         self.raw_root, self.version_dir, self.cfg, self.limits = raw_root, version_dir, cfg, limits
         self.known_sites = known_sites
         self._append_blocks = 0
@@ -148,8 +154,9 @@ class FolderParser:
         return StartedChunk(submit(batch), unreadable)
 
     def parse(self, plan: FolderPlan, started: StartedChunk | None, submit: SubmitFn) -> FolderParsed:
-        out = FolderParsed(plan, FolderParse(self.version_dir / folder_parts(plan.folder),
-                                             self.limits.held_block_bytes))
+        out = FolderParsed(
+            plan, FolderParse(self.version_dir / folder_parts(plan.folder), self.limits.held_block_bytes)
+        )
         self._parse_into(out, plan.to_parse, submit, started)
         known, parsed = plan.known, out.done.parsed_pages()
         sites = Counter(site for _, site, _, _ in parsed)
@@ -176,8 +183,9 @@ class FolderParser:
                 batch.append(loaded)
         return batch, unreadable
 
-    def _parse_into(self, out: FolderParsed, inputs: list[RawInput], submit: SubmitFn,
-                    started: StartedChunk | None = None) -> None:
+    def _parse_into(
+        self, out: FolderParsed, inputs: list[RawInput], submit: SubmitFn, started: StartedChunk | None = None
+    ) -> None:
         step = self.limits.parse_chunk
         for lo in range(0, len(inputs), step):
             with gc_paused():

@@ -58,12 +58,19 @@ def newest_records(inputs: list[RawInput]) -> tuple[list[RawInput], list[Skipped
     for raw in inputs:
         key = (raw.site_hint, raw.identity)
         current = best.get(key)
-        if current is None or (raw.record_date or "", raw.source) > (current.record_date or "", current.source):
+        if current is None or (raw.record_date or "", raw.source) > (
+            current.record_date or "",
+            current.source,
+        ):
             best[key] = raw
     kept = {id(r) for r in best.values()}
     superseded = [
-        Skipped(r.site_hint, r.source, "superseded",
-                f"newer record of {r.url} in {best[(r.site_hint, r.identity)].source}")
+        Skipped(
+            r.site_hint,
+            r.source,
+            "superseded",
+            f"newer record of {r.url} in {best[(r.site_hint, r.identity)].source}",
+        )
         for r in inputs
         if id(r) not in kept
     ]
@@ -85,8 +92,13 @@ def plan_folders(raw_root: Path, cfg: PipelineConfig, previous: PreviousRun) -> 
         yield _plan_folder(raw_root, folder, list(items), cfg, previous)
 
 
-def _plan_folder(raw_root: Path, folder: str, listed: list[RawInput | Skipped | UnchangedFile],
-                 cfg: PipelineConfig, previous: PreviousRun) -> FolderPlan:
+def _plan_folder(
+    raw_root: Path,
+    folder: str,
+    listed: list[RawInput | Skipped | UnchangedFile],
+    cfg: PipelineConfig,
+    previous: PreviousRun,
+) -> FolderPlan:
     digests: dict[str, str] = {}
     items = [_hashed_unloaded(i, digests) for i in listed]  # a folder's bytes are never all held
     latest, superseded = newest_records([i for i in items if isinstance(i, RawInput)])
@@ -135,4 +147,6 @@ def _hashed_unloaded(item: RawInput | Skipped | UnchangedFile, digests: dict[str
 
 def gone_folders(previous: PreviousRun, seen: set[str]) -> dict[str, list[str]]:
     """Folders of the last run that are not in raw/ any more -> the sites of their pages."""
-    return {f: [p.site for p in previous.pages_by_folder[f].values()] for f in previous.folders() if f not in seen}
+    return {
+        f: [p.site for p in previous.pages_by_folder[f].values()] for f in previous.folders() if f not in seen
+    }

@@ -38,26 +38,41 @@ class PreviousRun:
     model_ok: bool
     sites: dict[str, dict] = field(default_factory=dict)  # site -> its summary as that run wrote it
     pages_by_folder: dict[str, dict[str, PrevPage]] = field(default_factory=dict)  # folder -> doc_id -> page
-    by_source: dict[str, tuple[str, tuple[int, int]]] = field(default_factory=dict)  # source -> (doc_id, stat)
+    by_source: dict[str, tuple[str, tuple[int, int]]] = field(
+        default_factory=dict
+    )  # source -> (doc_id, stat)
 
     @classmethod
     def read(cls, version: StagedVersion, cfg: PipelineConfig) -> PreviousRun:
         prev = version.previous
         meta = state.read_meta(prev / META) if prev else {}
-        parse_ok = prev is not None and meta.get("parse_fingerprint") == cfg.parse_fingerprint(PIPELINE_VERSION)
-        model_ok = prev is not None and meta.get("model_fingerprint") == cfg.model_fingerprint(PIPELINE_VERSION)
+        parse_ok = prev is not None and meta.get("parse_fingerprint") == cfg.parse_fingerprint(
+            PIPELINE_VERSION
+        )
+        model_ok = prev is not None and meta.get("model_fingerprint") == cfg.model_fingerprint(
+            PIPELINE_VERSION
+        )
         by_source: dict[str, tuple[str, tuple[int, int]]] = {}
         by_folder: dict[str, dict[str, PrevPage]] = defaultdict(dict)
         for folder in folders_in(prev) if prev is not None and parse_ok else []:
             assert prev is not None
-            cols = ["source", "doc_id", "content_hash", "site", "file_size", "file_mtime_ns", "extractor",
-                    "in_sample"]
+            cols = [
+                "source",
+                "doc_id",
+                "content_hash",
+                "site",
+                "file_size",
+                "file_mtime_ns",
+                "extractor",
+                "in_sample",
+            ]
             t = pq.read_table(prev / folder_pages(folder), columns=cols).to_pydict()
             for src, d, h, site, size, mtime, extractor, sampled in zip(*t.values()):
                 by_source[src] = (d, (size or 0, mtime or 0))
                 by_folder[folder][d] = PrevPage(h, site, src, extractor, sampled)
-        return cls(prev, parse_ok, model_ok, meta.get("sites", {}) if model_ok else {}, dict(by_folder),
-                   by_source)
+        return cls(
+            prev, parse_ok, model_ok, meta.get("sites", {}) if model_ok else {}, dict(by_folder), by_source
+        )
 
     def folder_state(self, folder: str) -> tuple[Path, Path] | None:
         """The last run's page and block state files of a raw folder, when its parse is reusable."""

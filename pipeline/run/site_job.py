@@ -28,6 +28,7 @@ class SiteJob:
     model_ok: bool  # last run's signatures are valid for these settings
     prev_summary: SiteSummary | None
     now: dt.datetime
+    run_id: str  # written into every row the job writes
     new_pages: tuple[ParsedPage, ...] = ()  # the pages to append (mode APPENDED)
 
     @property

@@ -126,5 +126,3 @@ class DocIndexer:
     def finish(self) -> tuple[list[DocKey], list[np.ndarray]]:
         write_doc_index(self.job, self.files, self.index)
         return self.keys, [self.index[k.doc_id][0] for k in self.keys]
-
-

@@ -28,17 +28,27 @@ from pipeline.schemas import STATS_STATE
 from pipeline.store import state
 from pipeline.store.parquet import StagedVersion
 from pipeline.store.state_layout import SiteFiles, folder_blocks, folder_pages
-from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, summary_counts, summary_from_counts
+from pipeline.store.tables import (
+    blocks_table,
+    boilerplate_table,
+    documents_table,
+    summary_counts,
+    summary_from_counts,
+)
 
 
-def site_mode(site: str, folders: RunFolders, previous: PreviousRun, version: StagedVersion,
-              cfg: PipelineConfig) -> str:
+def site_mode(
+    site: str, folders: RunFolders, previous: PreviousRun, version: StagedVersion, cfg: PipelineConfig
+) -> str:
     """The one reuse / append / re-learn decision. A site is reused when the last run built it under
     the same model settings and none of its pages changed; new pages are appended when only pages
     were added (none changed, removed or moved in or out of the layout sample) and they fit the
     append budget; anything else re-learns the site."""
-    known = (previous.model_ok and site in previous.sites
-             and all(version.previous_path(f) for f in SiteFiles.of(site).all()))
+    known = (
+        previous.model_ok
+        and site in previous.sites
+        and all(version.previous_path(f) for f in SiteFiles.of(site).all())
+    )
     if not known:
         return REBUILT
     if site not in folders.changed_sites:
@@ -48,18 +58,35 @@ def site_mode(site: str, folders: RunFolders, previous: PreviousRun, version: St
     return REBUILT
 
 
-def plan_sites(folders: RunFolders, previous: PreviousRun, version: StagedVersion, cfg: PipelineConfig,
-               limits: ResourceLimits, now: dt.datetime) -> list[SiteJob]:
+def plan_sites(
+    folders: RunFolders,
+    previous: PreviousRun,
+    version: StagedVersion,
+    cfg: PipelineConfig,
+    limits: ResourceLimits,
+    now: dt.datetime,
+    run_id: str,
+) -> list[SiteJob]:
     """One SiteJob per site of the run, in site order: plain values, so a job can run anywhere."""
     jobs = []
     for site in folders.sites():
         mode = site_mode(site, folders, previous, version, cfg)
         prev = previous.sites.get(site)
-        jobs.append(SiteJob(
-            site=site, cfg=cfg, limits=limits, version=version, folders=tuple(sorted(folders.site_folders[site])),
-            mode=mode, model_ok=previous.model_ok, prev_summary=SiteSummary(**prev) if prev else None, now=now,
-            new_pages=tuple(folders.new_pages.get(site, ())) if mode == APPENDED else (),
-        ))
+        jobs.append(
+            SiteJob(
+                site=site,
+                cfg=cfg,
+                limits=limits,
+                version=version,
+                folders=tuple(sorted(folders.site_folders[site])),
+                mode=mode,
+                model_ok=previous.model_ok,
+                prev_summary=SiteSummary(**prev) if prev else None,
+                now=now,
+                run_id=run_id,
+                new_pages=tuple(folders.new_pages.get(site, ())) if mode == APPENDED else (),
+            )
+        )
     return jobs
 
 
@@ -93,12 +120,19 @@ def _reuse(job: SiteJob) -> SiteBuilt:
     for f in files.all():
         v.reuse(f)
     index = state.read_signatures(v.staged(files.doc_index), "doc_id")
-    docs = pq.read_table(v.staged(files.documents), columns=["doc_id", "published", "url", "source"]).to_pylist()
+    docs = pq.read_table(
+        v.staged(files.documents), columns=["doc_id", "published", "url", "source"]
+    ).to_pylist()
     kept = [d for d in docs if d["doc_id"] in index]
     assert job.prev_summary is not None
     summary = SiteSummary(**{**job.prev_summary.__dict__, "duplicate_pages": 0})
-    return SiteBuilt(job.site, summary, [DocKey(d["doc_id"], d["published"], d["url"], d["source"]) for d in kept],
-                     [index[d["doc_id"]][0] for d in kept], mode=REUSED)
+    return SiteBuilt(
+        job.site,
+        summary,
+        [DocKey(d["doc_id"], d["published"], d["url"], d["source"]) for d in kept],
+        [index[d["doc_id"]][0] for d in kept],
+        mode=REUSED,
+    )
 
 
 def _rebuild(job: SiteJob) -> SiteBuilt:
@@ -108,8 +142,11 @@ def _rebuild(job: SiteJob) -> SiteBuilt:
     known: dict[str, np.ndarray] = {}
     if job.model_ok and (prev := v.previous_path(files.texts)):
         known, _ = state.read_texts(prev)
-    reader = state.SitePages([(v.staged(folder_pages(f)), v.staged(folder_blocks(f))) for f in job.folders],
-                             job.site, job.limits.site_chunk_pages)
+    reader = state.SitePages(
+        [(v.staged(folder_pages(f)), v.staged(folder_blocks(f))) for f in job.folders],
+        job.site,
+        job.limits.site_chunk_pages,
+    )
 
     def texts_written(sigs: dict[str, np.ndarray], keys: dict[str, str]) -> None:
         write_texts(job, files, sigs, keys)
@@ -119,8 +156,9 @@ def _rebuild(job: SiteJob) -> SiteBuilt:
     del known
     v.write("boilerplate", Path(files.boilerplate).name, boilerplate_table(job.site, learned.clusters))
     assert learned.stats is not None
-    write_clusters_and_stats(job, learned.clusters, files,
-                             learned.stats.state_tables(STATS_STATE, job.limits.state_slice))
+    write_clusters_and_stats(
+        job, learned.clusters, files, learned.stats.state_tables(STATS_STATE, job.limits.state_slice)
+    )
     learned.stats = None  # written: finishing the pages needs only each block's cluster
     give_back_freed_memory()
     counts: Counter = Counter()
@@ -134,7 +172,7 @@ def _rebuild(job: SiteJob) -> SiteBuilt:
             documents = finish_pages(job.site, pages, learned, job.cfg, first_row)
             rows = [(p.page.doc_id, b) for p in pages for b in p.blocks]
             first_row += len(rows)
-            docs_t, blocks_t = documents_table(documents, job.now), blocks_table(job.site, rows)
+            docs_t, blocks_t = documents_table(documents, job.now, job.run_id), blocks_table(job.site, rows)
             write_docs(docs_t)
             write_blocks(blocks_t)
             counts.update(summary_counts(docs_t, blocks_t))

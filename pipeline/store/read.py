@@ -35,3 +35,17 @@ def page_view(out: Path, doc_id: str) -> tuple[dict, pd.DataFrame]:
     row = match.iloc[0].to_dict()
     blocks = read_dataset(out, "blocks")
     return row, blocks[blocks.doc_id == row["doc_id"]].sort_values("position").reset_index(drop=True)
+
+
+def read_changes(out: Path, since: str | None = None) -> pd.DataFrame:
+    """The changes dataset in run order, optionally only the runs after `since` (a run id or a unique
+    prefix of one; the runs are ordered by id, which starts with their start time)."""
+    changes = read_dataset(out, "changes")
+    if since is not None:
+        runs = sorted(set(changes.run_id))
+        match = [r for r in runs if r.startswith(since)]
+        if len(match) != 1:
+            known = ", ".join(runs[-5:]) or "none"
+            raise KeyError(f"{since!r} names {'no' if not match else 'more than one'} run (latest: {known})")
+        changes = changes[changes.run_id > match[0]]
+    return changes.sort_values(["run_id", "site", "source"]).reset_index(drop=True)

@@ -21,6 +21,7 @@ from pipeline.clean.site_columns import SiteColumns
 from pipeline.records import Block, DateCandidate, Page, ParsedPage, Skipped
 from pipeline.schemas import BLOCKS_STATE, PAGES_STATE, STATS_STATE, TEXTS_STATE
 
+
 # -- parsed pages --------------------------------------------------------------------------------------
 def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -> tuple[pa.Table, pa.Table]:
     rows = []

@@ -87,5 +87,13 @@ class SiteFiles:
         )
 
     def all(self) -> tuple[str, ...]:
-        return (self.documents, self.blocks, self.boilerplate, self.clusters, self.texts, self.stats,
-                self.layout, self.doc_index)
+        return (
+            self.documents,
+            self.blocks,
+            self.boilerplate,
+            self.clusters,
+            self.texts,
+            self.stats,
+            self.layout,
+            self.doc_index,
+        )

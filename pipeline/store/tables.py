@@ -12,13 +12,14 @@ from pipeline.records import Block, BoilerplateCluster, Document, SiteSummary, S
 from pipeline.schemas import BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA
 
 
-def documents_table(docs: list[Document], processed_at: dt.datetime) -> pa.Table:
+def documents_table(docs: list[Document], processed_at: dt.datetime, run_id: str) -> pa.Table:
     cols = {
         name: [getattr(d, name) for d in docs]
         for name in DOCUMENTS_SCHEMA.names
-        if name not in ("processed_at", "pipeline_version")
+        if name not in ("processed_at", "pipeline_version", "run_id")
     }
     cols["processed_at"] = [processed_at] * len(docs)
+    cols["run_id"] = [run_id] * len(docs)
     cols["pipeline_version"] = [PIPELINE_VERSION] * len(docs)
     return pa.Table.from_pydict(cols, schema=DOCUMENTS_SCHEMA)
 
