@@ -13,9 +13,9 @@ class LoadConfig:
     html_suffixes: tuple[str, ...] = (".html", ".htm", ".xhtml")
     text_suffixes: tuple[str, ...] = (".txt",)
     warc_suffixes: tuple[str, ...] = (".warc", ".warc.gz")
-    trust_file_stat: bool = (
-        True  # re-runs skip reading a file whose size and mtime are unchanged (as rsync does)
-    )
+    sites_by_host: bool = False  # plain files: the host of their canonical/og:url is the site, not the folder
+    # re-runs skip reading a file whose size and mtime are unchanged (as rsync does)
+    trust_file_stat: bool = True
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,8 @@ class MinHashConfig:
     num_perm: int = 128  # signature length; 128 gives ~0.03 error around Jaccard 0.8
     seed: int = 1  # datasketch's default seed, so values match datasketch.MinHash
     scheme: str = "affine32"  # datasketch 2 permutation scheme
-    hashfunc: str = (
-        "xxh32-word-poly"  # page word shingles: polynomial of the words' xxh32 (minhash.word_shingle_hash)
-    )
+    # page word shingles: polynomial of the words' xxh32 (minhash.word_shingle_hash)
+    hashfunc: str = "xxh32-word-poly"
     block_hashfunc: str = "fnv1a32-codepoints"  # block char shingles: FNV-1a over code points, in bulk
 
 
@@ -52,9 +51,8 @@ class DedupConfig:
 class ExtractConfig:
     use_trafilatura: bool = True  # run trafilatura's main-content extraction on HTML pages
     max_title_chars: int = 300  # a block longer than this is never a title
-    page_timeout: float = (
-        60.0  # seconds one page may take to parse (in a worker process) before it is skipped
-    )
+    # seconds one page may take to parse (in a worker process) before it is skipped
+    page_timeout: float = 60.0
     layout_sample: int = 8  # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
     min_evidence_blocks: int = 3  # sampled blocks under a layout path before it decides anything
     max_page_dates: int = 2  # "First published" twice is an article; more distinct date lines make a listing
@@ -68,9 +66,8 @@ class ExtractConfig:
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    user_agent: str = (
-        "sitesift/0.1 (+https://pypi.org/project/sitesift/)"  # say who you are and how to reach you
-    )
+    # say who you are and how to reach you
+    user_agent: str = "sitesift/0.1 (+https://pypi.org/project/sitesift/)"
     min_delay: float = 1.0  # seconds between two requests to one host (robots Crawl-delay if larger)
     max_pages: int = 500  # pages stored or checked per host per crawl
     max_depth: int = 5  # link hops from a seed, sitemap or feed URL

@@ -74,9 +74,8 @@ class Block:
     tag_path: str = ""  # e.g. "html/body/main/article/p"; "" for plain text
     tag: str = ""  # the block element's own tag (h1, p, li, ...)
     layout_path: str = ""  # tag_path with up to 3 classes per step ("div.post/p"): the layout model's key
-    in_main: bool = (
-        True  # main content: trafilatura's, or the site layout model's (always True for plain text)
-    )
+    # main content: trafilatura's, or the site layout model's (always True for plain text)
+    in_main: bool = True
     is_dateline: bool = False  # a "Published ... / Updated ..." line: metadata, not text
     is_boilerplate: bool = False
     cluster_id: str | None = None
@@ -100,9 +99,8 @@ class ParsedPage:
     html_title: str | None = None
     og_title: str | None = None
     date_candidates: list[DateCandidate] = field(default_factory=list)
-    extractor: str = (
-        "none"  # trafilatura | fallback-full-page | segmented (not sampled) | layout | none (text)
-    )
+    # trafilatura | fallback-full-page | segmented (not sampled) | layout | none (text)
+    extractor: str = "none"
     in_sample: bool = True  # in its site's layout sample: trafilatura runs on it (see clean/layout.py)
 
 

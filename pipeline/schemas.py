@@ -31,8 +31,8 @@ DOCUMENTS_SCHEMA = pa.schema(
         _f(
             "site",
             pa.string(),
-            "Host of the page URL when known (WARC target URI, canonical or og:url), else the "
-            "first folder under the raw root.",
+            "A plain file's folder under the raw root; a crawled record's host (with a non-default "
+            "port; a web-archive capture's original host).",
             "naht",
             nullable=False,
         ),

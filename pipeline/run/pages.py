@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pipeline.acquire.load import stub_page, to_page
-from pipeline.acquire.warc import host_of
+from pipeline.acquire.sites import site_rule
 from pipeline.clean.parse import parse_page
 from pipeline.config import PipelineConfig
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
@@ -29,7 +29,8 @@ def parse_for_state(
             failed.append((stub_page(raw), page))
             continue
         try:
-            result = parse_page(page, cfg.extract, raw.in_sample, host_of)
+            site_of = site_rule(raw.record_date is not None, cfg.load.sites_by_host)
+            result = parse_page(page, cfg.extract, raw.in_sample, site_of)
         except PARSE_ERRORS as exc:
             result = Skipped(raw.site_hint, raw.source, "parse_error", f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(result, Skipped):

@@ -1,0 +1,72 @@
+"""Site names follow one rule (README "Running it"): a plain file's site is its folder under raw/, a
+crawled record's site is its URL's host (with a non-default port), a web-archive capture belongs to
+the host it captured."""
+
+import io
+from pathlib import Path
+
+import pandas as pd
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline import run_incremental
+from pipeline.acquire.sites import site_of_url
+from pipeline.config import LoadConfig, PipelineConfig
+
+
+def _page(title: str, canonical: str | None) -> str:
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return (f"<html><head><title>{title}</title>{link}</head><body><article><h1>{title}</h1>"
+            f"<p>{title} is a page with enough words in it to be kept as the article of the page.</p>"
+            "</article></body></html>")
+
+
+def _blog(raw: Path) -> Path:
+    folder = raw / "myblog"
+    folder.mkdir(parents=True)
+    for i in range(4):
+        (folder / f"post-{i}.html").write_text(_page(f"Post {i}", f"https://blog.example.org/post-{i}/"))
+    (folder / "about.html").write_text(_page("About", None))  # no canonical link on this one
+    return raw
+
+
+def test_a_raw_folder_is_one_site_whatever_its_pages_link_to(tmp_path):
+    run_incremental(_blog(tmp_path / "raw"), tmp_path / "out")
+    docs = pd.read_parquet(tmp_path / "out" / "documents")
+    assert sorted(set(docs.site)) == ["myblog"]
+    assert docs.url.notna().sum() == 4  # the canonical URL is still kept as the page's URL
+
+
+def test_host_based_sites_when_asked(tmp_path):
+    cfg = PipelineConfig(load=LoadConfig(sites_by_host=True))
+    run_incremental(_blog(tmp_path / "raw"), tmp_path / "out", cfg)
+    docs = pd.read_parquet(tmp_path / "out" / "documents")
+    assert sorted(set(docs.site)) == ["blog.example.org", "myblog"]
+
+
+def _warc(path: Path, urls: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for i, url in enumerate(urls):
+            body = _page(f"Captured page {i}", None).encode()
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                          http_headers=headers))
+
+
+def test_crawled_hosts_keep_their_port_and_archive_captures_their_original_host(tmp_path):
+    raw = tmp_path / "raw"
+    _warc(raw / "crawl" / "a.warc.gz", ["http://127.0.0.1:8001/a", "http://127.0.0.1:8002/b",
+                                        "https://web.archive.org/web/20200101000000/https://news.example.com/x"])
+    run_incremental(raw, tmp_path / "out")
+    docs = pd.read_parquet(tmp_path / "out" / "documents")
+    assert sorted(docs.site) == ["127.0.0.1:8001", "127.0.0.1:8002", "news.example.com"]
+
+
+def test_site_of_url():
+    assert site_of_url("https://Example.org:443/a") == "example.org"
+    assert site_of_url("http://example.org:8080/a") == "example.org:8080"
+    assert site_of_url("http://[::1]:8080/") == "[::1]:8080"
+    assert site_of_url("https://web.archive.org/web/2019id_/http://old.example.net/p") == "old.example.net"
+    assert site_of_url("not a url") is None
