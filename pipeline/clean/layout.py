@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 from pipeline.records import ParsedPage
@@ -37,6 +38,16 @@ def path_counts(pages: list[ParsedPage]) -> PathCounts:
             v[0 if b.in_main else 1] += len(b.text)
             v[2] += 1
     return counts
+
+
+def column_path_counts(path: np.ndarray, paths: list[str], size: np.ndarray, main: np.ndarray) -> PathCounts:
+    """path_counts from columns: per block, its layout path (index into `paths`), its characters and
+    whether the extractor kept it."""
+    n = len(paths)
+    kept = np.bincount(path, weights=np.where(main, size, 0), minlength=n).astype(np.int64)
+    dropped = np.bincount(path, weights=np.where(main, 0, size), minlength=n).astype(np.int64)
+    blocks = np.bincount(path, minlength=n)
+    return {p: [k, d, b] for p, k, d, b in zip(paths, kept.tolist(), dropped.tolist(), blocks.tolist()) if b}
 
 
 def prefixes(layout_path: str) -> list[str]:

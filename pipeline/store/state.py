@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.clean.boilerplate import ClusterStats, SiteModel
-from pipeline.clean.layout import page_teaches
+from pipeline.clean.layout import PathCounts, column_path_counts, page_teaches
 from pipeline.clean.site_columns import SiteColumns
 from pipeline.records import Block, DateCandidate, Page, ParsedPage, Skipped
 from pipeline.schemas import BLOCKS_STATE, PAGES_STATE, STATS_STATE, TEXTS_STATE
@@ -204,9 +204,9 @@ class SitePages:
         t = self.pages.select(["html_title", "og_title"]).take(pa.array(self.order, pa.int64())).to_pydict()
         return [x for pair in zip(t["html_title"], t["og_title"]) for x in pair]
 
-    def teaching_counts(self) -> dict[str, list[int]]:
-        """clean/layout.path_counts of the pages the layout model learns from (layout.teaches),
-        summed from the columns: no object per block (at 1,000 pages a site, every page teaches)."""
+    def teaching_counts(self) -> PathCounts:
+        """The layout votes of the pages the model learns from (layout.teaches), from the columns:
+        no object per block (at 1,000 pages a site, every page teaches)."""
         flags = zip(self.pages.column("in_sample").to_pylist(), self.pages.column("extractor").to_pylist())
         teaching = [i for i, (sampled, extractor) in enumerate(flags) if page_teaches(sampled, extractor)]
         rows, _ = self._block_rows(teaching)
@@ -216,15 +216,7 @@ class SitePages:
         text, texts = _dictionary_codes(self.blocks.column("text"), rows)
         size = pa.compute.utf8_length(texts).to_numpy(zero_copy_only=False)[text]  # characters, as len()
         main = self.blocks.column("in_main").to_numpy()[rows].astype(bool)
-        n = len(paths)
-        kept = np.bincount(path, weights=np.where(main, size, 0), minlength=n).astype(np.int64)
-        dropped = np.bincount(path, weights=np.where(main, 0, size), minlength=n).astype(np.int64)
-        blocks = np.bincount(path, minlength=n)
-        return {
-            p: [k, d, b]
-            for p, k, d, b in zip(paths.to_pylist(), kept.tolist(), dropped.tolist(), blocks.tolist())
-            if b
-        }
+        return column_path_counts(path, paths.to_pylist(), size, main)
 
     def columns(self) -> SiteColumns:
         """The site's blocks as integer columns in page order (clean/site_columns.SiteColumns)."""
