@@ -18,18 +18,17 @@ import pyarrow.parquet as pq
 from pipeline.clean.boilerplate import (
     ClusterStats,
     SiteModel,
-    assign_clusters,
     boilerplate_clusters,
     cluster_id,
     is_template,
-    template_mask,
     mark,
-    normalised_entries,
+    template_mask,
     text_clusters,
 )
 from pipeline.clean.layout import LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
+from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.records import BoilerplateCluster
 from pipeline.run.site_job import APPENDED, SiteBuilt, SiteJob
 from pipeline.run.site_state import read_doc_index, text_hash, write_doc_index, write_model, write_texts
@@ -83,13 +82,19 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         return None  # old pages outside the sample would take other main-content decisions
     apply_layout(pages, layout)
 
-    entries = normalised_entries(pages)
-    texts = set(old_keys) | {n for _, b, n in entries if not b.is_dateline and n}
-    keys, sigs = text_clusters(sorted(texts), cfg.minhash, bp, known_sigs)
+    new_cols = SiteColumns.of_pages(pages)
+    keys, sigs = text_clusters(
+        sorted(set(old_keys) | new_cols.clusterable_norms()), cfg.minhash, bp, known_sigs
+    )
     old_blocks = pq.read_table(old(files.blocks)).cast(BLOCKS_SCHEMA)
     cols = stats_t.select(["cluster_id", "dateline", "tag_path", "key"]).to_pydict()
     renames = _renamed_clusters(cols, keys)
-    new_stats = assign_clusters(entries, keys, bp)
+    counted = count_clusters(new_cols, keys, bp)
+    new_stats = counted.table.stats()
+    new_blocks = [b for p in pages for b in p.blocks]
+    for b, c in zip(new_blocks, counted.row_cluster.tolist(), strict=True):
+        b.cluster_id = counted.names[c]
+    del new_cols, counted
 
     # clusters no new block touches keep their stats; only the page count of the site moved
     touched = set(new_stats) | set(renames) | set(renames.values())
@@ -149,7 +154,7 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         if r["cluster_id"] in kept
     ]
     clusters += boilerplate_clusters(merged, n_all, bp)
-    mark((b for _, b, _ in entries), {c.cluster_id for c in clusters})
+    mark(new_blocks, {c.cluster_id for c in clusters})
     docs = [page_document(job.site, p, affixes, cfg) for p in pages]
     result = SiteResult(
         site=job.site,
