@@ -11,7 +11,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.acquire.files import iter_raw_inputs
 from pipeline.clean import site_columns
 from pipeline.clean.boilerplate import (
     SiteModel,
@@ -23,19 +22,15 @@ from pipeline.clean.boilerplate import (
 from pipeline.clean.site import page_order
 from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.config import BoilerplateConfig, PipelineConfig
-from pipeline.run import parse_for_state
 from pipeline.store import state
-from tests.conftest import write_files
-from tests.golden.test_html_site import gazette
+from tests.support import gazette, parsed_pages, write_files
 
 
 @pytest.fixture()
 def pages(naht_raw):
-    write_files(
-        naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()}
-    )  # one site: both templates
-    parsed, _ = parse_for_state(list(iter_raw_inputs(naht_raw, PipelineConfig().load)), PipelineConfig())
-    return sorted(parsed, key=page_order)
+    """The bundled pages and the HTML site's pages in one folder: one site, both templates."""
+    write_files(naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()})
+    return sorted(parsed_pages(naht_raw), key=page_order)
 
 
 @pytest.mark.parametrize("by_region", [True, False])
