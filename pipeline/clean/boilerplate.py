@@ -9,19 +9,17 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-
 from typing import Any
 
 import numpy as np
 
 from pipeline.clean import lsh
-from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.minhash import block_signatures
 from pipeline.config import BoilerplateConfig, MinHashConfig
-from pipeline.records import Block, BoilerplateCluster, ParsedPage
+from pipeline.records import Block, BoilerplateCluster
 
 _NUMBER = re.compile(r"\d+")
 
@@ -113,52 +111,15 @@ class SiteModel:
 
 
 def template_mask(n_pages: Any, dateline: Any, n_site_pages: int, cfg: BoilerplateConfig) -> Any:
-    """The template rule, for clusters as numpy columns (or one cluster as numpy scalars): on enough pages; a date line only when on more
-    than half of them (many pages of a news site share a publication day)."""
+    """The template rule, for clusters as numpy columns (or one cluster as numpy scalars): on enough
+    pages; a date line only when on more than half of them (many pages of a news site share a
+    publication day)."""
     return (n_pages >= required_pages(n_site_pages, cfg)) & ~(dateline & (n_pages * 2 <= n_site_pages))
 
 
 def is_template(st: ClusterStats, n_pages: int, cfg: BoilerplateConfig) -> bool:
     """template_mask for one cluster."""
     return bool(template_mask(np.int64(st.n_pages), np.bool_(st.dateline), n_pages, cfg))
-
-
-def normalised_entries(pages: list[ParsedPage]) -> list[tuple[str, Block, str]]:
-    """(doc_id, block, normalised text) for every block; template texts are normalised once."""
-    normalised: dict[str, str] = {}
-    entries = []
-    for page in pages:
-        for b in page.blocks:
-            n = normalised.get(b.text)
-            if n is None:
-                n = normalised[b.text] = norm_tokens(b.text)
-            entries.append((page.page.doc_id, b, n))
-    return entries
-
-
-def assign_clusters(
-    entries: list[tuple[str, Block, str]], keys: dict[str, str], cfg: BoilerplateConfig
-) -> dict[str, ClusterStats]:
-    """Set cluster_id on every block and count each cluster's distinct pages, variants and texts."""
-    ids: dict[tuple[str, str, str], str] = {}
-    docs: dict[str, set[str]] = defaultdict(set)
-    stats: dict[str, ClusterStats] = {}
-    for doc_id, b, n in entries:
-        region = b.tag_path if cfg.by_region else ""
-        key = ("d", region, n) if b.is_dateline or not n else ("c", region, keys[n])
-        cid = ids.get(key)
-        if cid is None:
-            cid = ids[key] = cluster_id(*key)
-        b.cluster_id = cid
-        st = stats.get(cid)
-        if st is None:
-            st = stats[cid] = ClusterStats(0, b.is_dateline, b.tag_path, Counter(), set(), key[2])
-        st.variants[b.text] += 1
-        st.norms.add(n)
-        docs[cid].add(doc_id)
-    for cid, st in stats.items():
-        st.n_pages = len(docs[cid])
-    return stats
 
 
 def boilerplate_clusters(

@@ -13,54 +13,7 @@ from pipeline.acquire.warc_writer import WarcSink
 from pipeline.config import CrawlConfig
 from pipeline.store.crawl_log import CrawlLogWriter, known_pages, read_log
 from tests.crawl import site_server as ss
-
-ETAG = {"ETag": '"v1"', "Content-Type": "text/html; charset=utf-8"}
-LASTMOD = {"Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT", "Content-Type": "text/html"}
-
-
-def polite_site() -> ss.Site:
-    site = ss.Site()
-    ss.serve(site)
-    b = site.base
-    site.routes.update(
-        {
-            "/robots.txt": (
-                200,
-                {"Content-Type": "text/plain"},
-                f"User-agent: *\nDisallow: /private/\nCrawl-delay: 0.3\nSitemap: {b}/sitemap.xml\n".encode(),
-            ),
-            "/sitemap.xml": (
-                200,
-                {"Content-Type": "application/xml"},
-                (
-                    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-                    f"<url><loc>{b}/a</loc></url><url><loc>{b}/private/secret</loc></url><url><loc>&e;</loc></url>"
-                    "</urlset>"
-                ).encode(),
-            ),
-            "/feed.xml": (
-                200,
-                {"Content-Type": "application/rss+xml"},
-                f"<rss><channel><item><link>{b}/c</link></item></channel></rss>".encode(),
-            ),
-            "/": (
-                200,
-                ETAG,
-                ss.page("Home", "Welcome to the local test site home page.", ["/a", "/b", "/private/x"]),
-            ),
-            "/a": (
-                200,
-                ETAG,
-                ss.page("Page A", "Apples grow on trees in the orchard by the river.", ["/b", "/a#top"]),
-            ),
-            "/b": (200, LASTMOD, ss.page("Page B", "Bees make honey from the flowers in the meadow.")),
-            "/c": (200, LASTMOD, ss.page("Page C", "Carrots are orange and grow under the ground.")),
-            "/private/x": (200, ETAG, ss.page("Secret", "must never be fetched")),
-            "/private/secret": (200, ETAG, ss.page("Secret", "must never be fetched")),
-        }
-    )
-    return site
+from tests.support import LASTMOD
 
 
 def run_crawl(tmp: Path, site: ss.Site, cfg: CrawlConfig, seeds=("/",), feeds=(), crawl_id="c1"):
@@ -87,41 +40,34 @@ def warc_responses(raw: Path) -> list[str]:
     return urls
 
 
-@pytest.fixture
-def polite():
-    site = polite_site()
-    yield site
-    ss.stop(site)
-
-
-def test_polite_crawl_robots_sitemap_feed_and_delay(tmp_path, polite):
+def test_polite_crawl_robots_sitemap_feed_and_delay(tmp_path, polite_site):
     cfg = CrawlConfig(min_delay=0.05, allow_hosts=("127.0.0.1",))
-    stats, log = run_crawl(tmp_path, polite, cfg, feeds=("/feed.xml",))
-    pages = sorted(p for p in polite.paths() if p in ("/", "/a", "/b", "/c"))
+    stats, log = run_crawl(tmp_path, polite_site, cfg, feeds=("/feed.xml",))
+    pages = sorted(p for p in polite_site.paths() if p in ("/", "/a", "/b", "/c"))
     assert pages == ["/", "/a", "/b", "/c"]  # everything allowed, each exactly once
-    assert not any(p.startswith("/private") for p in polite.paths())
+    assert not any(p.startswith("/private") for p in polite_site.paths())
     assert stats.stored == 4 and stats.disallowed == 2
-    times = [h.at for h in polite.hits]
+    times = [h.at for h in polite_site.hits]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert min(gaps) >= 0.28, gaps  # robots.txt Crawl-delay: 0.3 beats our 0.05
-    assert all(h.headers.get("User-Agent", "").startswith("sitesift/") for h in polite.hits)
+    assert all(h.headers.get("User-Agent", "").startswith("sitesift/") for h in polite_site.hits)
     assert sorted(warc_responses(tmp_path / "raw")) == sorted(
-        f"{polite.base}{p}" for p in ("/", "/a", "/b", "/c")
+        f"{polite_site.base}{p}" for p in ("/", "/a", "/b", "/c")
     )
     assert set(log[log.outcome == "disallowed"].reason) == {"robots_txt"}
     assert not list(tmp_path.rglob(".*.part"))  # WARC files closed and renamed
 
 
-def test_second_crawl_gets_304_and_writes_nothing_new(tmp_path, polite):
+def test_second_crawl_gets_304_and_writes_nothing_new(tmp_path, polite_site):
     cfg = CrawlConfig(min_delay=0.0, allow_hosts=("127.0.0.1",))
-    first, _ = run_crawl(tmp_path, polite, cfg, feeds=("/feed.xml",), crawl_id="c1")
+    first, _ = run_crawl(tmp_path, polite_site, cfg, feeds=("/feed.xml",), crawl_id="c1")
     before = warc_responses(tmp_path / "raw")
-    second, log = run_crawl(tmp_path, polite, cfg, feeds=("/feed.xml",), crawl_id="c2")
+    second, log = run_crawl(tmp_path, polite_site, cfg, feeds=("/feed.xml",), crawl_id="c2")
     assert first.stored == 4 and second.stored == 0 and second.unchanged == 4
     assert warc_responses(tmp_path / "raw") == before
     again = log[log.crawl_id == "c2"]
     assert set(again[again.outcome == "unchanged"].status) == {304}
-    sent = [h.headers for h in polite.hits if h.path in ("/a", "/b")][-2:]
+    sent = [h.headers for h in polite_site.hits if h.path in ("/a", "/b")][-2:]
     assert any(h.get("If-None-Match") == '"v1"' for h in sent)
     assert any(h.get("If-Modified-Since") == LASTMOD["Last-Modified"] for h in sent)
 
@@ -210,13 +156,13 @@ def test_faults_end_as_the_rules_say_and_the_crawl_finishes(tmp_path, faulty):
     )
 
 
-def test_loopback_is_refused_without_allow_list(tmp_path, polite):
-    stats, log = run_crawl(tmp_path, polite, CrawlConfig(min_delay=0.0))
-    assert stats.stored == 0 and polite.hits == []
+def test_loopback_is_refused_without_allow_list(tmp_path, polite_site):
+    stats, log = run_crawl(tmp_path, polite_site, CrawlConfig(min_delay=0.0))
+    assert stats.stored == 0 and polite_site.hits == []
     assert "forbidden_address" in set(log.reason)
 
 
-def test_connections_go_only_to_checked_addresses(polite):
+def test_connections_go_only_to_checked_addresses(polite_site):
     """The guard sits in the client's own connection path, not only before requests."""
     import httpcore
 
@@ -226,9 +172,11 @@ def test_connections_go_only_to_checked_addresses(polite):
     client = make_client(CrawlConfig(allow_hosts=()))
     assert isinstance(client._transport._pool._network_backend, GuardedBackend)
     with pytest.raises(RefusedURL):
-        client.get(polite.base + "/")  # straight through httpx: refused at connect, nothing sent
-    assert polite.hits == []
-    stream = GuardedBackend((f"127.0.0.1:{polite.port}",)).connect_tcp("127.0.0.1", polite.port, timeout=5)
+        client.get(polite_site.base + "/")  # straight through httpx: refused at connect, nothing sent
+    assert polite_site.hits == []
+    stream = GuardedBackend((f"127.0.0.1:{polite_site.port}",)).connect_tcp(
+        "127.0.0.1", polite_site.port, timeout=5
+    )
     assert isinstance(stream, httpcore.NetworkStream)
     stream.close()
     client.close()

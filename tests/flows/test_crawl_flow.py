@@ -11,9 +11,8 @@ from prefect.artifacts import Artifact
 
 from flows.crawl import crawl
 from flows.process import process
-from tests.conftest import REPO
 from tests.crawl import site_server as ss
-from tests.crawl.test_crawler import polite_site
+from tests.support import REPO
 
 STORIES = {
     "/a": (
@@ -30,13 +29,13 @@ STORIES = {
 
 
 @pytest.fixture
-def site():
-    s = polite_site()
+def site(polite_site):
+    """The polite site with four linked story pages."""
+    s = polite_site
     for path, (title, body) in STORIES.items():
         s.routes[path] = (200, {"Content-Type": "text/html"}, ss.page(title, body, ["/a", "/b", "/c", "/d"]))
     s.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n")
-    yield s
-    ss.stop(s)
+    return s
 
 
 def test_crawl_then_process_gives_clean_rows(tmp_path, site):

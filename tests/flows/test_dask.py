@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from distributed import LocalCluster
 
 from flows.process import process
-from tests.conftest import write_files
-from tests.golden.test_drift import drift_site
-from tests.golden.test_html_site import gazette
-from tests.golden.test_incremental import tables
+from tests.support import assert_same_tables, drift_site, gazette, write_files
 
 
 @pytest.fixture
@@ -28,7 +24,6 @@ def test_dask_cluster_run_equals_local_run(naht_raw, tmp_path, cluster):
         raw=str(naht_raw), out=str(tmp_path / "dask"), workers=0, dask_address=cluster.scheduler_address
     )
     assert remote["pages"] == local["pages"] == 16
-    for name, df in tables(tmp_path / "local").items():
-        pd.testing.assert_frame_equal(df, tables(tmp_path / "dask")[name], obj=name)
+    assert_same_tables(tmp_path / "dask", tmp_path / "local")
     prefixes = list(cluster.scheduler.task_prefixes)  # what the scheduler ran: the build-site tasks
     assert "build_site_task" in prefixes, prefixes

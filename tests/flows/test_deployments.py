@@ -14,7 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.settings import get_current_settings
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 SERVE = """
 import sys, yaml

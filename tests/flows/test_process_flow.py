@@ -11,7 +11,8 @@ import pandas as pd
 from prefect.artifacts import Artifact
 
 from flows.process import process
-from tests.conftest import REPO
+from pipeline import run_incremental
+from tests.support import REPO, assert_same_tables, tables
 
 
 def test_process_flow_writes_datasets_and_summary_artifact(naht_raw, tmp_path):
@@ -31,20 +32,14 @@ def test_process_flow_writes_datasets_and_summary_artifact(naht_raw, tmp_path):
     assert progress is not None and float(progress.data) == 100.0
 
 
-def test_the_flow_and_the_library_entry_write_the_same_tables(naht_raw, tmp_path):
+def test_the_flow_and_the_library_entry_write_the_same_tables(naht_and_html_site_raw, tmp_path):
     """`sitesift run`'s flow and `pipeline.run_incremental` (the README's script use) are the same run."""
-    from pipeline import run_incremental
-    from tests.conftest import write_files
-    from tests.golden.test_html_site import gazette
-    from tests.golden.test_incremental import tables
-
-    write_files(naht_raw, gazette())
-    process(raw=str(naht_raw), out=str(tmp_path / "flow"))
-    run_incremental(naht_raw, tmp_path / "library", workers=2)
-    flow, library = tables(tmp_path / "flow"), tables(tmp_path / "library")
+    raw = naht_and_html_site_raw
+    process(raw=str(raw), out=str(tmp_path / "flow"))
+    run_incremental(raw, tmp_path / "library", workers=2)
+    flow = tables(tmp_path / "flow")
     assert len(flow["documents"]) > 5 and len(flow["boilerplate"]) > 0
-    for name, df in flow.items():
-        pd.testing.assert_frame_equal(df, library[name], obj=name)
+    assert_same_tables(tmp_path / "flow", tmp_path / "library")
 
 
 def test_rerun_replaces_dataset_atomically(naht_raw, tmp_path):

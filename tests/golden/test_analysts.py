@@ -7,25 +7,16 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import nbformat
 import pandas as pd
 import pyarrow as pa
-import pytest
 from nbclient import NotebookClient
 
 from pipeline.store.read import read_dataset
 from pipeline.store.report import render_report
-from tests.conftest import REPO, run_and_read
-
-
-@pytest.fixture
-def processed(naht_raw, tmp_path) -> Path:
-    out = tmp_path / "processed"
-    run_and_read(naht_raw, out)
-    return out
+from tests.support import REPO
 
 
 def _readme_python_blocks() -> list[str]:
@@ -43,8 +34,8 @@ def run_snippet(code: str):
     return eval(compile(ast.Expression(last.value), "<README>", "eval"), scope) if last else None
 
 
-def test_readme_examples_run_as_written(processed, monkeypatch):
-    monkeypatch.chdir(processed.parent)
+def test_readme_examples_run_as_written(processed_naht, monkeypatch):
+    monkeypatch.chdir(processed_naht.parent)
     pandas_example, duckdb_example, dataset_example = _readme_python_blocks()
     docs = run_snippet(pandas_example)
     assert len(docs) == 5 and list(docs.columns) == ["site", "title", "published", "updated"]
@@ -55,21 +46,23 @@ def test_readme_examples_run_as_written(processed, monkeypatch):
     assert len(removed) == 105 and set(removed.columns) == {"site", "doc_id", "text"}
 
 
-def test_dtypes_and_duckdb_reads_all_datasets(processed):
-    docs = read_dataset(processed, "documents")
+def test_dtypes_and_duckdb_reads_all_datasets(processed_naht):
+    docs = read_dataset(processed_naht, "documents")
     assert docs.published.dtype == pd.ArrowDtype(pa.date32()) and docs.updated.dtype == pd.ArrowDtype(
         pa.date32()
     )
-    assert not any(dtype == object for dtype in docs.dtypes)
-    plain = pd.read_parquet(processed / "documents")
+    assert not any(pd.api.types.is_object_dtype(dtype) for dtype in docs.dtypes)
+    plain = pd.read_parquet(processed_naht / "documents")
     assert str(plain.site.dtype) in ("string", "str", "category")
     for name in ("documents", "blocks", "boilerplate", "skipped"):
-        n = duckdb.sql(f"select count(*) from read_parquet('{processed / name}/*.parquet')").fetchall()[0][0]
+        n = duckdb.sql(f"select count(*) from read_parquet('{processed_naht / name}/*.parquet')").fetchall()[
+            0
+        ][0]
         assert n == {"documents": 5, "blocks": 167, "boilerplate": 21, "skipped": 0}[name]
 
 
-def test_notebook_executes_on_a_fresh_run(processed, monkeypatch):
-    monkeypatch.setenv("SITESIFT_OUT", str(processed))
+def test_notebook_executes_on_a_fresh_run(processed_naht, monkeypatch):
+    monkeypatch.setenv("SITESIFT_OUT", str(processed_naht))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
     NotebookClient(
@@ -81,8 +74,8 @@ def test_notebook_executes_on_a_fresh_run(processed, monkeypatch):
     assert "naht" in text and "with boilerplate restored" in text
 
 
-def test_report_for_the_bundled_pages(processed, tmp_path):
-    html_path = render_report(processed, tmp_path / "rep" / "report.html")
+def test_report_for_the_bundled_pages(processed_naht, tmp_path):
+    html_path = render_report(processed_naht, tmp_path / "rep" / "report.html")
     html = html_path.read_text(encoding="utf-8")
     sites = pd.read_html(html_path, match="boilerplate share")[0]
     row = sites.iloc[0]
@@ -95,11 +88,11 @@ def test_report_for_the_bundled_pages(processed, tmp_path):
     assert "NAHT members are at the forefront of safeguarding children" in html and "Skipped inputs" in html
 
 
-def test_show_prints_a_page_with_removed_blocks_marked(processed):
-    docs = read_dataset(processed, "documents")
+def test_show_prints_a_page_with_removed_blocks_marked(processed_naht):
+    docs = read_dataset(processed_naht, "documents")
     doc = docs[docs.title.str.startswith("Department for Education")].iloc[0]
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "show", doc.doc_id[:8], "--out", str(processed)],
+        [sys.executable, "-m", "flows.cli", "show", doc.doc_id[:8], "--out", str(processed_naht)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -114,7 +107,7 @@ def test_show_prints_a_page_with_removed_blocks_marked(processed):
     assert "REMOVED (dateline) heading: First published 24 June 2020" in out
     assert "+ paragraph: NAHT continues to engage" in out
     bad = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "show", "zzzz", "--out", str(processed)],
+        [sys.executable, "-m", "flows.cli", "show", "zzzz", "--out", str(processed_naht)],
         cwd=REPO,
         capture_output=True,
         text=True,

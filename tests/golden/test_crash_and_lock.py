@@ -13,8 +13,7 @@ import pandas as pd
 
 from pipeline import run_incremental
 from pipeline.store.lock import RunLock
-from tests.conftest import REPO, write_files
-from tests.golden.test_incremental import tables
+from tests.support import REPO, assert_same_tables, tables, write_files
 
 RUN = (
     "import sys; from pathlib import Path; from pipeline import run_incremental; "
@@ -69,8 +68,7 @@ def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
     assert not [p for p in runs.iterdir() if p.name.endswith(".tmp")]
     fresh = tmp_path / "fresh"
     run_incremental(raw, fresh)
-    for name, df in tables(out).items():
-        pd.testing.assert_frame_equal(df, tables(fresh)[name], obj=name)
+    assert_same_tables(out, fresh)
 
 
 def test_a_second_run_on_the_same_output_is_refused_clearly(tmp_path):
@@ -109,5 +107,4 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     assert all("another sitesift run" in r[2] for r in refused), refused
     fresh = tmp_path / "fresh"
     run_incremental(raw, fresh)
-    for name, df in tables(out).items():
-        pd.testing.assert_frame_equal(df, tables(fresh)[name], obj=name)
+    assert_same_tables(out, fresh)

@@ -1,5 +1,5 @@
-"""A small multi-page HTML site built here: shared header, nav and footer, a promo line inside
-<article>, a site-name suffix in <title>, dates in meta tags."""
+"""The HTML site (tests/support.py): shared header, nav and footer, a promo line inside <article>, a
+site-name suffix in <title>, dates in meta tags; and two one-page sites the extractor finds hard."""
 
 from __future__ import annotations
 
@@ -7,85 +7,11 @@ import datetime as dt
 
 import pandas as pd
 
-from tests.conftest import run_and_read, write_files
-
-PROMO = "Subscribe to the Example Gazette newsletter for the best local stories every morning."
-STORIES = [
-    ("River festival returns after three years", "2024-05-02", None),
-    ("Council approves new cycle lanes on High Street", "2024-05-09", "2024-06-01"),
-    ("Library extends opening hours for summer", "2024-05-16", None),
-    ("Local bakery wins national sourdough award", "2024-05-23", None),
-    ("School choir to perform at the cathedral", "2024-05-30", None),
-]
+from tests.support import PROMO, STORIES, run_and_read, write_files
 
 
-DETAILS = [
-    (
-        "boats, music and food stalls lined the quay",
-        "the harbour master",
-        "volunteers counted twelve thousand visitors",
-    ),
-    (
-        "councillors voted seven to two in favour",
-        "the transport committee",
-        "work on the junction begins in August",
-    ),
-    (
-        "the reading room will stay open until nine",
-        "the head librarian",
-        "a poetry club will meet on Thursdays",
-    ),
-    (
-        "judges praised the crust and the open crumb",
-        "the baker's daughter",
-        "queues formed before dawn on Monday",
-    ),
-    (
-        "forty pupils rehearsed for six weeks",
-        "the music teacher",
-        "tickets are free but must be booked online",
-    ),
-]
-
-
-def story_page(i: int, title: str, published: str, updated: str | None, with_h1: bool = True) -> str:
-    what, who, extra = DETAILS[i]
-    paras = [
-        f"Story {i}: {title}. On Saturday {what}, and reporters asked residents what they made of it.",
-        f"Speaking after the announcement, {who} said the response had been overwhelming and thanked everyone.",
-        f"Looking ahead, {extra}; further details for item {i} said to follow.",
-    ]
-    updated_meta = f'<meta property="article:modified_time" content="{updated}T08:00:00Z">' if updated else ""
-    h1 = f"<h1>{title}</h1>" if with_h1 else ""
-    return f"""<!DOCTYPE html><html><head><meta charset="utf-8">
-<title>{title} | Example Gazette</title>
-<meta property="og:title" content="{title} | Example Gazette">
-<meta property="article:published_time" content="{published}T10:00:00+01:00">{updated_meta}
-</head><body>
-<header><div class="logo">Example Gazette</div>
-<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li>
-<li><a href="/contact">Contact us</a></li></ul></nav></header>
-<main><article>{h1}
-<p>{paras[0]}</p><p>{paras[1]}</p>
-<p class="promo">{PROMO}</p>
-<p>{paras[2]}</p>
-</article>
-<aside><h3>Most read</h3><ul><li><a href="/a">Town hall clock repaired</a></li><li><a href="/b">Fun run raises thousands</a></li></ul></aside>
-</main>
-<footer><p>© 2024 Example Gazette. All rights reserved.</p><p>Registered office: 1 Market Square, Exampletown</p></footer>
-</body></html>"""
-
-
-def gazette() -> dict[str, str | bytes]:
-    return {
-        f"gazette/story-{i}.html": story_page(i, t, p, u, with_h1=(i != 3))
-        for i, (t, p, u) in enumerate(STORIES)
-    }
-
-
-def test_html_site(tmp_path):
-    raw = write_files(tmp_path / "raw", gazette())
-    _, ds = run_and_read(raw, tmp_path / "out")
+def test_html_site(html_site_raw, tmp_path):
+    _, ds = run_and_read(html_site_raw, tmp_path / "out")
     docs = ds["documents"].sort_values("source").reset_index(drop=True)
     assert len(docs) == 5
     for i, row in docs.iterrows():

@@ -4,15 +4,22 @@ the result equals a from-scratch run, table for table."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import BoilerplateConfig, PipelineConfig
 from pipeline import run_incremental
-from tests.conftest import BUNDLED, write_files
-from tests.golden.test_drift import drift_site
+from pipeline.config import BoilerplateConfig, PipelineConfig
+from tests.support import (
+    ARTICLE,
+    BUNDLED,
+    OTHERS,
+    assert_same_as_fresh,
+    copy_naht,
+    drift_site,
+    tables,
+    write_files,
+)
 
 BANNER = "Join NAHT today: membership gives school leaders legal advice, training and a voice in Westminster."
 NEW_PAGES = {
@@ -31,37 +38,13 @@ NEW_PAGES = {
 }
 
 
-def tables(out: Path) -> dict[str, pd.DataFrame]:
-    """Every dataset, in a canonical row order, without the run timestamp."""
-    keys = {
-        "documents": ["doc_id"],
-        "blocks": ["doc_id", "position"],
-        "boilerplate": ["site", "cluster_id"],
-        "skipped": ["site", "source"],
-    }
-    out_tables = {}
-    for name, key in keys.items():
-        df = pd.read_parquet(out / name).drop(columns=["processed_at"], errors="ignore")
-        out_tables[name] = df.sort_values(key).reset_index(drop=True)
-    return out_tables
-
-
-def assert_same_as_fresh(raw: Path, out: Path, tmp: Path) -> None:
-    fresh = tmp / f"fresh-{len(list(tmp.iterdir()))}"
-    run_incremental(raw, fresh)
-    a, b = tables(out), tables(fresh)
-    for name in a:
-        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
-
-
 def with_banner(name: str) -> str:
     text = (BUNDLED / name).read_text(encoding="utf-8")
     return text.replace("NAHT is campaigning to:", f"{BANNER}\n\nNAHT is campaigning to:", 1)
 
 
 def test_new_pages_parse_only_them_and_relearn_the_site(tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(BUNDLED, raw / "naht")
+    raw = copy_naht(tmp_path / "raw")
     for name in ("000_0a110b620bc841eb.txt", "001_7cbbc7433feaa475.txt"):  # the banner on two pages: content
         (raw / "naht" / name).write_text(with_banner(name), encoding="utf-8")
     out = tmp_path / "out"
@@ -89,8 +72,7 @@ def test_new_pages_parse_only_them_and_relearn_the_site(tmp_path):
 
 
 def test_pages_that_change_nothing_for_old_pages_are_appended(tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(BUNDLED, raw / "naht")
+    raw = copy_naht(tmp_path / "raw")
     out = tmp_path / "out"
     run_incremental(raw, out)
     write_files(raw, {"naht/006_new_plain.txt": NEW_PAGES["naht/006_new_plain.txt"]})
@@ -113,8 +95,7 @@ def _file_fingerprints(folder: Path) -> dict[str, tuple[int, int, str]]:
 
 
 def test_change_and_delete_follow_and_untouched_sites_are_not_rewritten(tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(BUNDLED, raw / "naht")
+    raw = copy_naht(tmp_path / "raw")
     write_files(raw, drift_site())
     out = tmp_path / "out"
     run_incremental(raw, out)
@@ -149,8 +130,8 @@ def test_nothing_changed_reparses_nothing(naht_raw, tmp_path):
     assert_same_as_fresh(naht_raw, out, tmp_path)
 
 
-def test_parameter_change_relearns_without_reparsing(tmp_path):
-    raw = write_files(tmp_path / "raw", drift_site())
+def test_parameter_change_relearns_without_reparsing(drifting_site_raw, tmp_path):
+    raw = drifting_site_raw
     out = tmp_path / "out"
     run_incremental(raw, out)
     cfg = PipelineConfig(boilerplate=BoilerplateConfig(min_pages=2))
@@ -163,8 +144,6 @@ def test_parameter_change_relearns_without_reparsing(tmp_path):
 
 
 def test_new_duplicate_in_another_site_updates_the_untouched_site(tmp_path):
-    from tests.golden.test_near_duplicates import ARTICLE, OTHERS
-
     files = {
         "herald/a.txt": f"Trees\n\n{ARTICLE}\n\nFirst published 12 March 2024",
         "herald/b.txt": f"Bus\n\n{OTHERS[0]}\n\nFirst published 2 March 2024",

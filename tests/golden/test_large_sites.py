@@ -10,11 +10,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import incremental
-from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline import run_incremental
-from tests.conftest import write_files
-from tests.golden.test_layout import write_site
+from pipeline.config import ResourceLimits
+from tests.support import assert_same_as_fresh, layout_cfg, write_files, write_layout_site
 
 MODEL_FILES = ("clusters", "texts", "stats", "layout")
 
@@ -29,21 +27,18 @@ def model(out: Path, name: str) -> pd.DataFrame:
     return pq.read_table(path).to_pandas().drop(columns=["first_seen", "last_seen"], errors="ignore")
 
 
-@pytest.mark.parametrize("workers, held", [(0, 0), (2, 0), (0, incremental.HELD_BLOCK_BYTES)])
-def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, workers, held):
+@pytest.mark.parametrize("workers, held", [(0, 0), (2, 0), (0, ResourceLimits.held_block_bytes)])
+def test_site_built_in_chunks_equals_site_built_whole(tmp_path, workers, held):
     """workers 2: parsed on worker processes, the one site built here; held 0: every parse chunk's
     block rows go to a part file, else they stay in memory."""
     raw = tmp_path / "raw"
-    write_site(raw, range(45))
+    write_layout_site(raw, range(45))
     write_files(raw, {"gazette/notes.txt": "Opening hours\n\nThe office opens at nine.\n"})
-    cfg = PipelineConfig(
-        extract=ExtractConfig(layout_sample=4)
-    )  # layout model on: sampled and unsampled pages
+    cfg = layout_cfg(4)  # layout model on: sampled and unsampled pages
     whole = run_incremental(raw, tmp_path / "whole", cfg)
-    monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 7)  # 7 chunks, the last one short
-    monkeypatch.setattr(incremental, "PARSE_CHUNK", 6)
-    monkeypatch.setattr(incremental, "HELD_BLOCK_BYTES", held)
-    chunked = run_incremental(raw, tmp_path / "chunked", cfg, workers=workers)
+    # 7 site chunks, the last one short; parse chunks of 6
+    limits = ResourceLimits(site_chunk_pages=7, parse_chunk=6, held_block_bytes=held)
+    chunked = run_incremental(raw, tmp_path / "chunked", cfg, workers=workers, limits=limits)
     assert chunked["sites"] == whole["sites"] and whole["sites"][0]["pages"] == 46
     assert whole["sites"][0]["boilerplate_clusters"] > 0
     for dataset in ("documents", "blocks", "boilerplate"):
@@ -62,22 +57,18 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, monkeypatch, wor
     assert not docs["text"].str.contains("All rights reserved").any()
 
 
-@pytest.mark.parametrize("held", [0, incremental.HELD_BLOCK_BYTES])  # parsed block rows on disk or in memory
-def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, monkeypatch, held):
-    from tests.golden.test_layout import assert_same_as_fresh
-
-    monkeypatch.setattr(incremental, "SITE_CHUNK_PAGES", 9)
-    monkeypatch.setattr(incremental, "PARSE_CHUNK", 5)
-    monkeypatch.setattr(incremental, "HELD_BLOCK_BYTES", held)
+@pytest.mark.parametrize("held", [0, ResourceLimits.held_block_bytes])  # parsed block rows on disk or in memory
+def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, held):
+    limits = ResourceLimits(site_chunk_pages=9, parse_chunk=5, held_block_bytes=held)
     raw, out, fresh = tmp_path / "raw", tmp_path / "out", tmp_path / "fresh"
     fresh.mkdir()
-    cfg = PipelineConfig(extract=ExtractConfig(layout_sample=4))
-    write_site(raw, range(40))
-    run_incremental(raw, out, cfg)
-    write_site(raw, range(40, 60))  # new pages: some sampled, some parsed twice
-    assert run_incremental(raw, out, cfg)["parsed"] == 20
-    assert_same_as_fresh(raw, out, fresh, 4)
+    cfg = layout_cfg(4)
+    write_layout_site(raw, range(40))
+    run_incremental(raw, out, cfg, limits=limits)
+    write_layout_site(raw, range(40, 60))  # new pages: some sampled, some parsed twice
+    assert run_incremental(raw, out, cfg, limits=limits)["parsed"] == 20
+    assert_same_as_fresh(raw, out, fresh, cfg)
     for i in range(12, 60):  # unchanged pages enter the sample: parsed again
         (raw / "gazette" / f"page{i:04d}.html").unlink()
-    assert run_incremental(raw, out, cfg)["parsed_again"] > 0
-    assert_same_as_fresh(raw, out, fresh, 4)
+    assert run_incremental(raw, out, cfg, limits=limits)["parsed_again"] > 0
+    assert_same_as_fresh(raw, out, fresh, cfg)

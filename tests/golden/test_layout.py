@@ -5,60 +5,23 @@ sample grows, shrinks, or takes in pages that were never extracted."""
 from __future__ import annotations
 
 import random
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import incremental
-from pipeline.acquire.sample import in_sample, rate_shift
-from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline import run_incremental
-from tests.conftest import write_files
-from tests.golden.test_incremental import tables
-
-WORDS = ["school", "council", "budget", "teachers", "pupils", "reading", "garden", "library", "report", "river", "bridge", "museum", "winter", "market", "football", "theatre", "harbour", "station", "orchard", "meadow", "lantern", "village", "festival", "science", "music"]
-
-
-def article_page(i: int) -> tuple[str, list[str], list[str]]:
-    """(html, article paragraphs, per-page related links): the links differ on every page, so only
-    the extractor (or the layout learned from it) can tell they are not the article."""
-    rnd = random.Random(i)
-    title = f"Story {i}: " + " ".join(rnd.choice(WORDS) for _ in range(5))
-    paras = [
-        f"Paragraph {j} of story {i}. " + " ".join(rnd.choice(WORDS) for _ in range(40)) + "."
-        for j in range(4)
-    ]
-    related = [
-        f"Read next: {' '.join(rnd.choice(WORDS) for _ in range(4))} number {i * 10 + k}" for k in range(4)
-    ]
-    html = f"""<!doctype html><html><head><title>{title} | The Gazette</title></head><body>
-<header class="site-header"><nav class="menu"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>
-<li><a href="/about">About the Gazette</a></li></ul></nav></header>
-<main class="content"><article class="post"><h1 class="post-title">{title}</h1>
-<p class="byline">By the newsroom</p>
-{"".join(f"<p>{p}</p>" for p in paras)}
-</article>
-<aside class="related"><h3>Related stories</h3><ul>{"".join(f'<li><a href="/s/{i}/{k}">{r}</a></li>' for k, r in enumerate(related))}</ul></aside>
-</main>
-<footer class="site-footer"><p>The Gazette, 1 High Street. All rights reserved.</p></footer>
-</body></html>"""
-    return html, paras, related
-
-
-def write_site(raw: Path, pages: range) -> dict[int, tuple[list[str], list[str]]]:
-    truth = {}
-    for i in pages:
-        html, paras, related = article_page(i)
-        write_files(raw, {f"gazette/page{i:04d}.html": html})
-        truth[i] = (paras, related)
-    return truth
-
-
-def cfg(sample: int) -> PipelineConfig:
-    return PipelineConfig(extract=ExtractConfig(layout_sample=sample))
+from pipeline.config import LoadConfig, PipelineConfig, ResourceLimits
+from pipeline.acquire.sample import in_sample, rate_shift
+from tests.support import (
+    article_page,
+    assert_same_as_fresh,
+    assert_same_tables,
+    layout_cfg,
+    write_files,
+    write_layout_site,
+)
 
 
 def extractors(out: Path) -> pd.Series:
@@ -81,9 +44,9 @@ def test_sample_rule():
 
 def test_large_site_extracts_a_sample_and_keeps_the_same_text(tmp_path):
     raw = tmp_path / "raw"
-    truth = write_site(raw, range(40))
+    truth = write_layout_site(raw, range(40))
     out = tmp_path / "out"
-    run_incremental(raw, out, cfg(4))
+    run_incremental(raw, out, layout_cfg(4))
     kinds = extractors(out)
     assert 4 <= kinds.get("trafilatura", 0) <= 20 and kinds.get("segmented", 0) >= 20, kinds
     docs = pd.read_parquet(out / "documents").set_index("source")
@@ -93,70 +56,40 @@ def test_large_site_extracts_a_sample_and_keeps_the_same_text(tmp_path):
         assert not any(r in text for r in related), (i, text)
         assert "All rights reserved" not in text and "About the Gazette" not in text
     every = tmp_path / "every"
-    run_incremental(raw, every, cfg(0))
+    run_incremental(raw, every, layout_cfg(0))
     assert extractors(every).to_dict() == {"trafilatura": 40}
     all_docs = pd.read_parquet(every / "documents").set_index("source")
     pd.testing.assert_series_equal(docs["text"].sort_index(), all_docs["text"].sort_index())
     pd.testing.assert_series_equal(docs["title"].sort_index(), all_docs["title"].sort_index())
 
 
-def assert_same_as_fresh(raw: Path, out: Path, tmp: Path, sample: int) -> None:
-    fresh = tmp / f"fresh-{len(list(tmp.iterdir()))}"
-    run_incremental(raw, fresh, cfg(sample))
-    a, b = tables(out), tables(fresh)
-    for name in a:
-        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
-    state_a = pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
-    state_b = pq.read_table(fresh / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
-    assert (
-        state_a.set_index("doc_id")["in_sample"].sort_index()
-        == state_b.set_index("doc_id")["in_sample"].sort_index()
-    ).all()
-
-
-def test_reruns_equal_fresh_runs_as_the_sample_grows_and_shrinks(tmp_path):
-    raw = tmp_path / "raw"
-    write_site(raw, range(40))
+def test_reruns_equal_fresh_runs_as_the_sample_grows_and_shrinks(layout_site_raw, tmp_path):
+    raw = layout_site_raw
     out = tmp_path / "out"
     runs = tmp_path / "fresh"
     runs.mkdir()
-    run_incremental(raw, out, cfg(4))
+    run_incremental(raw, out, layout_cfg(4))
 
-    write_site(raw, range(40, 90))  # 90 pages: the sampling rate halves, old pages leave the sample
-    grown = run_incremental(raw, out, cfg(4))
+    write_layout_site(raw, range(40, 90))  # 90 pages: the sampling rate halves, old pages leave the sample
+    grown = run_incremental(raw, out, layout_cfg(4))
     assert grown["parsed"] == 50
-    assert_same_as_fresh(raw, out, runs, 4)
+    assert_same_as_fresh(raw, out, runs, layout_cfg(4))
 
     for i in range(12, 90):  # 12 pages: every page is sampled, unchanged ones parsed again
         (raw / "gazette" / f"page{i:04d}.html").unlink()
-    shrunk = run_incremental(raw, out, cfg(4))
+    shrunk = run_incremental(raw, out, layout_cfg(4))
     assert shrunk["pages_new"] == 0 and shrunk["pages_changed"] == 0 and shrunk["parsed"] > 0
     assert extractors(out).to_dict() == {"trafilatura": 12}
-    assert_same_as_fresh(raw, out, runs, 4)
+    assert_same_as_fresh(raw, out, runs, layout_cfg(4))
 
 
-def test_in_memory_run_samples_the_same_pages(tmp_path):
-    from pipeline.run import process_raw
-
-    raw = tmp_path / "raw"
-    write_site(raw, range(40))
-    output = process_raw(raw, cfg(4))
-    out = tmp_path / "out"
-    run_incremental(raw, out, cfg(4))
-    state = pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas().set_index("doc_id")
-    docs = pd.read_parquet(out / "documents").set_index("doc_id")
-    for d in output.sites[0].documents:
-        assert d.text == docs.loc[d.doc_id, "text"]
-    assert sum(state["in_sample"]) < 40
-    shutil.rmtree(out)
-
-
-@pytest.mark.parametrize("held", [0, incremental.HELD_BLOCK_BYTES])  # parsed block rows on disk or in memory
-def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, monkeypatch, held):
-    """Plain files whose site comes from their canonical URL: the folder is large, each site is not,
-    so after parsing every page turns out to be in its site's sample and is extracted (their first
+@pytest.mark.parametrize("held", [0, ResourceLimits.held_block_bytes])  # parsed block rows on disk or in memory
+def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, held):
+    """Plain files whose site comes from their canonical URL (host-based sites): the folder is large,
+    each site is not, so after parsing every page turns out to be in its site's sample and is extracted (their first
     rows are dropped from what was parsed)."""
-    monkeypatch.setattr(incremental, "HELD_BLOCK_BYTES", held)
+    limits = ResourceLimits(held_block_bytes=held)
+    cfg = PipelineConfig(load=LoadConfig(sites_by_host=True), extract=layout_cfg(4).extract)
     raw = tmp_path / "raw"
     for i in range(40):
         html, _, _ = article_page(i)
@@ -165,7 +98,7 @@ def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, monkeypatch,
         )
         write_files(raw, {f"mixed/page{i:04d}.html": html})
     out = tmp_path / "out"
-    first = run_incremental(raw, out, cfg(4))
+    first = run_incremental(raw, out, cfg, limits=limits)
     assert (
         first["parsed"] == 40 and first["parsed_again"] > 0
     )  # segmented first, extracted once its site was known
@@ -177,40 +110,36 @@ def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, monkeypatch,
     runs = tmp_path / "fresh"
     runs.mkdir()
     (raw / "mixed" / "page0000.html").unlink()
-    run_incremental(raw, out, cfg(4))
+    run_incremental(raw, out, cfg, limits=limits)
     fresh = runs / "a"
-    run_incremental(raw, fresh, cfg(4))
-    a, b = tables(out), tables(fresh)
-    for name in a:
-        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    run_incremental(raw, fresh, cfg)
+    assert_same_tables(out, fresh)
 
 
-def test_a_new_sampled_page_of_the_same_layout_is_appended(tmp_path):
+def test_a_new_sampled_page_of_the_same_layout_is_appended(layout_site_raw, tmp_path):
     from pipeline.acquire.load import content_hash
 
-    raw = tmp_path / "raw"
-    write_site(raw, range(40))
+    raw = layout_site_raw
     out = tmp_path / "out"
-    run_incremental(raw, out, cfg(4))
+    run_incremental(raw, out, layout_cfg(4))
     new = next(i for i in range(100, 400) if in_sample(content_hash(article_page(i)[0].encode()), 41, 4))
-    write_site(raw, range(new, new + 1))
-    summary = run_incremental(raw, out, cfg(4))
+    write_layout_site(raw, range(new, new + 1))
+    summary = run_incremental(raw, out, layout_cfg(4))
     assert summary["parsed"] == 1 and summary["sites_appended"] == ["gazette"], summary
     assert extractors(out)["trafilatura"] == extractors(out).sum() - extractors(out)["segmented"]
     runs = tmp_path / "fresh"
     runs.mkdir()
-    assert_same_as_fresh(raw, out, runs, 4)
+    assert_same_as_fresh(raw, out, runs, layout_cfg(4))
 
 
-def test_layout_votes_from_state_columns_equal_votes_from_page_objects(tmp_path):
-    """The site build sums the teaching pages' votes from the state columns; the append path and the
-    in-memory run count them from page objects. Both must give the same votes."""
+def test_layout_votes_from_state_columns_equal_votes_from_page_objects(layout_site_raw, tmp_path):
+    """The site build sums the teaching pages' votes from the state columns; the append path counts
+    them from page objects. Both must give the same votes."""
     from pipeline.clean.layout import LayoutModel, path_counts, teaches
     from pipeline.store.state import SitePages
 
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    write_site(raw, range(40))
-    run_incremental(raw, out, cfg(4))
+    out = tmp_path / "out"
+    run_incremental(layout_site_raw, out, layout_cfg(4))
     stem = out / "_state" / "parsed" / "gazette"
     pages = SitePages([(Path(f"{stem}.pages.parquet"), Path(f"{stem}.blocks.parquet"))], "gazette", 7)
     teaching = [p for chunk in pages.chunks() for p in chunk if teaches(p)]

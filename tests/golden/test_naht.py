@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.conftest import BUNDLED, run_and_read
+from tests.support import BUNDLED, read_tables
 
 EXPECTED = {
     "000": ("Neurodiversity in the classroom: practical strategies for leaders", dt.date(2025, 12, 18), None),
@@ -50,8 +50,8 @@ def _article_lines(name: str) -> list[str]:
     return [x for x in mine if x not in others and re.search(r"\w", x)]
 
 
-def test_titles_and_dates(naht_raw, tmp_path):
-    _, ds = run_and_read(naht_raw, tmp_path / "out")
+def test_titles_and_dates(processed_naht):
+    ds = read_tables(processed_naht)
     docs = ds["documents"]
     assert len(docs) == 5
     for prefix, (title, published, updated) in EXPECTED.items():
@@ -65,8 +65,8 @@ def test_titles_and_dates(naht_raw, tmp_path):
             assert row.updated == updated
 
 
-def test_template_removed_and_article_kept(naht_raw, tmp_path):
-    _, ds = run_and_read(naht_raw, tmp_path / "out")
+def test_template_removed_and_article_kept(processed_naht):
+    ds = read_tables(processed_naht)
     docs = ds["documents"]
     for row in docs.itertuples():
         for bad in FORBIDDEN:
@@ -82,8 +82,8 @@ def test_template_removed_and_article_kept(naht_raw, tmp_path):
             assert line in text, (name, line)
 
 
-def test_boilerplate_dataset_and_blocks_audit(naht_raw, tmp_path):
-    _, ds = run_and_read(naht_raw, tmp_path / "out")
+def test_boilerplate_dataset_and_blocks_audit(processed_naht):
+    ds = read_tables(processed_naht)
     bp, blocks = ds["boilerplate"], ds["blocks"]
     assert (bp.n_pages == 5).all() and (bp.site == "naht").all()
     assert any("NAHT is campaigning to" in t for t in bp.text)

@@ -2,50 +2,31 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import gzip
 import io
 import os
 import random
+from pathlib import Path
 
-import pyarrow as pa
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.clean.site import build_site
-from pipeline.config import PipelineConfig
-from pipeline.run import finish, group_by_site, load_inputs, parse_inputs
-from pipeline.store.tables import output_tables
-from tests.conftest import BUNDLED, run_and_read, write_files
-from tests.golden.test_drift import drift_site
-from tests.golden.test_html_site import gazette
-
-FIXED_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-def _tables_for(inputs, cfg) -> dict[str, dict[str, pa.Table]]:
-    parsed, skipped = parse_inputs(inputs, cfg)
-    results = [build_site(site, pages, cfg) for site, pages in group_by_site(parsed).items()]
-    out = finish(results, skipped, cfg, n_inputs=len(inputs))
-    return output_tables(out.sites, out.skipped, FIXED_TIME)
-
-
-def test_shuffled_input_order_gives_identical_tables(tmp_path):
-    files = {**drift_site(), **gazette()}
-    files.update({f"naht/{p.name}": p.read_bytes() for p in BUNDLED.iterdir()})
-    raw = write_files(tmp_path / "raw", files)
-    cfg = PipelineConfig()
-    inputs, _ = load_inputs(raw, cfg)
-    reference = _tables_for(inputs, cfg)
-    for seed in (1, 2, 3):
-        shuffled = list(inputs)
-        random.Random(seed).shuffle(shuffled)
-        got = _tables_for(shuffled, cfg)
-        assert got.keys() == reference.keys()
-        for dataset in reference:
-            assert got[dataset].keys() == reference[dataset].keys()
-            for name, table in reference[dataset].items():
-                assert got[dataset][name].equals(table), (seed, dataset, name)
+from pipeline import run_incremental
+from tests.support import (
+    BUNDLED,
+    article_page,
+    assert_same_files,
+    drift_site,
+    gazette,
+    naht_files,
+    read_tables,
+    run_and_read,
+    syndicated_sites,
+    write_files,
+    write_shuffled,
+)
 
 
 def _warc_bytes(records: list[tuple[str, str, bytes]]) -> bytes:
@@ -57,6 +38,51 @@ def _warc_bytes(records: list[tuple[str, str, bytes]]) -> bytes:
             writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
         )
     return buf.getvalue()
+
+
+@functools.cache  # built once: a WARC file's record ids and dates differ from one build to the next
+def shuffle_corpus() -> dict[str, str | bytes]:
+    """Nine raw folders, nine sites: the HTML site, the bundled pages, the drifting template, three
+    sites that share an article, a WARC of one host beside an image, pages of two hosts in one folder
+    (by canonical link), and a folder of files that cannot be used."""
+    files: dict[str, str | bytes] = {**drift_site(), **gazette(), **naht_files()}
+    files.update({f"news-{name}": text for name, text in syndicated_sites().items()})
+    files["crawl/news.warc.gz"] = _warc_bytes(_warc_pages())
+    for i in range(8):
+        html = article_page(i)[0].replace(
+            "<head>", f'<head><link rel="canonical" href="https://host{i % 2}.example/story/{i}">'
+        )
+        files[f"mixed/page{i}.html"] = html
+    files.update({"bad/empty.html": b"", "bad/picture.png": b"\x89PNG\r\n\x1a\n...."})
+    return files
+
+
+@pytest.fixture(scope="module")
+def processed_in_sorted_order(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("sorted")
+    out = root / "processed"
+    run_incremental(write_files(root / "raw", dict(sorted(shuffle_corpus().items()))), out)
+    return out
+
+
+def test_the_reference_run_covers_what_order_could_change(processed_in_sorted_order):
+    ds = read_tables(processed_in_sorted_order)
+    docs = ds["documents"]
+    assert len(docs) == 34 and docs.site.nunique() == 9
+    assert {"host0.example", "host1.example", "news.example.org"} <= set(docs.site)
+    assert docs.duplicate_of.notna().sum() == 2 and len(ds["boilerplate"]) > 0
+    assert sorted(ds["skipped"].reason) == ["empty", "unsupported_type", "unsupported_type"]
+
+
+@pytest.mark.parametrize("seed, workers", [(1, 0), (2, 0), (3, 2)])
+def test_shuffled_file_order_gives_identical_tables(processed_in_sorted_order, tmp_path, seed, workers):
+    """The files created in another order with other mtimes, parsed folder by folder in-process or on
+    two worker processes (whose batches come back in any order): the same files, rows in the same
+    order."""
+    raw = write_shuffled(tmp_path / "raw", shuffle_corpus(), random.Random(seed))
+    out = tmp_path / "processed"
+    run_incremental(raw, out, workers=workers)
+    assert_same_files(out, processed_in_sorted_order)
 
 
 def test_bad_inputs_are_recorded_and_the_run_completes(tmp_path):
@@ -74,7 +100,7 @@ def test_bad_inputs_are_recorded_and_the_run_completes(tmp_path):
         "bad/good.txt": good,
     }
     raw = write_files(tmp_path / "raw", files)
-    output, ds = run_and_read(raw, tmp_path / "out")
+    summary, ds = run_and_read(raw, tmp_path / "out")
     reasons = dict(zip(ds["skipped"].source, ds["skipped"].reason))
     assert reasons == {
         "bad/empty.html": "empty",
@@ -88,10 +114,11 @@ def test_bad_inputs_are_recorded_and_the_run_completes(tmp_path):
     docs = ds["documents"]
     assert set(docs.source) == {"bad/truncated.html", "bad/good.txt"}
     assert "Hello, this page stops" in docs[docs.source == "bad/truncated.html"].text.iloc[0]
-    assert output.summary["skipped_by_reason"]["too_large"] == 1
+    assert summary["skipped_by_reason"]["too_large"] == 1
 
 
-def test_warc_records_are_pages_of_their_host(tmp_path):
+def _warc_pages() -> list[tuple[str, str, bytes]]:
+    """Three cp1252 story pages of news.example.org and an image."""
     pages = [
         (
             f"https://news.example.org/2024/03/0{i}/story-{i}",
@@ -102,7 +129,11 @@ def test_warc_records_are_pages_of_their_host(tmp_path):
         )
         for i in range(1, 4)
     ]
-    pages.append(("https://news.example.org/logo.png", "image/png", b"\x89PNG...."))
+    return [*pages, ("https://news.example.org/logo.png", "image/png", b"\x89PNG....")]
+
+
+def test_warc_records_are_pages_of_their_host(tmp_path):
+    pages = _warc_pages()
     raw = write_files(tmp_path / "raw", {"crawl/news.warc.gz": _warc_bytes(pages)})
     _, ds = run_and_read(raw, tmp_path / "out")
     docs = ds["documents"].sort_values("url")

@@ -6,23 +6,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline import run_incremental
-from tests.conftest import write_files
-from tests.golden.test_html_site import gazette
-from tests.golden.test_incremental import tables
+from pipeline.config import ExtractConfig, PipelineConfig
+from tests.support import REPO, assert_same_tables, write_files
 
 
-def test_worker_processes_give_the_same_tables(naht_raw, tmp_path):
-    write_files(naht_raw, gazette())
-    run_incremental(naht_raw, tmp_path / "serial", workers=0)
-    run_incremental(naht_raw, tmp_path / "parallel", workers=2)
-    for name, df in tables(tmp_path / "serial").items():
-        pd.testing.assert_frame_equal(df, tables(tmp_path / "parallel")[name], obj=name)
+def test_worker_processes_give_the_same_tables(naht_and_html_site_raw, tmp_path):
+    run_incremental(naht_and_html_site_raw, tmp_path / "serial", workers=0)
+    run_incremental(naht_and_html_site_raw, tmp_path / "parallel", workers=2)
+    assert_same_tables(tmp_path / "parallel", tmp_path / "serial")
 
 
 _ENTRY_SCRIPT = textwrap.dedent("""
@@ -45,24 +40,25 @@ _ENTRY_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_the_library_entry_starts_the_fork_server_before_importing_the_pipeline(naht_raw, tmp_path):
+def test_the_library_entry_starts_the_fork_server_before_importing_the_pipeline(
+    naht_and_html_site_raw, tmp_path
+):
     """`from pipeline import run_incremental` in a fresh interpreter: the fork server is already
     running when the pipeline's heavy modules are imported (their imports overlap), and the tables
     are the in-process run's."""
-    write_files(naht_raw, gazette())
+    raw = naht_and_html_site_raw
     proc = subprocess.run(
-        [sys.executable, "-c", _ENTRY_SCRIPT, str(naht_raw), str(tmp_path / "entry")],
+        [sys.executable, "-c", _ENTRY_SCRIPT, str(raw), str(tmp_path / "entry")],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=REPO,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     [line] = [x for x in proc.stdout.splitlines() if x.startswith("children when the pipeline was imported:")]
     assert int(line.rsplit(":", 1)[1]) > 0  # the fork server (and multiprocessing's resource tracker)
-    run_incremental(naht_raw, tmp_path / "serial", workers=0)
-    for name, df in tables(tmp_path / "serial").items():
-        pd.testing.assert_frame_equal(df, tables(tmp_path / "entry")[name], obj=name)
+    run_incremental(raw, tmp_path / "serial", workers=0)
+    assert_same_tables(tmp_path / "entry", tmp_path / "serial")
 
 
 def test_a_page_over_the_time_limit_is_skipped_and_the_run_completes(naht_raw, tmp_path):

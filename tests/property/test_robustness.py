@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
+import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline import run_incremental
 from pipeline.acquire.decode import UndecodableError, decode_bytes, normalise_text
 from pipeline.clean.segment_text import segment_text
-from pipeline.config import PipelineConfig
-from pipeline.records import RawInput, Skipped
-from pipeline.run import parse_inputs
+from tests.support import assert_same_files, drift_site, run_and_read, write_files, write_shuffled
 
 TAGS = [
     "p",
@@ -65,32 +66,33 @@ def test_text_segmentation_invariants(text):
     assert all(any(c.isalnum() or c == "_" for c in b.text) for b in blocks)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(html_fragments)
-def test_any_html_is_parsed_or_skipped_with_a_reason(fragment):
-    raw = RawInput("s", "s/page.html", fragment.encode("utf-8", "surrogatepass"), "html")
-    parsed, skipped = parse_inputs([raw], PipelineConfig())
-    assert len(parsed) + len(skipped) == 1
-    if skipped:
-        assert isinstance(skipped[0], Skipped) and skipped[0].reason and skipped[0].detail
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(html_fragments, min_size=1, max_size=6))
+def test_any_html_is_parsed_or_skipped_with_a_reason(tmp_path, fragments):
+    """Several generated pages per run (a run costs more than a page): each ends as one document row
+    or one skipped row with a reason."""
+    files = {f"s/page{i}.html": f.encode("utf-8", "surrogatepass") for i, f in enumerate(fragments)}
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        _, ds = run_and_read(write_files(Path(tmp) / "raw", files), Path(tmp) / "out")
+    docs, skipped = ds["documents"], ds["skipped"]
+    assert sorted([*docs.source, *skipped.source]) == sorted(files)
+    assert (skipped.reason.str.len() > 0).all() and (skipped.detail.str.len() > 0).all()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.randoms(use_true_random=False))
-def test_site_result_does_not_depend_on_page_order(rnd: random.Random):
-    from pipeline.clean.site import build_site
-    from tests.golden.test_drift import drift_site
-
-    raws = [
-        RawInput("garden", name, data if isinstance(data, bytes) else data.encode(), "text")
-        for name, data in drift_site().items()
-    ]
-    cfg = PipelineConfig()
-    parsed, _ = parse_inputs(raws, cfg)
-    reference = build_site("garden", parsed, cfg)
-    parsed2, _ = parse_inputs(raws, cfg)
-    rnd.shuffle(parsed2)
-    shuffled = build_site("garden", parsed2, cfg)
-    assert [(d.doc_id, d.title, d.text, d.published) for d in reference.documents] == [
-        (d.doc_id, d.title, d.text, d.published) for d in shuffled.documents
-    ]
+def test_the_tables_do_not_depend_on_file_order(processed_drifting_site, tmp_path, rnd: random.Random):
+    """The drifting site's files created in a random order with random mtimes: the same tables as
+    the session's run over them (rows in the same order)."""
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        raw = write_shuffled(Path(tmp) / "raw", drift_site(), rnd)
+        run_incremental(raw, Path(tmp) / "out")
+        assert_same_files(Path(tmp) / "out", processed_drifting_site)

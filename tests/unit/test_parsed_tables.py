@@ -9,10 +9,8 @@ import pickle
 from pipeline.acquire.files import iter_raw_inputs
 from pipeline.config import PipelineConfig
 from pipeline.run.pages import parse_to_tables
-from pipeline.run.pages import parse_for_state
 from pipeline.store.state import COMPRESS_PICKLE_BYTES, ParsedTables
-from tests.conftest import write_files
-from tests.golden.test_html_site import gazette
+from tests.support import gazette, parsed_pages, write_files
 
 CFG = PipelineConfig()
 
@@ -46,8 +44,7 @@ def test_pickling_keeps_the_tables_small_and_large(tmp_path):
 
 
 def test_pages_read_back_from_the_tables_are_the_parsed_objects(tmp_path):
-    raws = inputs(tmp_path)
-    parsed, _ = parse_for_state(raws, CFG)
+    parsed = parsed_pages(write_files(tmp_path / "raw", gazette()), CFG)
     tables = ParsedTables.of(parsed, [])
     wanted = sorted(p.page.doc_id for p in parsed)[1:4]
     back = {p.page.doc_id: p for p in tables.parsed_pages(wanted)}

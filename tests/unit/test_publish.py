@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import PipelineConfig
 from pipeline.store.parquet import RUNS_DIR, publish
-from tests.conftest import run_and_read
+from tests.support import run_and_read
 
 
 def test_failed_write_leaves_previous_version_readable(naht_raw, tmp_path):

@@ -1,41 +1,81 @@
-"""Cluster counting on integer columns (the site build) gives exactly what the per-block object
-counting (the append path) gives on the same real pages: the same cluster for every block, the same
+"""Cluster counting on integer columns (what the site build and the append path use) gives exactly
+what counting block by block gives on the same real pages: the same cluster for every block, the same
 page counts, variants, normalised texts, date-line flags and tag paths, with and without regions; and
 the stats state rows and template clusters made from the columns equal those made from the objects."""
 
 from __future__ import annotations
 
 import copy
+from collections import Counter, defaultdict
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.acquire.files import iter_raw_inputs
 from pipeline.clean import site_columns
 from pipeline.clean.boilerplate import (
+    ClusterStats,
     SiteModel,
-    assign_clusters,
     boilerplate_clusters,
-    normalised_entries,
+    cluster_id,
     text_clusters,
 )
+from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.site import page_order
 from pipeline.clean.site_columns import SiteColumns, count_clusters
 from pipeline.config import BoilerplateConfig, PipelineConfig
-from pipeline.run.pages import parse_for_state
+from pipeline.records import Block, ParsedPage
+from pipeline.schemas import STATS_STATE
 from pipeline.store import state
-from tests.conftest import write_files
-from tests.golden.test_html_site import gazette
+from tests.support import gazette, parsed_pages, write_files
+
+
+# The reference: cluster every block one object at a time, as written out by hand. The column counting
+# that the site build and the append path use must give exactly this.
+def normalised_entries(pages: list[ParsedPage]) -> list[tuple[str, Block, str]]:
+    """(doc_id, block, normalised text) for every block; template texts are normalised once."""
+    normalised: dict[str, str] = {}
+    entries = []
+    for page in pages:
+        for b in page.blocks:
+            n = normalised.get(b.text)
+            if n is None:
+                n = normalised[b.text] = norm_tokens(b.text)
+            entries.append((page.page.doc_id, b, n))
+    return entries
+
+
+def assign_clusters(
+    entries: list[tuple[str, Block, str]], keys: dict[str, str], cfg: BoilerplateConfig
+) -> dict[str, ClusterStats]:
+    """Set cluster_id on every block and count each cluster's distinct pages, variants and texts."""
+    ids: dict[tuple[str, str, str], str] = {}
+    docs: dict[str, set[str]] = defaultdict(set)
+    stats: dict[str, ClusterStats] = {}
+    for doc_id, b, n in entries:
+        region = b.tag_path if cfg.by_region else ""
+        key = ("d", region, n) if b.is_dateline or not n else ("c", region, keys[n])
+        cid = ids.get(key)
+        if cid is None:
+            cid = ids[key] = cluster_id(*key)
+        b.cluster_id = cid
+        st = stats.get(cid)
+        if st is None:
+            st = stats[cid] = ClusterStats(0, b.is_dateline, b.tag_path, Counter(), set(), key[2])
+        st.variants[b.text] += 1
+        st.norms.add(n)
+        docs[cid].add(doc_id)
+    for cid, st in stats.items():
+        st.n_pages = len(docs[cid])
+    return stats
+
 
 
 @pytest.fixture()
 def pages(naht_raw):
-    write_files(
-        naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()}
-    )  # one site: both templates
-    parsed, _ = parse_for_state(list(iter_raw_inputs(naht_raw, PipelineConfig().load)), PipelineConfig())
-    return sorted(parsed, key=page_order)
+    """The bundled pages and the HTML site's pages in one folder: one site, both templates."""
+    write_files(naht_raw, {f"naht/{k.split('/', 1)[1]}": v for k, v in gazette().items()})
+    return sorted(parsed_pages(naht_raw), key=page_order)
 
 
 @pytest.mark.parametrize("by_region", [True, False])
@@ -63,7 +103,7 @@ def test_column_counts_equal_object_counts(pages, by_region, row_step, monkeypat
     assert any(st.dateline for st in expected.values())
     # what is written and what is template, from the columns, equal what the objects give
     model = SiteModel(expected, keys, {}, len(pages))
-    parts = list(counted.table.state_tables(state.STATS_STATE, 4))
+    parts = list(counted.table.state_tables(STATS_STATE, 4))
     assert len(parts) == -(-len(expected) // 4) and pa.concat_tables(parts).equals(state.stats_table(model))
     template = counted.table.boilerplate(len(pages), cfg.boilerplate)
     assert template == boilerplate_clusters(expected, len(pages), cfg.boilerplate) and len(template) >= 5

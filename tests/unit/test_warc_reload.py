@@ -13,7 +13,7 @@ from warcio.warcwriter import WARCWriter
 from pipeline.acquire.files import iter_raw_inputs, load, unload
 from pipeline.config import LoadConfig
 from pipeline.records import RawInput, Skipped
-from tests.conftest import write_files
+from tests.support import write_files
 
 CFG = LoadConfig()
 
