@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
 from flows.progress import RunProgress
-from pipeline import PIPELINE_VERSION
+from pipeline.config import PIPELINE_VERSION
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
 from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig, ResourceLimits

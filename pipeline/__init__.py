@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
     from pipeline.config import PipelineConfig, ResourceLimits
 
-PIPELINE_VERSION = "0.4.0"  # bump when parsing or state changes: re-runs then parse everything again
+from pipeline.config import PIPELINE_VERSION
+
+__all__ = ["PIPELINE_VERSION", "run_incremental"]
 
 
 def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0,

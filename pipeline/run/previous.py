@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline import PIPELINE_VERSION
+from pipeline.config import PIPELINE_VERSION
 from pipeline.config import PipelineConfig
 from pipeline.store import state
 from pipeline.store.parquet import StagedVersion

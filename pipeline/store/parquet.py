@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline import PIPELINE_VERSION
+from pipeline.config import PIPELINE_VERSION
 from pipeline.config import PipelineConfig
 from pipeline.schemas import DATASETS, SCHEMA_VERSION
 from pipeline.store.state_layout import STATE_DIR

@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import PIPELINE_VERSION
+from pipeline.config import PIPELINE_VERSION
 from pipeline.records import Block, BoilerplateCluster, Document, SiteSummary, Skipped
 from pipeline.schemas import BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA
 
