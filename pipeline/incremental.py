@@ -32,7 +32,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import PIPELINE_VERSION
-from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, load, read_file_input, unload
+from pipeline.acquire.files import (
+    DEFAULT_SITE,
+    iter_raw_inputs,
+    load,
+    read_file_input,
+    unload,
+    unreadable_folders,
+)
 from pipeline.acquire.load import content_hash, make_doc_id, stub_page
 from pipeline.acquire.sample import in_sample, sample_group, take_into_sample
 from pipeline.clean.boilerplate import BoilerplateCluster
@@ -310,6 +317,13 @@ class IncrementalRun:
                     work.unchanged.add(doc_id)
                     work.reread[doc_id] = lambda raw=raw: load(self.raw, raw, self.cfg.load)
             present = work.unchanged | {make_doc_id(r.site_hint, r.identity) for r in latest}
+            if unlisted := unreadable_folders(items):  # their pages stay as they were, not removed
+                for doc_id, old in known.items():
+                    if doc_id not in present and old.source.startswith(unlisted):
+                        work.counts["unchanged"] += 1
+                        work.unchanged.add(doc_id)
+                        work.reread[doc_id] = lambda old=old: Skipped(old.site, old.source, "unreadable", "")
+                present = present | work.unchanged
             work.removed = len(set(known) - present)
             work.counts["removed"] = work.removed
             yield work
