@@ -207,7 +207,6 @@ class Staging(StagedVersion):
         _fsync_dir(final.parent)
         for name in PUBLISHED:  # made once (dangling until the first switch): readers find them
             _dataset_link(self.out, name)
-        _fsync_dir(self.out)
         _replace_link(self.out / RUNS_DIR / CURRENT, self.run_id)  # the switch
         if previous is not None:
             _mark_superseded(self.out / RUNS_DIR / previous)
@@ -266,11 +265,12 @@ def current_run(out: Path) -> Path | None:
     later run switched), or None before the first run."""
     current = out / RUNS_DIR / CURRENT
     if current.is_symlink():
-        return current.resolve()
-    link = out / "documents"  # the layout before _runs/current (adopted by the next run)
-    if link.is_symlink():
-        return (out / os.readlink(link)).parent.resolve()
-    return None
+        version = current.resolve()
+    elif (out / "documents").is_symlink():  # the layout before _runs/current (adopted by the next run)
+        version = (out / os.readlink(out / "documents")).parent.resolve()
+    else:
+        return None
+    return version if version.is_dir() else None
 
 
 def _mark_superseded(version: Path, when: dt.datetime | None = None) -> None:
