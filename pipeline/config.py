@@ -106,15 +106,24 @@ class ResourceLimits:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    keep_superseded_s: float = 3600.0  # a replaced version stays readable this long (the previous one always)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     load: LoadConfig = field(default_factory=LoadConfig)
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)  # housekeeping of <out>: not in to_dict()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The settings that make the data (what the fingerprint and the Parquet metadata record)."""
+        settings = asdict(self)
+        del settings["store"]
+        return settings
 
     def fingerprint(self) -> str:
         """Short stable hash of every parameter: which settings made a dataset."""

@@ -1,4 +1,7 @@
-"""Bytes -> normalised Unicode text: BOM, declared charset, UTF-8, then cp1252. Pure."""
+"""Bytes -> normalised Unicode text: BOM, declared charset, UTF-8, then cp1252. Pure.
+
+Not bs4's UnicodeDammit: it asks charset_normalizer before UTF-8 and cp1252 and, on our decode tests,
+took cp1252 text for windows-1250 and mostly-UTF-8 bytes for cp932."""
 
 from __future__ import annotations
 
@@ -23,6 +26,10 @@ _IS_SPACE = re.compile(f"[{_SPACES}]")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))  # counted by looks_binary
 
 
+# Python text codecs that decode bytes no web page is written in (silently, into other text)
+_NOT_CHARSETS = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"}
+
+
 class UndecodableError(ValueError):
     """No candidate encoding decodes the bytes."""
 
@@ -35,11 +42,15 @@ def sniff_declared_charset(data: bytes) -> str | None:
 
 
 def _known(encoding: str | None) -> str | None:
+    """A declared charset as a Python codec name; None for a label that names no character set (a
+    bogus or unknown one, or a Python codec such as base64 or rot13: ignored, as browsers do)."""
     if not encoding:
         return None
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
+        return None
+    if name in _NOT_CHARSETS:
         return None
     # Browsers treat a declared latin-1 / ascii as windows-1252 (WHATWG encoding spec).
     return "cp1252" if name in {"latin-1", "iso8859-1", "ascii"} else name
@@ -62,7 +73,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         tried.append(enc)
         try:
             return data.decode(enc), enc
-        except UnicodeDecodeError:
+        except LookupError:  # a bytes-to-bytes codec (base64, rot13, zlib): not a character set
+            continue
+        except UnicodeError:  # UnicodeDecodeError, and the bare UnicodeError some codecs raise
             if enc == "utf-8" and _mostly_utf8(data):
                 return data.decode("utf-8", errors="replace"), "utf-8"
     raise UndecodableError(f"none of {', '.join(tried)} decodes the bytes")

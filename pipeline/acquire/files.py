@@ -11,28 +11,67 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.acquire import warc
+from pipeline.acquire.paths import NotRegularFile, open_regular, path_of, source_of, special_kind
 from pipeline.config import LoadConfig
 from pipeline.records import RawInput, Skipped, UnchangedFile
 
 DEFAULT_SITE = "_root"  # site for files lying directly in the raw root
+UNREADABLE_FOLDER = "unreadable_folder"  # skip reason of a sub-folder that cannot be listed
+
+
+def _folder(source: str) -> str:
+    """The raw folder a source lies in (the run works folder by folder)."""
+    return source.split("/", 1)[0] if "/" in source else DEFAULT_SITE
+
+
+def _listing(raw_root: Path) -> list[tuple[str, str, OSError | None]]:
+    """(source, path relative to raw_root, None) for every non-hidden entry below raw_root that is
+    neither a folder nor a symbolic link (nothing outside raw/ is read), and (source of the folder
+    + "/", its path, the error) for every sub-folder that could not be listed. Sorted by raw folder,
+    then source: the run takes the inputs of one folder at a time, so the files lying directly in
+    the root (folder `_root`) must come together, not on both sides of a folder. Raises OSError when
+    raw_root itself cannot be listed."""
+    out: list[tuple[str, str, OSError | None]] = []
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            with os.scandir(raw_root / rel_dir) as it:
+                entries = list(it)
+        except OSError as exc:
+            if not rel_dir:
+                raise
+            out.append((source_of(rel_dir) + "/", rel_dir, exc))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(rel)
+                    continue
+            except OSError:
+                pass  # listed as a file: reading it records why it cannot be read
+            out.append((source_of(rel), rel, None))
+    return sorted(out, key=lambda e: (_folder(e[0]), e[0]))
 
 
 def list_relative(raw_root: Path) -> list[str]:
-    """Every regular, non-hidden file below raw_root as a POSIX path relative to it, sorted so that
-    runs are reproducible. Symbolic links are not followed (nothing outside raw/ is read)."""
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(raw_root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        rel_dir = os.path.relpath(dirpath, raw_root)
-        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        for name in filenames:
-            if not name.startswith(".") and not os.path.islink(os.path.join(dirpath, name)):
-                out.append(prefix + name)
-    return sorted(out)
+    """The source of every non-hidden file below raw_root, in the order a run reads them."""
+    return [source for source, _, error in _listing(raw_root) if error is None]
 
 
-def _kind_of(name: str, cfg: LoadConfig) -> str | None:
-    lower = name.lower()
+def unreadable_folders(items: list) -> tuple[str, ...]:
+    """The sources ("folder/") of the folders among a run's inputs that could not be listed: the
+    pages below them are neither read nor removed."""
+    return tuple(i.source for i in items if isinstance(i, Skipped) and i.reason == UNREADABLE_FOLDER)
+
+
+def _kind_of(source: str, cfg: LoadConfig) -> str | None:
+    lower = source.rsplit("/", 1)[-1].lower()
     if any(lower.endswith(s) for s in cfg.warc_suffixes):
         return "warc"
     if lower.endswith(".gz"):
@@ -45,8 +84,9 @@ def _kind_of(name: str, cfg: LoadConfig) -> str | None:
 
 
 def _read_limited(path: Path, limit: int) -> bytes:
-    """Read a file (gunzipping .gz) but never more than limit+1 bytes: no decompression bombs."""
-    with open(path, "rb") as raw:
+    """Read a regular file (gunzipping .gz) but never more than limit+1 bytes: no decompression bombs.
+    Raises NotRegularFile for a pipe, device or socket, without waiting on it."""
+    with open_regular(path) as raw:
         if path.name.lower().endswith(".gz"):
             return gzip.GzipFile(fileobj=raw).read(limit + 1)
         # read(limit + 1) allocates limit + 1 bytes first: 4x the cost of reading a 30 kB page
@@ -60,29 +100,43 @@ def _read_limited(path: Path, limit: int) -> bytes:
 def iter_raw_inputs(
     raw_root: Path, cfg: LoadConfig, unchanged: Callable[[str, tuple[int, int]], bool] | None = None
 ) -> Iterator[RawInput | Skipped | UnchangedFile]:
-    """Yield one RawInput per page file or WARC response record; unreadable files as Skipped; and,
-    when `unchanged(source, (size, mtime_ns))` says a plain file is as it was, an UnchangedFile
-    instead of reading it (WARC files are always read: their records supersede each other)."""
-    for source in list_relative(raw_root):
-        path = raw_root / source
-        site = source.split("/", 1)[0] if "/" in source else DEFAULT_SITE
-        kind = _kind_of(path.name, cfg)
+    """Yield one RawInput per page file or WARC response record, raw folder by raw folder; inputs
+    that cannot be used as Skipped (a sub-folder that cannot be listed too, reason
+    `unreadable_folder`, source "folder/"); and, when `unchanged(source, (size, mtime_ns))` says a
+    plain file is as it was, an UnchangedFile instead of reading it (WARC files are always read:
+    their records supersede each other). Only regular files are ever opened."""
+    for source, rel, error in _listing(raw_root):
+        site = _folder(source)
+        if error is not None:
+            yield Skipped(site, source, UNREADABLE_FOLDER, _why(error))
+            continue
+        path = raw_root / rel
+        kind = _kind_of(source, cfg)
         if kind is None:
-            yield Skipped(site, source, "unsupported_type", f"suffix {path.suffix or '(none)'} is not read")
+            suffix = Path(source).suffix or "(none)"
+            yield Skipped(site, source, "unsupported_type", f"suffix {suffix} is not read")
+            continue
+        try:
+            st = os.lstat(path)
+        except OSError as exc:
+            yield Skipped(site, source, "unreadable", _why(exc))
+            continue
+        if (special := special_kind(st.st_mode)) is not None:
+            yield Skipped(site, source, "special_file", f"{special}: not read")
             continue
         if kind == "warc":
             yield from warc.iter_warc_inputs(path, source, site, cfg)
             continue
-        try:
-            st = path.stat()
-            stat = (st.st_size, st.st_mtime_ns)
-        except OSError as exc:
-            yield Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
-            continue
+        stat = (st.st_size, st.st_mtime_ns)
         if unchanged is not None and unchanged(source, stat):
             yield UnchangedFile(site, source)
             continue
         yield _read_input(path, source, site, kind, stat, cfg)
+
+
+def _why(exc: OSError) -> str:
+    """An OSError in a skip row: its type and message, without the absolute path."""
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
 
 
 def _read_input(
@@ -90,6 +144,8 @@ def _read_input(
 ) -> RawInput | Skipped:
     try:
         data = _read_limited(path, cfg.max_page_bytes)
+    except NotRegularFile as exc:
+        return Skipped(site, source, "special_file", str(exc))
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         return Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
     if len(data) > cfg.max_page_bytes:
@@ -99,15 +155,16 @@ def _read_input(
 
 def read_file_input(raw_root: Path, source: str, cfg: LoadConfig) -> RawInput | Skipped:
     """One plain page file again (a re-run that must parse an unchanged file after all)."""
-    path = raw_root / source
-    site = source.split("/", 1)[0] if "/" in source else DEFAULT_SITE
-    kind = _kind_of(path.name, cfg)
+    path = path_of(raw_root, source)
+    site = _folder(source)
+    kind = _kind_of(source, cfg)
     try:
-        st = path.stat()
+        st = os.lstat(path)
     except OSError as exc:
-        return Skipped(site, source, "unreadable", f"{type(exc).__name__}: {exc}")
+        return Skipped(site, source, "unreadable", _why(exc))
     if kind not in ("html", "text"):
-        return Skipped(site, source, "unsupported_type", f"suffix {path.suffix or '(none)'} is not read")
+        suffix = Path(source).suffix or "(none)"
+        return Skipped(site, source, "unsupported_type", f"suffix {suffix} is not read")
     return _read_input(path, source, site, kind, (st.st_size, st.st_mtime_ns), cfg)
 
 
@@ -137,7 +194,7 @@ def load(raw_root: Path, raw: RawInput, cfg: LoadConfig) -> RawInput | Skipped:
         return raw
     if (where := _warc_location(raw)) is not None:
         try:
-            data = warc.read_record(raw_root / where[0], where[1], cfg)
+            data = warc.read_record(path_of(raw_root, where[0]), where[1], cfg)
         except OSError as exc:
             return Skipped(raw.site_hint, raw.source, "unreadable", f"{type(exc).__name__}: {exc}")
         return replace(raw, data=data, unloaded=False)

@@ -3,10 +3,12 @@ read: with fsspec it costs a process 0.1 s, and most raw folders hold none). Tou
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline.acquire.paths import open_regular
 from pipeline.config import LoadConfig
 from pipeline.records import RawInput, Skipped
 
@@ -33,16 +35,29 @@ def _content_type(record) -> tuple[str, str | None]:
     return mime, charset
 
 
+# what warcio raises on a damaged record: AttributeError for a header cut before WARC-Target-URI
+_DAMAGED = (EOFError, ValueError, AttributeError)
+
+
 def iter_warc_inputs(
     path: Path, source: str, site_hint: str, cfg: LoadConfig
 ) -> Iterator[RawInput | Skipped]:
-    """One RawInput per 2xx HTML/text response record; the site is the target URI's host."""
+    """One RawInput per 2xx HTML/text response record; the site is the target URI's host. A record
+    cut short (a crawl that died, a copy that stopped: its body ends before its Content-Length, or
+    the file ends inside its headers) is a `truncated` skip at its offset, a record warcio cannot
+    parse an `unreadable` one; the records before either are read."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     try:
-        with open(path, "rb") as fh:
-            it = ArchiveIterator(fh)
+        fh = open_regular(path)
+    except OSError as exc:
+        yield Skipped(site_hint, source, "unreadable", f"WARC: {type(exc).__name__}: {exc}")
+        return
+    with fh:
+        it = ArchiveIterator(fh)
+        broken: str | None = None
+        try:
             for record in it:
                 if record.rec_type != "response":
                     continue
@@ -52,7 +67,11 @@ def iter_warc_inputs(
                 mime, charset = _content_type(record)
                 # read the body before asking for the offset: warcio's get_record_offset() consumes it
                 data = record.content_stream().read(cfg.max_page_bytes + 1)
+                short = len(data) <= cfg.max_page_bytes and getattr(record.raw_stream, "limit", 0) > 0
                 rec_source = f"{source}#{it.get_record_offset()}"
+                if short:
+                    yield Skipped(site, rec_source, "truncated", f"record of {url} ends before its length")
+                    continue
                 if not str(status).startswith("2"):
                     yield Skipped(site, rec_source, "http_status", f"status {status} for {url}")
                     continue
@@ -67,8 +86,16 @@ def iter_warc_inputs(
                 yield RawInput(
                     site, rec_source, data, kind, url=url, declared_charset=charset, record_date=date
                 )
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
-        yield Skipped(site_hint, source, "unreadable", f"WARC: {type(exc).__name__}: {exc}")
+        except (ArchiveLoadFailed, OSError, *_DAMAGED) as exc:
+            broken = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+        end = it.offset  # where the last whole record ended, or where the broken one starts
+        left = os.fstat(fh.fileno()).st_size - end
+        if broken is not None:
+            yield Skipped(site_hint, f"{source}#{end}" if end else source, "unreadable", f"WARC: {broken}")
+        elif left > 0:  # warcio stops without a word at a record cut inside its headers
+            yield Skipped(
+                site_hint, f"{source}#{end}", "truncated", f"the file ends inside a record ({left} bytes)"
+            )
 
 
 def read_record(path: Path, offset: int, cfg: LoadConfig) -> bytes:
@@ -80,10 +107,10 @@ def read_record(path: Path, offset: int, cfg: LoadConfig) -> bytes:
     from warcio.exceptions import ArchiveLoadFailed
 
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             fh.seek(offset)
             for record in ArchiveIterator(fh):
                 return record.content_stream().read(cfg.max_page_bytes + 1)
-    except (ArchiveLoadFailed, EOFError, ValueError) as exc:
+    except (ArchiveLoadFailed, *_DAMAGED) as exc:
         raise OSError(f"WARC record at {offset}: {type(exc).__name__}: {exc}") from exc
     raise OSError(f"no WARC record at offset {offset}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 
-from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, load, read_file_input, unload
+from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, load, read_file_input, unload, unreadable_folders
 from pipeline.acquire.load import content_hash, make_doc_id
 from pipeline.acquire.sample import in_sample, sample_group
 from pipeline.config import LoadConfig, PipelineConfig
@@ -125,6 +125,13 @@ def _plan_folder(
             plan.unchanged.add(doc_id)
             plan.reread[doc_id] = _input_rereader(raw_root, raw, cfg.load)
     present = plan.unchanged | {make_doc_id(r.site_hint, r.identity) for r in latest}
+    if unlisted := unreadable_folders(items):  # their pages stay as they were, not removed
+        for doc_id, old in known.items():
+            if doc_id not in present and old.source.startswith(unlisted):
+                plan.counts["unchanged"] += 1
+                plan.unchanged.add(doc_id)
+                plan.reread[doc_id] = _unreadable(old)
+        present = present | plan.unchanged
     plan.counts["removed"] = len(set(known) - present)
     return plan
 
@@ -135,6 +142,10 @@ def _file_rereader(raw_root: Path, source: str, cfg: LoadConfig) -> Reread:
 
 def _input_rereader(raw_root: Path, raw: RawInput, cfg: LoadConfig) -> Reread:
     return lambda: load(raw_root, raw, cfg)
+
+
+def _unreadable(old: PrevPage) -> Reread:
+    return lambda: Skipped(old.site, old.source, "unreadable", "its folder cannot be listed")
 
 
 def _hashed_unloaded(item: RawInput | Skipped | UnchangedFile, digests: dict[str, str]):

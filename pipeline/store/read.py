@@ -7,33 +7,44 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.schemas import DATASETS
+from pipeline.store.parquet import current_run
 
 
-def read_dataset(out: Path, name: str) -> pd.DataFrame:
-    """One dataset as a DataFrame with Arrow-backed dtypes: dates are date32, strings are strings,
-    nulls are nulls (no object columns)."""
+def published_version(out: Path) -> Path:
+    """The folder of the version published now, resolved once: reading several datasets from it
+    gives one run's tables even if a run publishes meanwhile (it stays on disk for the grace period
+    after that). `out` itself when it holds no published version."""
+    return current_run(out) or out
+
+
+def read_dataset(out: Path, name: str, version: Path | None = None) -> pd.DataFrame:
+    """One dataset (of `version`, else of the version published now) as a DataFrame with Arrow-backed
+    dtypes: dates are date32, strings are strings, nulls are nulls (no object columns)."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
-    path = out / name
+    path = (version or published_version(out)) / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `sitesift run --out {out}` first")
+        raise FileNotFoundError(f"{out / name} does not exist: run `sitesift run --out {out}` first")
     return pd.read_parquet(path, dtype_backend="pyarrow")
 
 
 def read_all(out: Path) -> dict[str, pd.DataFrame]:
-    return {name: read_dataset(out, name) for name in DATASETS}
+    """Every dataset, all of one version."""
+    version = published_version(out)
+    return {name: read_dataset(out, name, version) for name in DATASETS}
 
 
 def page_view(out: Path, doc_id: str) -> tuple[dict, pd.DataFrame]:
     """One page as the pipeline saw it: its document row and all its blocks in order."""
-    docs = read_dataset(out, "documents")
+    version = published_version(out)
+    docs = read_dataset(out, "documents", version)
     match = docs[(docs.doc_id == doc_id) | docs.doc_id.str.startswith(doc_id)]
     if len(match) == 0:
         raise KeyError(f"no document with id {doc_id!r} in {out / 'documents'}")
     if len(match) > 1:
         raise KeyError(f"{doc_id!r} is ambiguous: {', '.join(match.doc_id.head(5))}")
     row = match.iloc[0].to_dict()
-    blocks = read_dataset(out, "blocks")
+    blocks = read_dataset(out, "blocks", version)
     return row, blocks[blocks.doc_id == row["doc_id"]].sort_values("position").reset_index(drop=True)
 
 

@@ -23,7 +23,8 @@ of two versions in one dataset (each run republishes every dataset).
 Layout: `<out>/<dataset>/<site>.parquet` (skipped: `skipped.parquet`; an empty dataset holds `empty.parquet`).
 `crawl_log/` is written by `sitesift crawl`, one part file per host and batch of rows
 (`<crawl_id>-<host>-<n>.parquet`), appended as crawls go rather than replaced.
-Each `<out>/<dataset>` is a link to the newest complete run under `<out>/_runs/`, switched atomically.
+Each `<out>/<dataset>` is a link to `_runs/current/<dataset>`; `<out>/_runs/current` names the newest complete
+run and is the one link a run switches, atomically, so all datasets change together.
 Read a dataset with `pandas.read_parquet("processed/documents")` or DuckDB
 `select * from 'processed/documents/*.parquet'`.
 """

@@ -45,10 +45,10 @@ def test_the_flow_and_the_library_entry_write_the_same_tables(naht_and_html_site
 def test_rerun_replaces_dataset_atomically(naht_raw, tmp_path):
     out = tmp_path / "processed"
     process(raw=str(naht_raw), out=str(out))
-    first = os.readlink(out / "documents")
+    first = os.path.realpath(out / "documents")
     (naht_raw / "naht" / "000_0a110b620bc841eb.txt").unlink()
     process(raw=str(naht_raw), out=str(out))
-    assert os.readlink(out / "documents") != first
+    assert os.path.realpath(out / "documents") != first
     assert len(pd.read_parquet(out / "documents")) == 4
 
 

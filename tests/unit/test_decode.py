@@ -45,3 +45,10 @@ def test_binary_detection():
     assert looks_binary(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert not looks_binary(b"plain text, nothing odd\n")
     assert not looks_binary(codecs.BOM_UTF16_LE + "hi".encode("utf-16-le"))
+
+
+@pytest.mark.parametrize("label", ["base64", "rot13", "zlib", "punycode", "x-no-such-charset"])
+def test_a_label_that_names_no_character_set_is_ignored(label):
+    data = f'<meta charset="{label}"><p>café</p>'.encode()
+    assert decode_bytes(data) == (f'<meta charset="{label}"><p>café</p>', "utf-8")
+    assert decode_bytes(data, declared=label)[1] == "utf-8"  # from an HTTP header too

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, StoreConfig
 from pipeline.store.parquet import RUNS_DIR, publish
 from tests.support import run_and_read
 
@@ -28,10 +28,14 @@ def test_failed_write_leaves_previous_version_readable(naht_raw, tmp_path):
 
 
 def test_old_versions_are_pruned(naht_raw, tmp_path):
+    """Without a grace period only the current version and the one it replaced stay."""
     out = tmp_path / "out"
+    cfg = PipelineConfig(store=StoreConfig(keep_superseded_s=0))
     for _ in range(4):
-        run_and_read(naht_raw, out)
-    assert len([p for p in (out / RUNS_DIR).iterdir()]) == 2
+        run_and_read(naht_raw, out, cfg)
+    versions = [p for p in (out / RUNS_DIR).iterdir() if not p.is_symlink()]
+    assert len(versions) == 2
+    assert (out / RUNS_DIR / "current").resolve() == max(versions)
 
 
 def test_site_names_cannot_escape_the_dataset_folder():
