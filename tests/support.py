@@ -438,3 +438,18 @@ def serve_polite_site() -> ss.Site:
         }
     )
     return site
+
+
+# -- plain-text sites of many pages (crash and publish tests) ------------------------------------
+def corpus(n_sites: int, n_pages: int, edition: int = 0) -> dict[str, str]:
+    """Text pages; another `edition` changes every page's article (same file names)."""
+    files = {}
+    for s in range(n_sites):
+        for p in range(n_pages):
+            files[f"site{s}/page{p:04d}.txt"] = (
+                f"Site {s} menu\n\nAbout us\n\nContact\n\nTitle {edition} of page {p} on site {s}\n\n"
+                f"Paragraph {p}: "
+                + " ".join(f"word{(p * 7 + k * s + edition * 13) % 997}" for k in range(120))
+                + f"\n\nFirst published {1 + p % 28} March 2024"
+            )
+    return files

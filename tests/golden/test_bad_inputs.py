@@ -20,8 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline import run_incremental
-from tests.conftest import REPO, write_files
-from tests.golden.test_incremental import assert_same_as_fresh, tables
+from tests.support import REPO, assert_same_as_fresh, tables, write_files
 
 RUN = (
     "import json, sys; from pathlib import Path; from pipeline import run_incremental; "

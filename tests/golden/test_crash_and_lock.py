@@ -13,26 +13,12 @@ import pandas as pd
 
 from pipeline import run_incremental
 from pipeline.store.lock import RunLock
-from tests.support import REPO, assert_same_tables, tables, write_files
+from tests.support import REPO, assert_same_tables, corpus, tables, write_files
 
 RUN = (
     "import sys; from pathlib import Path; from pipeline import run_incremental; "
     "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
 )
-
-
-def corpus(n_sites: int, n_pages: int, edition: int = 0) -> dict[str, str]:
-    """Text pages; another `edition` changes every page's article (same file names)."""
-    files = {}
-    for s in range(n_sites):
-        for p in range(n_pages):
-            files[f"site{s}/page{p:04d}.txt"] = (
-                f"Site {s} menu\n\nAbout us\n\nContact\n\nTitle {edition} of page {p} on site {s}\n\n"
-                f"Paragraph {p}: "
-                + " ".join(f"word{(p * 7 + k * s + edition * 13) % 997}" for k in range(120))
-                + f"\n\nFirst published {1 + p % 28} March 2024"
-            )
-    return files
 
 
 def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):

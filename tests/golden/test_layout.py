@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run_incremental
-from pipeline.config import LoadConfig, PipelineConfig, ResourceLimits
 from pipeline.acquire.sample import in_sample, rate_shift
+from pipeline.config import LoadConfig, PipelineConfig, ResourceLimits
 from tests.support import (
     article_page,
     assert_same_as_fresh,

@@ -24,9 +24,7 @@ import pyarrow.dataset as ds
 
 from pipeline import run_incremental
 from pipeline.config import PipelineConfig, StoreConfig
-from tests.conftest import REPO, write_files
-from tests.golden.test_crash_and_lock import corpus
-from tests.golden.test_incremental import tables
+from tests.support import REPO, corpus, tables, write_files
 
 NAMES = ("documents", "blocks", "boilerplate", "skipped", "_state")
 
