@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 
 from pipeline import run_incremental
 from pipeline.config import PipelineConfig, StoreConfig
-from tests.support import REPO, corpus, tables, write_files
+from tests.support import REPO, RUN_COLUMNS, corpus, tables, write_files
 
 NAMES = ("documents", "blocks", "boilerplate", "skipped", "_state")
 
@@ -174,7 +174,7 @@ def test_a_version_being_read_stays_until_its_grace_period_ends(tmp_path):
     for edition in (1, 2, 3):  # three newer versions are published meanwhile
         write_files(raw, corpus(2, 10, edition))
         run_incremental(raw, out)
-    got = reader.to_table().to_pandas().drop(columns=["processed_at"]).sort_values("doc_id")
+    got = reader.to_table().to_pandas().drop(columns=RUN_COLUMNS).sort_values("doc_id")
     pd.testing.assert_frame_equal(got.reset_index(drop=True), first["documents"])
     blocks = pd.read_parquet(held.parent / "blocks")  # the rest of that version too
     assert set(blocks.doc_id) == set(first["documents"].doc_id)
