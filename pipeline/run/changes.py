@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as pads
 
-from pipeline.schemas import CHANGES_SCHEMA
+from pipeline.schemas import CHANGES_SCHEMA, DOCUMENTS_SCHEMA
 from pipeline.store.parquet import Staging
 
 NEW, CHANGED, REMOVED, REWRITTEN = "new", "changed", "removed", "unchanged-but-rewritten"
@@ -20,11 +20,11 @@ _COLUMNS = ["doc_id", "site", "url", "source", "content_hash"]
 
 
 def _documents(version: Path | None, with_run: bool) -> dict[str, dict]:
-    folder = version / "documents" if version is not None else None
-    if folder is None or not folder.is_dir():
+    files = sorted((version / "documents").glob("*.parquet")) if version is not None else []
+    if not files:  # a version without pages
         return {}
     columns = _COLUMNS + (["run_id"] if with_run else [])
-    table = pads.dataset(folder, format="parquet").to_table(columns=columns)
+    table = pads.dataset(files, format="parquet", schema=DOCUMENTS_SCHEMA).to_table(columns=columns)
     return {r["doc_id"]: r for r in table.to_pylist()}
 
 

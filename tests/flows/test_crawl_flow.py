@@ -51,7 +51,7 @@ def test_crawl_then_process_gives_clean_rows(tmp_path, site):
 
     summary = process(raw=str(raw), out=str(out))
     docs = pd.read_parquet(out / "documents")
-    assert summary["pages"] == 5 and set(docs.site) == {"127.0.0.1"}
+    assert summary["pages"] == 5 and set(docs.site) == {site.base.split("//")[1]}  # host:port
     stories = docs[docs.url.str.endswith(("/a", "/b", "/c", "/d"))].sort_values("url")
     assert stories.title.tolist() == [t for t, _ in STORIES.values()]
     for (_, body), text in zip(STORIES.values(), stories.text):

@@ -12,14 +12,14 @@ import pytest
 
 from pipeline import run_incremental
 from pipeline.config import ResourceLimits
-from tests.support import assert_same_as_fresh, layout_cfg, write_files, write_layout_site
+from tests.support import RUN_COLUMNS, assert_same_as_fresh, layout_cfg, write_files, write_layout_site
 
 MODEL_FILES = ("clusters", "texts", "stats", "layout")
 
 
 def rows(out: Path, dataset: str) -> pd.DataFrame:
     """A dataset's rows in the order they were written (row order is part of the output)."""
-    return pd.read_parquet(out / dataset).drop(columns=["processed_at"], errors="ignore")
+    return pd.read_parquet(out / dataset).drop(columns=RUN_COLUMNS, errors="ignore")
 
 
 def model(out: Path, name: str) -> pd.DataFrame:

@@ -11,7 +11,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 def test_every_command_is_documented():
     commands = get_command(app).commands
-    assert set(commands) == {"run", "crawl", "report", "show"}
+    assert set(commands) == {"run", "crawl", "report", "show", "changes"}
     for name in commands:
         assert f"sitesift {name}" in README, name
 
