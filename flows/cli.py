@@ -277,5 +277,30 @@ def show(
             console.print(f"  + {b.kind}: {text}", soft_wrap=True)
 
 
+@app.command("gc")
+def gc_command(
+    out: Annotated[Path, typer.Option(help="output folder to tidy")] = Path("processed"),
+    keep: Annotated[
+        int, typer.Option(help="run versions kept, newest first (the current and the previous always stay)")
+    ] = 2,
+    cache: Annotated[
+        bool, typer.Option("--cache", help="empty the whole task cache, not only entries past its life")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only say what would go and what it frees")
+    ] = False,
+) -> None:
+    """Remove old run versions, staging of dead runs and expired task-cache entries; prints what it frees."""
+    from pipeline.store.gc import collect, describe
+
+    try:
+        report = collect(out, keep=keep, all_cache=cache, dry_run=dry_run)
+    except (ValueError, FileNotFoundError) as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    for line in describe(report):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
 if __name__ == "__main__":
     app()
