@@ -302,5 +302,35 @@ def gc_command(
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
+@app.command("export")
+def export_command(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", metavar="jsonl|csv|markdown", help="one JSON record a line, CSV, or a file a page"
+        ),
+    ] = "jsonl",
+    out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            help="file, or folder for it (jsonl, csv; '-': standard output), or folder of Markdown files "
+            "[default: documents.jsonl, documents.csv, documents-md/]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Export the documents dataset, every column included: JSON Lines, CSV or one Markdown file per page."""
+    from pipeline.store.export import STDOUT, export_documents
+
+    try:
+        done = export_documents(out, fmt, to)
+    except (ValueError, FileNotFoundError) as exc:
+        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    where = errors if done.path == STDOUT else console
+    where.print(f"exported {done.pages} pages as {fmt} to {done.path}", highlight=False, markup=False)
+
+
 if __name__ == "__main__":
     app()
