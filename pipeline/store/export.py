@@ -17,6 +17,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 import yaml
 
 from pipeline.store.state_layout import site_file_name
@@ -84,8 +85,11 @@ class Documents:
     batch_rows: int = BATCH_ROWS
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """The documents a batch of rows at a time, file by file (sites in name order)."""
-        return self.dataset.to_batches(batch_size=self.batch_rows)
+        """The documents a batch of rows at a time, file by file (sites in name order). Each file is read
+        a row group at a time: the dataset scanner reads ahead of a slow consumer (250 MB held while
+        JSON Lines were written from 200,000 pages, against 6 MB this way)."""
+        for path in sorted(self.dataset.files):
+            yield from pq.ParquetFile(path).iter_batches(batch_size=self.batch_rows)
 
 
 def _write_stream(fmt: str, docs: Documents, fh: IO[bytes]) -> int:
