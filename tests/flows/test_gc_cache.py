@@ -22,9 +22,12 @@ EXTRA = {
 }
 
 
-def test_gc_reads_the_cache_life_and_folder_the_flow_uses():
-    assert parse_pages.cache_expiration == dt.timedelta(days=ResourceLimits().task_cache_days)
+def test_gc_and_the_readme_use_the_cache_life_and_folder_the_flow_uses():
+    days = ResourceLimits().task_cache_days
+    assert parse_pages.cache_expiration == dt.timedelta(days=days)
     assert TASK_CACHE_DIR == gc.TASK_CACHE_DIR
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert f"task cache is keyed on page bytes and parse settings and lives for {days} days" in readme
 
 
 def parse_states(state) -> list[str]:
