@@ -194,13 +194,13 @@ def _cache_entries(
 
 
 def _tree(path: Path) -> Iterator[os.stat_result]:
-    """lstat of path and of everything under it, links not followed."""
-    st = path.lstat()
-    yield st
-    if stat.S_ISDIR(st.st_mode):
-        for root, dirs, files in os.walk(path):
-            for name in dirs + files:
-                yield os.lstat(os.path.join(root, name))
+    """lstat of path and of everything under it, links not followed; what a running run's own prune
+    removes meanwhile is skipped."""
+    for p in (path, *path.rglob("*")) if path.is_dir() and not path.is_symlink() else (path,):
+        try:
+            yield p.lstat()
+        except FileNotFoundError:
+            continue
 
 
 def _measure(candidates: list[tuple[str, Path]]) -> list[Removal]:
@@ -223,7 +223,11 @@ def _measure(candidates: list[tuple[str, Path]]) -> list[Removal]:
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
+    """Remove a file or a folder tree (a running run's own prune may be removing it too)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass
