@@ -215,20 +215,19 @@ def changes_section(out: Path, run_id: str | None, n: int = EXAMPLES) -> str:
         changes = changes[changes.run_id == run_id]
     if len(changes) == 0 or "change" not in changes.columns:
         return "<h2>Last run's changes</h2><p>none</p>"
-    label = next((c for c in ("url", "source", "doc_id") if c in changes.columns), None)
-    pages = changes[label].fillna(changes.get("doc_id", "")) if label else None
-    rows = []
-    for change, g in changes.assign(_page=pages).groupby("change", sort=True):
-        row = {"change": change, "pages": len(g)}
-        if label:
-            row["examples"] = examples(g._page.astype(str).sort_values(), n)
-        rows.append(row)
+    page = changes.url.fillna(changes.doc_id) if "url" in changes.columns else changes.doc_id
+    rows = [
+        {"change": change, "pages": len(g), "examples": examples(g.sort_values(), n)}
+        for change, g in page.astype(str).groupby(changes.change, sort=True)
+    ]
     return f"<h2>Last run's changes</h2>{_table(pd.DataFrame(rows))}"
 
 
 def summary_rows(summary: dict, out: Path) -> list[dict]:
     """The run summary as table rows for the `process` flow's artifact: per site its pages, shares as
-    percentages and its documents file, then a row for all sites with the output folder."""
+    percentages and its documents file, then a row for all sites with the output folder (absolute: the
+    Prefect UI is read far from the worker's working folder)."""
+    out = out.resolve()
 
     def count(n: int, of: int) -> str:
         return f"{n} ({percent(n / of)})" if of else str(n)

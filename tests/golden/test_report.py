@@ -133,5 +133,9 @@ def test_summary_rows_give_percentages_and_the_output_paths(run):
     for row in sites:
         assert PERCENT.match(row["boilerplate share"])
         assert pd.read_parquet(row["output"]).site.unique().tolist() == [row["site"]]
-    assert total["pages"] == 9 and total["with published"] == "8 (88.9%)" and total["output"] == str(out)
+    assert (
+        total["pages"] == 9
+        and total["with published"] == "8 (88.9%)"
+        and total["output"] == str(out.resolve())
+    )
     assert total["duplicate pages"] == summary["duplicate_pages"] == 1
