@@ -305,5 +305,61 @@ def changes(
     if len(shown) < len(rows):
         console.print(f"({len(rows) - len(shown)} more rows: --limit 0 prints all)")
 
+
+@app.command("gc")
+def gc_command(
+    out: Annotated[Path, typer.Option(help="output folder to tidy")] = Path("processed"),
+    keep: Annotated[
+        int, typer.Option(help="run versions kept, newest first (the current and the previous always stay)")
+    ] = 2,
+    cache: Annotated[
+        bool, typer.Option("--cache", help="empty the whole task cache, not only entries past its life")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only say what would go and what it frees")
+    ] = False,
+) -> None:
+    """Remove old run versions, staging of dead runs and expired task-cache entries; prints what it frees."""
+    from pipeline.store.gc import collect, describe
+
+    try:
+        report = collect(out, keep=keep, all_cache=cache, dry_run=dry_run)
+    except (ValueError, FileNotFoundError) as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    for line in describe(report):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+@app.command("export")
+def export_command(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", metavar="jsonl|csv|markdown", help="one JSON record a line, CSV, or a file a page"
+        ),
+    ] = "jsonl",
+    out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            help="file, or folder for it (jsonl, csv; '-': standard output), or folder of Markdown files "
+            "[default: documents.jsonl, documents.csv, documents-md/]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Export the documents dataset, every column included: JSON Lines, CSV or one Markdown file per page."""
+    from pipeline.store.export import STDOUT, export_documents
+
+    try:
+        done = export_documents(out, fmt, to)
+    except (ValueError, FileNotFoundError) as exc:
+        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    where = errors if done.path == STDOUT else console
+    where.print(f"exported {done.pages} pages as {fmt} to {done.path}", highlight=False, markup=False)
+
+
 if __name__ == "__main__":
     app()

@@ -34,11 +34,12 @@ from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
 from pipeline.run.site_job import SiteBuilt, SiteJob
 from pipeline.run.sites import build_site_job, build_sites, plan_sites
+from pipeline.store.gc import TASK_CACHE_DIR
 from pipeline.store.lock import RunLock
 from pipeline.store.parquet import StagedVersion, Staging
+from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables
 
-TASK_CACHE_DIR = "_task_cache"  # under --out; Prefect's persisted parse results, keyed on content hashes
 
 
 def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
@@ -70,7 +71,7 @@ class ChunkProgress:
 @task(
     name="parse-pages",
     cache_key_fn=parse_cache_key,
-    cache_expiration=dt.timedelta(days=30),
+    cache_expiration=dt.timedelta(days=ResourceLimits.task_cache_days),
     persist_result=True,
     cache_result_in_memory=False,
 )
@@ -130,23 +131,6 @@ def make_config(
             use_trafilatura=use_trafilatura, page_timeout=page_timeout, layout_sample=layout_sample
         ),
     )
-
-
-def summary_rows(summary: dict) -> list[dict]:
-    return [
-        {
-            "site": s["site"],
-            "pages": s["pages"],
-            "boilerplate share": s["boilerplate_share"],
-            "boilerplate clusters": s["boilerplate_clusters"],
-            "with title": s["with_title"],
-            "with published": s["with_published"],
-            "with updated": s["with_updated"],
-            "duplicate pages": s.get("duplicate_pages", 0),
-            "rebuilt": s["site"] in summary["sites_rebuilt"],
-        }
-        for s in summary["sites"]
-    ]
 
 
 def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: RunProgress) -> SubmitFn:
@@ -226,7 +210,7 @@ def process(
         dups = dedup_task(built, staging.view(), cfg, staging.run_id)
         summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
     create_table_artifact(
-        summary_rows(summary) or [{"site": "(none)"}],
+        summary_rows(summary, out_dir),
         key="sitesift-process-summary",
         description=f"pages {summary['pages']} (new {summary['pages_new']}, changed {summary['pages_changed']}, "
         f"unchanged {summary['pages_unchanged']}, removed {summary['pages_removed']}), parsed {summary['parsed']}, "

@@ -103,6 +103,7 @@ class ResourceLimits:
     held_block_bytes: int = 64 << 20  # a folder's parsed block rows held in memory up to this, on disk beyond
     append_max_blocks: int = 500_000  # new blocks the append-only path holds in memory; beyond, re-learn
     state_slice: int = 1 << 16  # rows per part when a site's model is written: temporaries stay small
+    task_cache_days: int = 30  # Prefect reuses a cached parse this long; `sitesift gc` drops older entries
 
 
 @dataclass(frozen=True)

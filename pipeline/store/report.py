@@ -1,16 +1,30 @@
-"""A self-contained HTML report of a run, with two matplotlib plots also saved as PNG beside it.
-Reads the published datasets; writes the report files."""
+"""A self-contained HTML report of a run, with two matplotlib plots also saved as PNG beside it, and
+the rows of the run summary the `process` flow shows as its artifact. Reads the published datasets and
+the current version's run.json and state meta; writes the report files."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
+from pipeline.store.parquet import current_run
 from pipeline.store.read import read_all
+from pipeline.store.state_layout import META, SiteFiles
+
+EXAMPLES = 3  # skipped inputs (and changed pages) shown per reason; the rest are counted
+CHANGES = "changes"  # the dataset of what each run changed, once runs write it
+STYLE = """
+body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222} h2{margin-top:2em} pre{font-size:85%}
+table.t{border-collapse:collapse;margin:1em 0}
+table.t td,table.t th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+"""
 
 
 def site_stats(data: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -93,15 +107,171 @@ def plot_share_distribution(shares: pd.Series) -> bytes:
     )
 
 
+def percent(share: float) -> str:
+    return f"{share:.1%}"
+
+
+def _cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as display text: shares as percentages, nulls as empty cells (pandas' na_rep does
+    not reach Arrow-backed nulls, which print as <NA>)."""
+    shown = df.astype(object).where(df.notna(), None)
+    for c in shown.columns:
+        fmt = percent if "share" in c else str
+        shown[c] = [("" if v is None else fmt(v)) for v in shown[c]]
+    return shown
+
+
 def _table(df: pd.DataFrame) -> str:
-    fmt = {c: "{:.1%}".format for c in df.columns if "share" in c}
-    return df.to_html(index=False, escape=True, formatters=fmt, na_rep="", border=0, classes="t")
+    return _cells(df).to_html(index=False, escape=True, border=0, classes="t")
+
+
+def run_metadata(out: Path) -> dict[str, str]:
+    """When the current version was written, by which pipeline version and settings, and what it
+    changed: from its run.json and state meta, else from the documents files' Parquet metadata."""
+    files = sorted((out / "documents").glob("*.parquet"))
+    kv = (pq.read_schema(files[0]).metadata or {}) if files else {}
+    version = current_run(out)
+    run = _json(version / "run.json") if version else {}
+    state = _json(version / META) if version else {}
+    meta: dict[str, str] = {}
+    if "written_at" in state:
+        meta["run at"] = dt.datetime.fromisoformat(state["written_at"]).strftime("%Y-%m-%d %H:%M:%S %Z")
+    if version:
+        meta["run id"] = run.get("run_id", version.name)
+    meta["pipeline version"] = (
+        state.get("pipeline_version") or kv.get(b"sitesift.pipeline_version", b"").decode()
+    )
+    meta["settings fingerprint"] = (
+        run.get("config_fingerprint") or kv.get(b"sitesift.config_fingerprint", b"").decode()
+    )
+    for key in ("parse_fingerprint", "model_fingerprint"):
+        if key in state:
+            meta[key.replace("_", " ")] = state[key]
+    summary = run.get("summary")
+    if summary:
+        meta["pages"] = str(summary["pages"])
+        meta["inputs"] = (
+            f"{summary['inputs']} (new {summary['pages_new']}, changed {summary['pages_changed']}, unchanged "
+            f"{summary['pages_unchanged']}, removed {summary['pages_removed']}; parsed {summary['parsed']})"
+        )
+        meta["sites re-learned"] = ", ".join(summary["sites_rebuilt"]) or "none"
+    config = state.get("config") or json.loads(kv.get(b"sitesift.config", b"null"))
+    if config:
+        meta["settings"] = json.dumps(config, sort_keys=True, indent=2)
+    return meta
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _metadata_html(meta: dict[str, str]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in meta.items()
+        if k != "settings"
+    )
+    settings = meta.get("settings")
+    details = (
+        f"<details><summary>all settings</summary><pre>{html.escape(settings, quote=False)}</pre></details>"
+        if settings
+        else ""
+    )
+    return f'<table class="t run">{rows}</table>{details}'
+
+
+def examples(values: pd.Series, n: int = EXAMPLES) -> str:
+    """The first `n` values and how many more there are."""
+    shown = list(values.head(n))
+    more = len(values) - len(shown)
+    return ", ".join(shown) + (f", and {more} more" if more else "")
+
+
+def skipped_summary(skipped: pd.DataFrame, n: int = EXAMPLES) -> pd.DataFrame:
+    """One row per reason: how many inputs, the first few of them (by source) and the first one's detail."""
+    rows = [
+        {
+            "reason": reason,
+            "inputs": len(g),
+            "examples": examples(g.source, n),
+            "detail (first)": g.detail.iloc[0],
+        }
+        for reason, g in skipped.sort_values(["reason", "source"]).groupby("reason", sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["reason", "inputs", "examples", "detail (first)"])
+
+
+def changes_section(out: Path, run_id: str | None, n: int = EXAMPLES) -> str:
+    """The last run's changes (new, changed, removed pages, ...) as HTML, from the `changes` dataset;
+    "" while the output has none. Rows of other runs are left out when the dataset names its run."""
+    path = out / CHANGES
+    if not path.exists():
+        return ""
+    changes = pd.read_parquet(path, dtype_backend="pyarrow")
+    if run_id is not None and "run_id" in changes.columns:
+        changes = changes[changes.run_id == run_id]
+    if len(changes) == 0 or "change" not in changes.columns:
+        return "<h2>Last run's changes</h2><p>none</p>"
+    page = changes.url.fillna(changes.doc_id) if "url" in changes.columns else changes.doc_id
+    rows = [
+        {"change": change, "pages": len(g), "examples": examples(g.sort_values(), n)}
+        for change, g in page.astype(str).groupby(changes.change, sort=True)
+    ]
+    return f"<h2>Last run's changes</h2>{_table(pd.DataFrame(rows))}"
+
+
+def summary_rows(summary: dict, out: Path) -> list[dict]:
+    """The run summary as table rows for the `process` flow's artifact: per site its pages, shares as
+    percentages and its documents file, then a row for all sites with the output folder (absolute: the
+    Prefect UI is read far from the worker's working folder)."""
+    out = out.resolve()
+
+    def count(n: int, of: int) -> str:
+        return f"{n} ({percent(n / of)})" if of else str(n)
+
+    rows = []
+    for s in summary["sites"]:
+        pages = s["pages"]
+        rows.append(
+            {
+                "site": s["site"],
+                "pages": pages,
+                "boilerplate share": percent(s["boilerplate_share"]),
+                "boilerplate clusters": s["boilerplate_clusters"],
+                "with title": count(s["with_title"], pages),
+                "with published": count(s["with_published"], pages),
+                "with updated": count(s["with_updated"], pages),
+                "duplicate pages": s.get("duplicate_pages", 0),
+                "re-learned": "yes" if s["site"] in summary["sites_rebuilt"] else "no",
+                "output": str(out / SiteFiles.of(s["site"]).documents),
+            }
+        )
+    pages = summary["pages"]
+    rows.append(
+        {
+            "site": f"all {len(summary['sites'])} sites",
+            "pages": pages,
+            "boilerplate share": "",
+            "boilerplate clusters": sum(s["boilerplate_clusters"] for s in summary["sites"]),
+            "with title": count(sum(s["with_title"] for s in summary["sites"]), pages),
+            "with published": count(sum(s["with_published"] for s in summary["sites"]), pages),
+            "with updated": count(sum(s["with_updated"] for s in summary["sites"]), pages),
+            "duplicate pages": summary["duplicate_pages"],
+            "re-learned": str(len(summary["sites_rebuilt"])),
+            "output": str(out),
+        }
+    )
+    return rows
 
 
 def render_report(out: Path, html_path: Path, top: int = 10) -> Path:
     """Write html_path plus <stem>-timeline.png and <stem>-boilerplate-share.png beside it."""
     data = read_all(out)
     docs, bp, skipped = data["documents"], data["boilerplate"], data["skipped"]
+    meta = run_metadata(out)
     stats = site_stats(data)
     timeline = plot_timeline(docs)
     shares = plot_share_distribution(page_boilerplate_share(data))
@@ -118,28 +288,24 @@ def render_report(out: Path, html_path: Path, top: int = 10) -> Path:
     top_clusters = top_clusters.assign(text=top_clusters.text.str.slice(0, 160))
     dups = docs[docs.dup_cluster.notna()][["dup_cluster", "site", "title", "source", "duplicate_of"]]
     dups = dups.sort_values(["dup_cluster", "site", "source"])
-    skipped_by_reason = (
-        skipped.groupby("reason").size().rename("inputs").reset_index()
-        if len(skipped)
-        else pd.DataFrame({"reason": [], "inputs": []})
-    )
 
     def img(png: bytes, alt: str) -> str:
         return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
+    when = f" (run at {html.escape(meta['run at'])})" if "run at" in meta else ""
     body = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>sitesift report</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
-table.t{{border-collapse:collapse;margin:1em 0}} table.t td,table.t th{{border-bottom:1px solid #ddd;padding:4px 8px;
-text-align:left;vertical-align:top}} h2{{margin-top:2em}}</style></head><body>
+<style>{STYLE}</style></head><body>
 <h1>sitesift report</h1>
-<p>{len(docs)} pages from {docs.site.nunique()} site(s) in <code>{html.escape(str(out))}</code>;
+<p>{len(docs)} pages from {docs.site.nunique()} site(s) in <code>{html.escape(str(out))}</code>{when};
 {len(skipped)} input(s) skipped; {docs.dup_cluster.nunique()} near-duplicate cluster(s).</p>
+<h2>Run</h2>{_metadata_html(meta)}
+{changes_section(out, meta.get("run id"))}
 <h2>Sites</h2>{_table(stats)}
 <h2>Publication timeline</h2>{img(timeline, "publication timeline per site")}
 <h2>Boilerplate share per page</h2>{img(shares, "distribution of boilerplate share per page")}
 <h2>Top boilerplate clusters</h2>{_table(top_clusters)}
 <h2>Near-duplicate clusters</h2>{_table(dups) if len(dups) else "<p>none</p>"}
-<h2>Skipped inputs</h2>{_table(skipped_by_reason)}{_table(skipped) if len(skipped) else "<p>none</p>"}
+<h2>Skipped inputs</h2>{_table(skipped_summary(skipped)) if len(skipped) else "<p>none</p>"}
 </body></html>"""
     html_path.write_text(body, encoding="utf-8")
     return html_path

@@ -11,14 +11,14 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 def test_every_command_is_documented():
     commands = get_command(app).commands
-    assert set(commands) == {"run", "crawl", "report", "show", "changes"}
+    assert set(commands) == {"run", "crawl", "report", "show", "changes", "gc", "export"}
     for name in commands:
         assert f"sitesift {name}" in README, name
 
 
 def test_run_and_crawl_options_are_documented():
     commands = get_command(app).commands
-    for name in ("run", "crawl"):
+    for name in ("run", "crawl", "gc", "export"):
         for param in commands[name].params:
             for opt in param.opts:
                 if opt.startswith("--") and opt not in ("--help",):
