@@ -277,11 +277,12 @@ def show(
             console.print(f"  + {b.kind}: {text}", soft_wrap=True)
 
 
-
 @app.command()
 def changes(
     out: Annotated[Path, typer.Option(help="folder holding the Parquet datasets")] = Path("processed"),
-    since: Annotated[str | None, typer.Option(help="only runs after this run id (or a prefix of one)")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="only runs after this run id (or a prefix of one)")
+    ] = None,
     limit: Annotated[int, typer.Option(help="rows to print at most (0: all)")] = 50,
 ) -> None:
     """Print which pages each run added, changed, removed or wrote again (the `changes` dataset)."""
@@ -297,7 +298,9 @@ def changes(
     table = Table("run", "change", "site", "page")
     shown = rows if limit <= 0 else rows.head(limit)
     for r in shown.itertuples():
-        table.add_row(r.run_id, r.change, escape(r.site), escape(str(r.url) if isinstance(r.url, str) else r.source))
+        table.add_row(
+            r.run_id, r.change, escape(r.site), escape(str(r.url) if isinstance(r.url, str) else r.source)
+        )
     console.print(table)
     by_run = rows.groupby(["run_id", "change"]).size()
     for (run, change), n in by_run.items():

@@ -41,7 +41,6 @@ from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables
 
 
-
 def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     """Same page bytes + same parse settings = same parse, whatever run or path asks."""
     cfg: PipelineConfig = parameters["cfg"]

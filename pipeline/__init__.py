@@ -18,8 +18,13 @@ from pipeline.config import PIPELINE_VERSION
 __all__ = ["PIPELINE_VERSION", "run_incremental"]
 
 
-def run_incremental(raw: Path, out: Path, cfg: PipelineConfig | None = None, workers: int = 0,
-                    limits: ResourceLimits | None = None) -> dict:
+def run_incremental(
+    raw: Path,
+    out: Path,
+    cfg: PipelineConfig | None = None,
+    workers: int = 0,
+    limits: ResourceLimits | None = None,
+) -> dict:
     """pipeline.run.run_incremental, with the parser processes' fork server started before the
     pipeline itself is imported: the server's imports (~1 s) then overlap this process's (~0.5 s)."""
     if workers > 0:

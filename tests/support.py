@@ -453,3 +453,10 @@ def corpus(n_sites: int, n_pages: int, edition: int = 0) -> dict[str, str]:
                 + f"\n\nFirst published {1 + p % 28} March 2024"
             )
     return files
+
+
+# `python -c RUN_SCRIPT RAW OUT`: the library's run in a child process that a test can kill
+RUN_SCRIPT = (
+    "import sys; from pathlib import Path; from pipeline import run_incremental; "
+    "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
+)

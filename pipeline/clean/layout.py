@@ -23,7 +23,6 @@ LEARNED_FROM = "trafilatura"
 LAYOUT = "layout"  # the extractor label of a page whose main content came from the model
 
 
-
 PathCounts = dict[str, list[int]]  # layout path -> [characters kept by trafilatura, dropped, blocks]
 
 

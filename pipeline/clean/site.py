@@ -50,8 +50,6 @@ def page_dates(page: ParsedPage, max_page_dates: int) -> list[DateCandidate]:
     return page.date_candidates + text
 
 
-
-
 def _mark_removed(page: ParsedPage, title_block: Block | None, repeat_min_chars: int) -> None:
     """Why each block is not in the text; a long block repeated within one page (hidden copies, AMP
     duplicates) is kept once."""

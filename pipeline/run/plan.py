@@ -11,7 +11,14 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 
-from pipeline.acquire.files import DEFAULT_SITE, iter_raw_inputs, load, read_file_input, unload, unreadable_folders
+from pipeline.acquire.files import (
+    DEFAULT_SITE,
+    iter_raw_inputs,
+    load,
+    read_file_input,
+    unload,
+    unreadable_folders,
+)
 from pipeline.acquire.load import content_hash, make_doc_id
 from pipeline.acquire.sample import in_sample, sample_group
 from pipeline.config import LoadConfig, PipelineConfig

@@ -8,6 +8,7 @@ only what no run can be using goes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import stat
@@ -21,7 +22,9 @@ from rich.filesize import decimal
 
 from pipeline.config import ResourceLimits
 from pipeline.store.lock import LOCK_NAME, RunLock, RunLocked
-from pipeline.store.parquet import KEEP_RUNS, RUNS_DIR
+from pipeline.store.parquet import RUN_INFO, RUNS_DIR, current_run
+
+KEEP_RUNS = 2  # the current version and the one it replaced always stay
 
 TASK_CACHE_DIR = "_task_cache"  # Prefect's persisted parse results under the output folder
 
@@ -136,13 +139,11 @@ def _old_versions(out: Path, keep: int, report: GcReport) -> list[tuple[str, Pat
     versions = [
         p for p in entries if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", PREEXISTING))
     ]
-    linked = _linked_versions(out)
-    for v in versions:
-        if v.name in linked:
-            report.kept_versions[v.name] = "current"
-    older = [v for v in versions if linked and v.name < min(linked)]
-    if older:
-        report.kept_versions.setdefault(older[-1].name, "previous")
+    current, previous = _current_and_previous(out)
+    if current is not None:
+        report.kept_versions[current] = "current"
+    if previous is not None:
+        report.kept_versions.setdefault(previous, "previous")
     for v in versions[-keep:]:
         report.kept_versions.setdefault(v.name, f"among the {keep} newest")
     for p in entries:
@@ -154,15 +155,16 @@ def _old_versions(out: Path, keep: int, report: GcReport) -> list[tuple[str, Pat
     return [(VERSION, v) for v in versions if v.name not in report.kept_versions]
 
 
-def _linked_versions(out: Path) -> set[str]:
-    """Run ids that a link in `out` (documents, blocks, ..., _state) points into."""
-    ids = set()
-    for link in out.iterdir():
-        if link.is_symlink():
-            parts = Path(os.readlink(link)).parts
-            if len(parts) >= 2 and parts[0] == RUNS_DIR:
-                ids.add(parts[1])
-    return ids
+def _current_and_previous(out: Path) -> tuple[str | None, str | None]:
+    """The run ids of the version readers see now and of the one it replaced (from its run.json)."""
+    current = current_run(out)
+    if current is None:
+        return None, None
+    try:
+        previous = json.loads((current / RUN_INFO).read_text()).get("previous")
+    except (OSError, ValueError):
+        previous = None
+    return current.name, previous
 
 
 def _dead_staging(out: Path) -> list[Path]:

@@ -15,7 +15,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from flows.process import TASK_CACHE_DIR, parse_pages, process
 from pipeline.config import ResourceLimits
 from pipeline.store import gc
-from tests.conftest import REPO, write_files
+from tests.support import REPO, write_files
 
 EXTRA = {
     "naht/zz_extra.txt": "Home Menu\n\nA page added later\n\nIts own paragraph.\n\nFirst published 2 May 2024"

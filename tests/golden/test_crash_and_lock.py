@@ -13,12 +13,7 @@ import pandas as pd
 
 from pipeline import run_incremental
 from pipeline.store.lock import RunLock
-from tests.support import REPO, assert_same_tables, corpus, tables, write_files
-
-RUN = (
-    "import sys; from pathlib import Path; from pipeline import run_incremental; "
-    "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
-)
+from tests.support import REPO, RUN_SCRIPT, assert_same_tables, corpus, tables, write_files
 
 
 def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
@@ -29,7 +24,7 @@ def test_sigkill_while_writing_keeps_the_previous_dataset(tmp_path):
     write_files(raw, corpus(3, 150, edition=1))  # every page changed: every site is re-learned and rewritten
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUN, str(raw), str(out)],
+        [sys.executable, "-c", RUN_SCRIPT, str(raw), str(out)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -62,7 +57,7 @@ def test_a_second_run_on_the_same_output_is_refused_clearly(tmp_path):
     write_files(raw, corpus(1, 5))
     with RunLock(out):
         proc = subprocess.run(
-            [sys.executable, "-c", RUN, str(raw), str(out)],
+            [sys.executable, "-c", RUN_SCRIPT, str(raw), str(out)],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -78,7 +73,7 @@ def test_two_concurrent_runs_do_not_interleave(tmp_path):
     write_files(raw, corpus(3, 100))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", RUN, str(raw), str(out)],
+            [sys.executable, "-c", RUN_SCRIPT, str(raw), str(out)],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -18,8 +18,7 @@ import yaml
 from pipeline.store.export import export_documents
 from pipeline.store.read import read_dataset
 from pipeline.store.state_layout import site_file_name
-from tests.conftest import REPO, run_and_read, write_files
-from tests.golden.test_html_site import gazette
+from tests.support import REPO, gazette, run_and_read, write_files
 
 TRICKY_TITLE = "Budget: “cuts”, #1 & 'quotes' — naïve café: yes? no!"
 TRICKY = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{TRICKY_TITLE} | Example Gazette</title>

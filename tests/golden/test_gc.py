@@ -15,11 +15,10 @@ import pandas as pd
 import pytest
 
 from pipeline import run_incremental
+from pipeline.config import PipelineConfig, StoreConfig
 from pipeline.store.gc import STAGING, VERSION, collect
 from pipeline.store.parquet import RUNS_DIR, current_run
-from tests.conftest import REPO, write_files
-from tests.golden.test_crash_and_lock import RUN, corpus
-from tests.golden.test_incremental import tables
+from tests.support import REPO, RUN_SCRIPT, corpus, tables, write_files
 
 
 def disk_usage(root: Path) -> int:
@@ -34,24 +33,28 @@ def disk_usage(root: Path) -> int:
 
 
 def versions(out: Path) -> list[str]:
-    return sorted(p.name for p in (out / RUNS_DIR).iterdir() if not p.name.startswith("."))
+    return sorted(
+        p.name for p in (out / RUNS_DIR).iterdir() if not p.name.startswith(".") and not p.is_symlink()
+    )
 
 
 @pytest.fixture
 def three_versions(tmp_path) -> tuple[Path, Path, str]:
     """Three run versions, as a run killed between switching its links and pruning leaves them: the
-    oldest shares the untouched site's files with the two newer ones (hard links)."""
+    oldest shares the untouched site's files with the two newer ones (hard links). The runs keep no
+    replaced version beyond the previous one (no grace period), as gc's own rule."""
     raw, out = tmp_path / "raw", tmp_path / "out"
+    cfg = PipelineConfig(store=StoreConfig(keep_superseded_s=0))
     write_files(raw, corpus(2, 40))
-    run_incremental(raw, out)
+    run_incremental(raw, out, cfg)
     oldest = current_run(out)
     assert oldest is not None
     kept_aside = tmp_path / "aside"
     write_files(raw, {"site0/page0000.txt": "Site 0 menu\n\nA new first page\n\nFirst published 2 May 2024"})
-    run_incremental(raw, out)
+    run_incremental(raw, out, cfg)
     shutil.copytree(oldest, kept_aside, copy_function=os.link)  # the same inodes, as the run left them
     write_files(raw, {"site0/page0001.txt": "Site 0 menu\n\nA new second page\n\nFirst published 3 May 2024"})
-    run_incremental(raw, out)  # its prune removes the oldest version...
+    run_incremental(raw, out, cfg)  # its prune removes the oldest version...
     assert not oldest.exists()
     kept_aside.rename(oldest)  # ...which a killed prune would have left
     assert len(versions(out)) == 3
@@ -102,7 +105,7 @@ def killed_run(tmp_path: Path) -> tuple[Path, Path]:
     run_incremental(raw, out)
     write_files(raw, corpus(3, 150, edition=1))
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUN, str(raw), str(out)], cwd=REPO, stdout=subprocess.DEVNULL
+        [sys.executable, "-c", RUN_SCRIPT, str(raw), str(out)], cwd=REPO, stdout=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

@@ -57,7 +57,9 @@ def test_site_built_in_chunks_equals_site_built_whole(tmp_path, workers, held):
     assert not docs["text"].str.contains("All rights reserved").any()
 
 
-@pytest.mark.parametrize("held", [0, ResourceLimits.held_block_bytes])  # parsed block rows on disk or in memory
+@pytest.mark.parametrize(
+    "held", [0, ResourceLimits.held_block_bytes]
+)  # parsed block rows on disk or in memory
 def test_reruns_in_small_chunks_equal_fresh_runs(tmp_path, held):
     limits = ResourceLimits(site_chunk_pages=9, parse_chunk=5, held_block_bytes=held)
     raw, out, fresh = tmp_path / "raw", tmp_path / "out", tmp_path / "fresh"

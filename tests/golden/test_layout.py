@@ -83,7 +83,9 @@ def test_reruns_equal_fresh_runs_as_the_sample_grows_and_shrinks(layout_site_raw
     assert_same_as_fresh(raw, out, runs, layout_cfg(4))
 
 
-@pytest.mark.parametrize("held", [0, ResourceLimits.held_block_bytes])  # parsed block rows on disk or in memory
+@pytest.mark.parametrize(
+    "held", [0, ResourceLimits.held_block_bytes]
+)  # parsed block rows on disk or in memory
 def test_a_folder_of_many_small_sites_extracts_every_page(tmp_path, held):
     """Plain files whose site comes from their canonical URL (host-based sites): the folder is large,
     each site is not, so after parsing every page turns out to be in its site's sample and is extracted (their first

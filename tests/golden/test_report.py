@@ -10,16 +10,13 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline import PIPELINE_VERSION, run_incremental
 from pipeline.config import PipelineConfig
 from pipeline.store.parquet import current_run
 from pipeline.store.report import render_report, summary_rows
-from tests.conftest import BUNDLED, write_files
-from tests.golden.test_near_duplicates import ARTICLE, OTHERS
+from tests.support import ARTICLE, BUNDLED, OTHERS, write_files
 
 PERCENT = re.compile(r"^\d{1,3}\.\d%$")
 
@@ -92,32 +89,15 @@ def test_skipped_inputs_are_summarised_by_reason_with_the_first_examples(run, tm
     assert "bad/empty6.html" not in html_path.read_text(encoding="utf-8")  # not every row
 
 
-def test_the_last_runs_changes_are_shown_once_the_output_has_them(run, tmp_path):
+def test_the_last_runs_changes_are_shown(run, tmp_path):
     out, _ = run
-    assert "Last run's changes" not in render_report(out, tmp_path / "before.html").read_text(
-        encoding="utf-8"
-    )
     version = current_run(out)
     assert version is not None
     docs = pd.read_parquet(out / "documents")
-    changes = out / "changes"  # a dataset the run will write; its rows here name this run and one before
-    changes.mkdir()
-    rows = [{"run_id": version.name, "doc_id": d, "url": None, "change": "new"} for d in sorted(docs.doc_id)]
-    rows += [
-        {
-            "run_id": "20200101T000000000000Z-000000",
-            "doc_id": "old",
-            "url": "https://old/",
-            "change": "removed",
-        }
-    ]
-    pq.write_table(pa.Table.from_pylist(rows), changes / "changes.parquet")
-    try:
-        shown = tables(render_report(out, tmp_path / "after.html"))["Last run's changes"]
-    finally:
-        (changes / "changes.parquet").unlink()
-        changes.rmdir()
-    assert shown.change.tolist() == ["new"] and shown.pages.tolist() == ["9"]  # this run's rows only
+    changes = pd.read_parquet(out / "changes")
+    assert set(changes.run_id) == {version.name}  # the fixture's one run: every page new
+    shown = tables(render_report(out, tmp_path / "report.html"))["Last run's changes"]
+    assert shown.change.tolist() == ["new"] and shown.pages.tolist() == [str(len(docs))] == ["9"]
     assert shown.examples[0].startswith(sorted(docs.doc_id)[0]) and shown.examples[0].endswith("and 6 more")
 
 

@@ -16,9 +16,11 @@ from pipeline.config import LoadConfig, PipelineConfig
 
 def _page(title: str, canonical: str | None) -> str:
     link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
-    return (f"<html><head><title>{title}</title>{link}</head><body><article><h1>{title}</h1>"
-            f"<p>{title} is a page with enough words in it to be kept as the article of the page.</p>"
-            "</article></body></html>")
+    return (
+        f"<html><head><title>{title}</title>{link}</head><body><article><h1>{title}</h1>"
+        f"<p>{title} is a page with enough words in it to be kept as the article of the page.</p>"
+        "</article></body></html>"
+    )
 
 
 def _blog(raw: Path) -> Path:
@@ -50,15 +52,24 @@ def _warc(path: Path, urls: list[str]) -> None:
         writer = WARCWriter(fh, gzip=True)
         for i, url in enumerate(urls):
             body = _page(f"Captured page {i}", None).encode()
-            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                                          http_headers=headers))
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            writer.write_record(
+                writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+            )
 
 
 def test_crawled_hosts_keep_their_port_and_archive_captures_their_original_host(tmp_path):
     raw = tmp_path / "raw"
-    _warc(raw / "crawl" / "a.warc.gz", ["http://127.0.0.1:8001/a", "http://127.0.0.1:8002/b",
-                                        "https://web.archive.org/web/20200101000000/https://news.example.com/x"])
+    _warc(
+        raw / "crawl" / "a.warc.gz",
+        [
+            "http://127.0.0.1:8001/a",
+            "http://127.0.0.1:8002/b",
+            "https://web.archive.org/web/20200101000000/https://news.example.com/x",
+        ],
+    )
     run_incremental(raw, tmp_path / "out")
     docs = pd.read_parquet(tmp_path / "out" / "documents")
     assert sorted(docs.site) == ["127.0.0.1:8001", "127.0.0.1:8002", "news.example.com"]

@@ -70,7 +70,6 @@ def assign_clusters(
     return stats
 
 
-
 @pytest.fixture()
 def pages(naht_raw):
     """The bundled pages and the HTML site's pages in one folder: one site, both templates."""
