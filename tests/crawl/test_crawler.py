@@ -63,12 +63,12 @@ def polite_site() -> ss.Site:
     return site
 
 
-def run_crawl(tmp: Path, site: ss.Site, cfg: CrawlConfig, seeds=("/",), feeds=(), crawl_id="c1"):
+def run_crawl(tmp: Path, site: ss.Site, cfg: CrawlConfig, seeds=("/",), feeds=(), crawl_id="c1", stop=None):
     host = site.base.split("//")[1]
     out = tmp / "processed"
     sink = WarcSink(tmp / "raw" / host_folder(host), crawl_id, cfg.warc_records_per_file)
     log = CrawlLogWriter(out / "crawl_log", crawl_id, host_folder(host))
-    crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host))
+    crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host), stop=stop)
     stats = crawler.run(
         [normalise(site.base + s) for s in seeds], [], [normalise(site.base + f) for f in feeds]
     )
