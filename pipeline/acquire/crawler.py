@@ -15,6 +15,7 @@ from pipeline.acquire.discover import page_links, parse_feed, parse_sitemap
 from pipeline.acquire.errors import CrawlInterrupted, Disallowed, FetchError, PermanentFetchError, RefusedURL
 from pipeline.acquire.fetch import Fetcher, FetchResult, Want
 from pipeline.acquire.robots import RobotsBook
+from pipeline.acquire.stored_copies import StoredCopies
 from pipeline.acquire.urls import Scope, host_key
 from pipeline.acquire.warc_writer import WarcSink
 from pipeline.config import CrawlConfig
@@ -92,6 +93,7 @@ class HostCrawler:
         self.scope = Scope({host}, cfg.include, cfg.exclude)
         self.fetcher = Fetcher(cfg, stop)
         self.robots = RobotsBook(self.fetcher, cfg.user_agent, cfg.obey_robots, self._robots_row)
+        self.stored = StoredCopies(sink.directory, cfg.max_body_bytes)
         self._seed_state: dict[str, str | None] = {}  # None: fetched
 
     # -- logging -----------------------------------------------------------------------------------
@@ -265,8 +267,15 @@ class HostCrawler:
         if result.unchanged:
             self.stats.unchanged += 1
             etag, modified = result.etag or etag, result.last_modified or modified
-            self._row(url, "unchanged", depth, result=result, etag=etag, last_modified=modified)
-            return [], []
+            warc_file = known.warc_file if known else None
+            self._row(
+                url, "unchanged", depth, result=result, etag=etag, last_modified=modified, warc_file=warc_file
+            )
+            stored = self.stored.body(warc_file, url) if depth < self.cfg.max_depth else None
+            if stored is None:
+                return [], []
+            bad: list = []
+            return page_links(stored[0], url, bad, stored[1]), bad  # links of the unchanged copy
         try:
             warc_name = self.sink.write(result)
         except (ValueError, UnicodeError) as exc:  # a response warcio cannot write: nothing was written

@@ -64,9 +64,14 @@ class FetchResult:
         """The charset parameter of the Content-Type header, if any."""
         for name, value in self.headers:
             if name.lower() == "content-type":
-                m = _CHARSET.search(value)
-                return m.group(1).lower() if m else None
+                return charset_of(value)
         return None
+
+
+def charset_of(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type value, lower case, if any."""
+    m = _CHARSET.search(content_type)
+    return m.group(1).lower() if m else None
 
 
 class Budget:

@@ -65,7 +65,7 @@ CRAWL_LOG_SCHEMA = pa.schema(
         _f(
             "warc_file",
             pa.string(),
-            "WARC file (under raw/<host>/) holding the response.",
+            "WARC file (under raw/<host>/) holding the response (for unchanged: the stored copy).",
             "crawl-...-00000.warc.gz",
         ),
     ]
@@ -208,6 +208,7 @@ class KnownPage:
     etag: str | None
     last_modified: str | None
     depth: int
+    warc_file: str | None = None  # where its stored copy is (under raw/<host>/)
 
 
 def known_pages(directory: Path, host: str) -> dict[str, KnownPage]:
@@ -216,7 +217,8 @@ def known_pages(directory: Path, host: str) -> dict[str, KnownPage]:
     table = read_log(directory)
     if table.num_rows == 0:
         return {}
-    df = table.select(["host", "url", "outcome", "fetched_at", "etag", "last_modified", "depth"]).to_pandas()
+    columns = ["host", "url", "outcome", "fetched_at", "etag", "last_modified", "depth", "warc_file"]
+    df = table.select(columns).to_pandas()
     df = df[(df.host == host) & df.outcome.isin(["stored", "unchanged"])].sort_values(["fetched_at", "url"])
     latest = df.groupby("url").tail(1)
     known = {}
@@ -229,5 +231,6 @@ def known_pages(directory: Path, host: str) -> dict[str, KnownPage]:
             r.etag if isinstance(r.etag, str) else None,
             r.last_modified if isinstance(r.last_modified, str) else None,
             int(r.depth),
+            r.warc_file if isinstance(r.warc_file, str) else None,
         )
     return known

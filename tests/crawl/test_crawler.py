@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
+import pandas as pd
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -232,3 +234,69 @@ def test_connections_go_only_to_checked_addresses(polite):
     assert isinstance(stream, httpcore.NetworkStream)
     stream.close()
     client.close()
+
+
+# -- non-ASCII URLs, end to end -------------------------------------------------------------------------
+HEXO_POST = "/2018/01/08/spark2-2新版本编译打包/"
+CJK_PAGES = {
+    HEXO_POST: ("Spark 2.2 新版本编译打包", "从源码编译 Spark 2.2 并打包成可以部署的版本，步骤如下。"),
+    "/tags/大数据/": ("标签: 大数据", "所有关于大数据的文章，按时间排列，最新的在前面。"),
+    "/search": ("Suche: Bücher", "Ergebnisse der Suche nach Büchern über Datenverarbeitung."),
+}
+
+
+def cjk_site() -> ss.Site:
+    site = ss.serve(ss.Site())
+    site.routes["/robots.txt"] = (404, {}, b"")
+    site.routes["/"] = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        ss.page(
+            "Blog",
+            "Ein Blog mit Pfaden in vielen Schriften.",
+            [HEXO_POST + "#comments", "/tags/大数据/", "/search?q=Bücher&page=2"],
+        ),
+    )
+    for path, (title, body) in CJK_PAGES.items():
+        site.routes[quote(path)] = (
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+            ss.page(title, body, ["/"]),
+        )
+    return site
+
+
+def test_non_ascii_paths_are_crawled_as_uris_and_processed(tmp_path):
+    site = cjk_site()
+    try:
+        stats, log = run_crawl(
+            tmp_path, site, CrawlConfig(min_delay=0.0, allow_hosts=(site.base.split("//")[1],))
+        )
+    finally:
+        ss.stop(site)
+    assert stats.stored == 4  # (and 404s for the template's /a and /b)
+    sent = set(site.paths())  # what went over the wire: percent-encoded UTF-8, no fragment
+    assert quote(HEXO_POST) in sent and "/search?q=B%C3%BCcher&page=2" in sent
+    expected = {site.base + "/", site.base + quote(HEXO_POST), site.base + quote("/tags/大数据/")}
+    expected.add(site.base + "/search?q=B%C3%BCcher&page=2")
+    assert set(log[log.outcome == "stored"].url) == expected  # one canonical form in the log ...
+    requests, responses = {}, {}
+    for f in sorted((tmp_path / "raw").rglob("*.warc.gz")):
+        with open(f, "rb") as fh:
+            for r in ArchiveIterator(fh):
+                uri = r.rec_headers.get_header("WARC-Target-URI")
+                target = requests if r.rec_type == "request" else responses
+                target[uri] = (r.http_headers.protocol, r.http_headers.statusline, r.content_stream().read())
+    assert set(responses) == expected == set(requests)  # ... and in the WARC files
+    assert requests[site.base + quote(HEXO_POST)][:2] == ("GET", f"{quote(HEXO_POST)} HTTP/1.1")
+    assert responses[site.base + quote(HEXO_POST)][:2] == ("HTTP/1.1", "200 OK")
+
+    from pipeline import run_incremental
+
+    summary = run_incremental(tmp_path / "raw", tmp_path / "processed")
+    assert summary["pages"] == 4
+    docs = pd.read_parquet(tmp_path / "processed" / "documents")
+    titles = dict(zip(docs.url, docs.title))
+    assert titles[site.base + quote(HEXO_POST)] == "Spark 2.2 新版本编译打包"
+    post = docs[docs.url == site.base + quote(HEXO_POST)].text.iloc[0]
+    assert CJK_PAGES[HEXO_POST][1] in post
