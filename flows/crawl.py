@@ -135,11 +135,20 @@ def normalise_all(urls: list[str]) -> list[str]:
     return [normalise(u) for u in urls]
 
 
+def _pass_on(signum: int, handler) -> None:
+    """Do what the handler that was there before would do with signum, but let the program unwind:
+    SIG_DFL for SIGTERM would end the process on the spot, leaving Prefect's server process behind."""
+    if callable(handler):
+        handler(signum, None)  # Python's SIGINT handler raises KeyboardInterrupt; Prefect's its own
+    elif handler == signal.SIG_DFL:
+        raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
     """While inside: the first SIGINT or SIGTERM sets `stop` (every host then closes its files and
-    returns), a second one goes to the handler that was there before (forces). On the way out, a
-    caught signal is raised again for that handler, so Ctrl-C still ends the program as Ctrl-C does.
+    returns), a second one goes on at once to the handler that was there before (forces). On the way
+    out, a caught signal goes on to that handler, so Ctrl-C still ends the program as Ctrl-C does.
     Outside the main thread (a worker's thread) signals cannot be caught here: nothing changes."""
     caught: list[int] = []
     if threading.current_thread() is not threading.main_thread():
@@ -149,8 +158,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 
     def handler(signum, frame):
         if caught:
-            signal.signal(signum, previous[signum])
-            signal.raise_signal(signum)
+            _pass_on(signum, previous[signum])
             return
         caught.append(signum)
         stop.set()
@@ -163,7 +171,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
         for sig, old in previous.items():
             signal.signal(sig, old)
     if caught:
-        signal.raise_signal(caught[0])
+        _pass_on(caught[0], previous[caught[0]])
 
 
 def failed(exc: Exception) -> State:

@@ -193,14 +193,14 @@ def drip(lines: int, every: float):
     return handler
 
 
-def held(release: threading.Event, seen: threading.Event, limit: float = 60.0):
+def held(release: threading.Event, seen: threading.Event, limit: float = 60.0, body: bytes | None = None):
     """Answers only once `release` is set (at most `limit` s); sets `seen` when the request arrives."""
 
     def handler(h, n):
         seen.set()
         release.wait(limit)
         with contextlib.suppress(OSError):
-            h._send(200, {"Content-Type": "text/html"}, page("Held", "served late"))
+            h._send(200, {"Content-Type": "text/html"}, body or page("Held", "served late"))
 
     return handler
 
