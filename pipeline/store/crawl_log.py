@@ -65,7 +65,7 @@ CRAWL_LOG_SCHEMA = pa.schema(
         _f(
             "warc_file",
             pa.string(),
-            "WARC file (under raw/<host>/) holding the response (for unchanged: the stored copy).",
+            "WARC file (under raw/<host>/) holding the response.",
             "crawl-...-00000.warc.gz",
         ),
     ]

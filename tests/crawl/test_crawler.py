@@ -70,7 +70,8 @@ def run_crawl(tmp: Path, site: ss.Site, cfg: CrawlConfig, seeds=("/",), feeds=()
     out = tmp / "processed"
     sink = WarcSink(tmp / "raw" / host_folder(host), crawl_id, cfg.warc_records_per_file)
     log = CrawlLogWriter(out / "crawl_log", crawl_id, host_folder(host))
-    crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host), stop=stop)
+    extra = {"stop": stop} if stop is not None else {}
+    crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host), **extra)
     stats = crawler.run(
         [normalise(site.base + s) for s in seeds], [], [normalise(site.base + f) for f in feeds]
     )
