@@ -11,7 +11,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.acquire.discover import page_links, parse_feed, parse_sitemap
+from pipeline.acquire.discover import BadLinks, page_links, parse_feed, parse_sitemap
 from pipeline.acquire.errors import CrawlInterrupted, Disallowed, FetchError, PermanentFetchError, RefusedURL
 from pipeline.acquire.fetch import Fetcher, FetchResult, Want
 from pipeline.acquire.robots import RobotsBook
@@ -127,10 +127,9 @@ class HostCrawler:
                 self.stats.statuses[row.status] += 1
             self.stats.reasons[error.reason] += 1
         self.stats.retries += row.retries
-        if url in self._seed_state and self._seed_state[url] is not None:
-            self._seed_state[url] = (
-                None if describe(row) in ("stored", "unchanged", "discovery") else describe(row)
-            )
+        if self._seed_state.get(url) is not None:  # a seed, not fetched so far
+            why = describe(row)
+            self._seed_state[url] = None if why in ("stored", "unchanged", "discovery") else why
         self.log.add(row)
 
     def _robots_row(self, url: str, result: FetchResult | None, error: FetchError | None) -> None:
@@ -239,7 +238,7 @@ class HostCrawler:
             self.stats.queued = len(frontier)
             self.on_progress(self.stats)
 
-    def _visit(self, url: str, depth: int) -> tuple[list[str], list]:
+    def _visit(self, url: str, depth: int) -> tuple[list[str], BadLinks]:
         """Fetch one URL and log its outcome; returns its links and its malformed links."""
         known = self.known.get(url)
         etag, modified = (known.etag, known.last_modified) if known else (None, None)
@@ -272,10 +271,7 @@ class HostCrawler:
                 url, "unchanged", depth, result=result, etag=etag, last_modified=modified, warc_file=warc_file
             )
             stored = self.stored.body(warc_file, url) if depth < self.cfg.max_depth else None
-            if stored is None:
-                return [], []
-            bad: list = []
-            return page_links(stored[0], url, bad, stored[1]), bad  # links of the unchanged copy
+            return _links(*stored, url) if stored else ([], [])  # the links of the unchanged copy
         try:
             warc_name = self.sink.write(result)
         except (ValueError, UnicodeError) as exc:  # a response warcio cannot write: nothing was written
@@ -287,8 +283,12 @@ class HostCrawler:
         self._row(url, "stored", depth, result=result, bytes=len(result.body), warc_file=warc_name)
         if depth >= self.cfg.max_depth or result.content_type == "text/plain":
             return [], []
-        bad: list = []
-        return page_links(result.body, result.final_url, bad, result.charset), bad
+        return _links(result.body, result.charset, result.final_url)
+
+
+def _links(body: bytes, charset: str | None, url: str) -> tuple[list[str], BadLinks]:
+    bad: BadLinks = []
+    return page_links(body, url, bad, charset), bad
 
 
 def host_folder(host: str) -> str:

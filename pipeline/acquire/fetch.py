@@ -331,16 +331,21 @@ class Fetcher:
         permit: Permit | None = None,
     ) -> FetchResult:
         """GET url with retries (exponential backoff with jitter, Retry-After honoured) on the
-        transient errors only, all within cfg.request_deadline; each attempt waits for the host's
-        politeness slot. Raises a FetchError for the URL, CrawlInterrupted when stopped."""
+        transient errors only, all within cfg.request_deadline from the first attempt; each attempt
+        waits for the host's politeness slot. Raises a FetchError for the URL, CrawlInterrupted
+        when the crawl is stopped."""
         cfg = self.cfg
         want = want or Want(cfg.stored_types, cfg.max_body_bytes)
-        started = time.monotonic()
-        outer, self.budget.deadline = self.budget.deadline, started + cfg.request_deadline
-        attempt = 0
+        outer = self.budget.deadline  # a robots.txt fetched for a redirect runs inside another get
         try:
+            self.budget.deadline = None
+            self.gate.wait()  # the politeness wait before the first attempt is not the URL's time
+            started = time.monotonic()
+            deadline = self.budget.deadline = started + cfg.request_deadline
+            attempt = 0
             while True:
-                self.gate.wait()
+                if attempt:
+                    self.gate.wait()
                 try:
                     result = self._attempt(url, want, conditional or {}, permit)
                     result.retries = attempt
@@ -359,7 +364,7 @@ class Fetcher:
                         raise err from exc
                     backoff = min(cfg.backoff_cap, cfg.backoff_base * 2**attempt) * random.uniform(0.5, 1.5)
                     wait = max(backoff, exc.retry_after or 0.0)
-                    if time.monotonic() + wait >= self.budget.deadline:
+                    if time.monotonic() + wait >= deadline:
                         raise  # no time left for another attempt
                     self.budget.sleep(wait)
                     attempt += 1
