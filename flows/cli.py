@@ -109,7 +109,7 @@ def run(
         start_fork_server()  # its imports overlap Prefect's start-up
     from flows.process import process
     from flows.progress import cli_progress
-    from pipeline.store.lock import RunLocked
+    from pipeline.locks import RunLocked
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -144,6 +144,9 @@ def crawl(
         list[str], typer.Option(help="sitemap URL (repeatable); robots.txt Sitemap: lines are read too")
     ] = None,
     feed: Annotated[list[str], typer.Option(help="RSS or Atom feed URL (repeatable)")] = None,
+    input_file: Annotated[
+        Path, typer.Option("--input-file", "-i", help="file of seed URLs, one a line ('#' comments)")
+    ] = None,
     raw: Annotated[Path, typer.Option(help="where WARC files go: <raw>/<host>/")] = Path("raw"),
     out: Annotated[Path, typer.Option(help="where the crawl log goes: <out>/crawl_log/")] = Path("processed"),
     max_pages: Annotated[int, typer.Option(help="pages stored or checked per host")] = 500,
@@ -162,12 +165,20 @@ def crawl(
     ] = False,
 ) -> None:
     """Crawl sites politely into raw/<host>/ as WARC files, with a crawl log; `sitesift run` then processes them."""
+    from rich.markup import escape
+
     from pipeline.acquire.errors import RefusedURL
-    from pipeline.acquire.urls import normalise
+    from pipeline.acquire.urls import normalise, read_url_list
 
     urls, sitemap, feed = urls or [], sitemap or [], feed or []
+    if input_file is not None:
+        try:
+            urls += read_url_list(input_file)
+        except (OSError, ValueError) as exc:
+            errors.print(f"[red]error:[/red] --input-file: {escape(str(exc))}")
+            raise typer.Exit(2) from exc
     if not (urls or sitemap or feed):
-        errors.print("[red]error:[/red] give at least one seed URL, --sitemap or --feed")
+        errors.print("[red]error:[/red] give at least one seed URL, --input-file, --sitemap or --feed")
         raise typer.Exit(2)
     try:
         for u in urls + sitemap + feed:
@@ -180,6 +191,8 @@ def crawl(
         raise typer.Exit(2)
     from flows.crawl import crawl as crawl_flow
     from flows.progress import cli_progress
+    from pipeline.acquire.errors import CrawlFailed
+    from pipeline.acquire.host_lock import HostLocked
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -199,6 +212,9 @@ def crawl(
                 user_agent=user_agent,
                 allow_hosts=allow_host or [],
             )
+        except (CrawlFailed, HostLocked) as exc:
+            errors.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(3 if isinstance(exc, HostLocked) else 1) from exc
         finally:
             cli_progress.reset(token)
     table = Table(title="sitesift crawl")

@@ -35,7 +35,7 @@ from pipeline.run.publish import publish, run_summary
 from pipeline.run.site_job import SiteBuilt, SiteJob
 from pipeline.run.sites import build_site_job, build_sites, plan_sites
 from pipeline.store.gc import TASK_CACHE_DIR
-from pipeline.store.lock import RunLock
+from pipeline.locks import RunLock
 from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables

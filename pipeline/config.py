@@ -78,6 +78,7 @@ class CrawlConfig:
     obey_robots: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
+    request_deadline: float = 60.0  # seconds one URL may take in all: redirects, retries, a slow-drip body
     max_retries: int = 3  # on timeouts, connection errors, 5xx and 429
     backoff_base: float = 0.5  # first retry waits ~0.5 s, then 1, 2 ... (x0.5-1.5 jitter)
     backoff_cap: float = 30.0

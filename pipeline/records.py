@@ -176,3 +176,37 @@ class RunSummary:
     sites: list[SiteSummary]
     changes: dict[str, int] = field(default_factory=dict)  # pages by change (new, changed, removed, ...)
     run_id: str = ""
+
+
+@dataclass
+class CrawlLogRow:
+    """One URL of a crawl as the crawl log records it (schemas.CRAWL_LOG_SCHEMA)."""
+
+    crawl_id: str
+    host: str
+    url: str
+    outcome: str
+    depth: int = 0
+    final_url: str | None = None
+    status: int | None = None
+    reason: str | None = None
+    fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    bytes: int = 0
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    duration: float = 0.0
+    retries: int = 0
+    error: str | None = None
+    redirect_chain: list[str] = field(default_factory=list)
+    warc_file: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    """What the last crawl learned about a URL: validators for a conditional request, and its depth."""
+
+    etag: str | None
+    last_modified: str | None
+    depth: int
+    warc_file: str | None = None  # where its stored copy is (under raw/<host>/)

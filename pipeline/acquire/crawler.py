@@ -1,22 +1,26 @@
 """Crawling one host: robots.txt, sitemaps and feeds, then breadth-first link following within scope,
-one polite request at a time, every outcome logged and every stored page written to WARC.
-Touches network and disk (through the WARC sink and log writer it is given)."""
+one polite request at a time, every outcome logged and every stored page written to WARC. A bad link,
+header or body costs its URL only (a crawl-log row with the reason); a stop request ends the crawl
+between two reads with the WARC file and the log closed. Touches network and disk (through the WARC
+sink and log writer it is given)."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-import httpx
-
-from pipeline.acquire.discover import Robots, page_links, parse_feed, parse_sitemap
-from pipeline.acquire.errors import FetchError, PermanentFetchError, RefusedURL
-from pipeline.acquire.fetch import FetchResult, HostGate, fetch, make_client
-from pipeline.acquire.urls import Scope, host_key, normalise
+from pipeline.acquire.discover import BadLinks, page_links, parse_feed, parse_sitemap
+from pipeline.acquire.errors import CrawlInterrupted, Disallowed, FetchError, PermanentFetchError, RefusedURL
+from pipeline.acquire.fetch import Fetcher, FetchResult, Want
+from pipeline.acquire.robots import RobotsBook
+from pipeline.acquire.stored_copies import StoredCopies
+from pipeline.acquire.urls import Scope, host_key
 from pipeline.acquire.warc_writer import WarcSink
 from pipeline.config import CrawlConfig
-from pipeline.store.crawl_log import CrawlLogRow, CrawlLogWriter, KnownPage
+from pipeline.records import CrawlLogRow, KnownPage
 
 MAX_SITEMAPS = 50  # sitemap files per host, nested indexes included
 DISCOVERY_TYPES = (
@@ -29,6 +33,16 @@ DISCOVERY_TYPES = (
     "application/x-gzip",
     "application/gzip",
 )
+SKIP_REASONS = {"unsupported_type", "too_large", "unsupported_encoding"}  # not the server's fault
+NOT_REACHED = "not reached (the crawl stopped first)"
+
+
+class LogSink(Protocol):
+    """Where the crawler's log rows go as it fetches (store/crawl_log.CrawlLogWriter)."""
+
+    def add(self, row: CrawlLogRow) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -46,13 +60,27 @@ class HostStats:
     statuses: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
     warc_files: list[str] = field(default_factory=list)
+    seeds: int = 0
+    seed_errors: dict[str, str] = field(default_factory=dict)  # seed URL -> why it could not be fetched
+    interrupted: bool = False
 
     @property
     def done(self) -> int:
         return self.stored + self.unchanged + self.failed + self.skipped + self.refused + self.disallowed
 
+    @property
+    def fetched(self) -> int:
+        return self.stored + self.unchanged
+
 
 ProgressCallback = Callable[[HostStats], None]
+
+
+def describe(row: CrawlLogRow) -> str:
+    """One line saying what became of a URL, for the terminal."""
+    if row.outcome in ("stored", "unchanged") or (row.outcome == "discovery" and row.error is None):
+        return row.outcome
+    return f"{row.outcome}: {row.error or row.reason}"
 
 
 class HostCrawler:
@@ -62,19 +90,20 @@ class HostCrawler:
         cfg: CrawlConfig,
         crawl_id: str,
         sink: WarcSink,
-        log: CrawlLogWriter,
+        log: LogSink,
         known: dict[str, KnownPage],
         on_progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
     ):
         self.host, self.cfg, self.crawl_id = host, cfg, crawl_id
         self.sink, self.log, self.known = sink, log, known
         self.on_progress = on_progress or (lambda stats: None)
         self.stats = HostStats(host)
         self.scope = Scope({host}, cfg.include, cfg.exclude)
-        self.gate = HostGate(cfg.min_delay)
-        self.robots = Robots(None, cfg.user_agent)
-        # robots.txt, sitemaps and feeds are fetched with the same guards but other media types
-        self.discovery_cfg = CrawlConfig(**{**cfg.__dict__, "stored_types": DISCOVERY_TYPES})
+        self.fetcher = Fetcher(cfg, stop)
+        self.robots = RobotsBook(self.fetcher, cfg.user_agent, cfg.obey_robots, self._robots_row)
+        self.stored = StoredCopies(sink.directory, cfg.max_body_bytes)
+        self._seed_state: dict[str, str | None] = {}  # None: fetched
 
     # -- logging -----------------------------------------------------------------------------------
     def _row(
@@ -102,131 +131,173 @@ class HostCrawler:
         if error is not None:
             row.reason, row.error = error.reason, str(error)[:1000]
             row.retries = getattr(error, "retries", 0)
-            if error.reason.startswith("http_"):
+            if error.reason.startswith("http_") and error.reason[5:].isdigit():
                 row.status = int(error.reason[5:])
                 self.stats.statuses[row.status] += 1
             self.stats.reasons[error.reason] += 1
         self.stats.retries += row.retries
+        if self._seed_state.get(url) is not None:  # a seed, not fetched so far
+            why = describe(row)
+            self._seed_state[url] = None if why in ("stored", "unchanged", "discovery") else why
         self.log.add(row)
 
+    def _robots_row(self, url: str, result: FetchResult | None, error: FetchError | None) -> None:
+        self._row(url, "discovery", 0, result=result, error=error, bytes=len(result.body) if result else 0)
+
     # -- discovery ---------------------------------------------------------------------------------
-    def _get(self, client: httpx.Client, url: str) -> FetchResult | None:
-        """Fetch a robots.txt, sitemap or feed: logged as discovery, never stored as a page."""
+    def _get(self, url: str) -> FetchResult | None:
+        """Fetch a sitemap or feed: logged as discovery, never stored as a page."""
         try:
-            result = fetch(client, url, self.discovery_cfg, self.gate)
+            self.robots.check(url)
+            result = self.fetcher.get(
+                url, want=Want(DISCOVERY_TYPES, self.cfg.max_body_bytes), permit=self.robots.check
+            )
+        except Disallowed as exc:
+            self.stats.disallowed += 1
+            self._row(url, "disallowed", 0, error=exc)
+            return None
         except FetchError as exc:
             self._row(url, "discovery", 0, error=exc)
             return None
         self._row(url, "discovery", 0, result=result, bytes=len(result.body))
         return result
 
-    def _load_robots(self, client: httpx.Client, base: str) -> None:
-        if not self.cfg.obey_robots:
-            return
-        url = normalise("/robots.txt", base=base)
-        try:
-            result = fetch(client, url, self.discovery_cfg, self.gate)
-            body = result.body.decode("utf-8", "replace") if result.status == 200 else None
-            self._row(url, "discovery", 0, result=result, bytes=len(result.body))
-        except PermanentFetchError as exc:  # 4xx or not text: no rules (RFC 9309 2.3.1.3)
-            body = None
-            self._row(url, "discovery", 0, error=exc)
-        except FetchError as exc:  # unreachable after retries: assume complete disallow (RFC 9309 2.3.1.4)
-            self._row(url, "discovery", 0, error=exc)
-            body = "User-agent: *\nDisallow: /\n"
-        self.robots = Robots(body, self.cfg.user_agent)
-        delay = self.robots.crawl_delay()
-        if delay is not None and delay > self.gate.delay:
-            self.gate.set_delay(delay)
-
-    def _from_sitemaps(self, client: httpx.Client, sitemaps: list[str]) -> list[str]:
+    def _from_sitemaps(self, sitemaps: list[str]) -> list[str]:
         pages: list[str] = []
-        todo, seen = deque(sitemaps), set()
+        todo, seen = deque(sitemaps), set[str]()
         while todo and len(seen) < MAX_SITEMAPS:
             url = todo.popleft()
             if url in seen or url not in self.scope:
                 continue
             seen.add(url)
-            result = self._get(client, url) if self.robots.allowed(url) else None
+            result = self._get(url)
             if result is not None and result.body:
                 found, nested = parse_sitemap(result.body, result.final_url)
                 pages.extend(found)
                 todo.extend(nested)
         return pages
 
-    def _from_feeds(self, client: httpx.Client, feeds: list[str]) -> list[str]:
+    def _from_feeds(self, feeds: list[str]) -> list[str]:
         pages: list[str] = []
         for url in feeds:
-            if url in self.scope and self.robots.allowed(url):
-                result = self._get(client, url)
+            if url in self.scope:
+                result = self._get(url)
                 if result is not None and result.body:
                     pages.extend(parse_feed(result.body, result.final_url))
         return pages
 
     # -- the crawl ---------------------------------------------------------------------------------
-    def run(self, seeds: list[str], sitemaps: list[str] = (), feeds: list[str] = ()) -> HostStats:
-        with make_client(self.cfg) as client:
-            base = seeds[0] if seeds else (list(sitemaps) + list(feeds))[0]
-            self._load_robots(client, base)
-            discovered = self._from_sitemaps(client, list(sitemaps) + self.robots.sitemaps())
-            discovered += self._from_feeds(client, list(feeds))
-            frontier: deque[tuple[str, int]] = deque()
-            seen: set[str] = set()
-            starts = [(u, 0) for u in list(seeds) + discovered]
-            starts += sorted(((u, k.depth) for u, k in self.known.items()), key=lambda x: (x[1], x[0]))
-            for url, depth in starts:
-                if url not in seen and url in self.scope:
-                    seen.add(url)
-                    frontier.append((url, depth))
-            while frontier and self.stats.stored + self.stats.unchanged < self.cfg.max_pages:
-                url, depth = frontier.popleft()
-                self.stats.queued = len(frontier)
-                for link in self._visit(client, url, depth):
-                    if link not in seen and link in self.scope:
-                        seen.add(link)
-                        frontier.append((link, depth + 1))
-                self.stats.queued = len(frontier)
-                self.on_progress(self.stats)
-        self.sink.close()
-        self.log.flush()
+    def run(self, seeds: Sequence[str], sitemaps: Sequence[str] = (), feeds: Sequence[str] = ()) -> HostStats:
+        """Crawl the host; returns its counters (with `interrupted` set when stopped). The WARC file
+        and the crawl log are closed however the crawl ends."""
+        seeds, sitemaps, feeds = list(seeds), list(sitemaps), list(feeds)
+        self._seed_state = dict.fromkeys(seeds + sitemaps + feeds, NOT_REACHED)
+        self.stats.seeds = len(self._seed_state)
+        try:
+            self._crawl(seeds, sitemaps, feeds)
+        except CrawlInterrupted:
+            self.stats.interrupted = True
+        finally:
+            self.fetcher.close()
+            self.sink.close()
+            self.log.close()
         self.stats.warc_files = [p.name for p in self.sink.files]
+        self.stats.seed_errors = {u: why for u, why in self._seed_state.items() if why is not None}
         return self.stats
 
-    def _visit(self, client: httpx.Client, url: str, depth: int) -> list[str]:
-        if not self.robots.allowed(url):
-            self.stats.disallowed += 1
-            self._row(url, "disallowed", depth, reason="robots_txt")
-            return []
+    def _crawl(self, seeds: list[str], sitemaps: list[str], feeds: list[str]) -> None:
+        base = (seeds + sitemaps + feeds)[0]
+        home = self.robots(base)
+        delay = home.crawl_delay()
+        if delay is not None and delay > self.fetcher.gate.delay:
+            self.fetcher.gate.set_delay(delay)
+        discovered = self._from_sitemaps(sitemaps + home.sitemaps())
+        discovered += self._from_feeds(feeds)
+        frontier: deque[tuple[str, int]] = deque()
+        seen: set[str] = set()
+        starts = [(u, 0) for u in seeds + discovered]
+        starts += sorted(((u, k.depth) for u, k in self.known.items()), key=lambda x: (x[1], x[0]))
+        for url in seeds + sitemaps + feeds:
+            if url not in self.scope:
+                self._seed_state[url] = "outside the --include/--exclude scope"
+        for url, depth in starts:
+            if url not in seen and url in self.scope:
+                seen.add(url)
+                frontier.append((url, depth))
+        bad_seen: set[str] = set()
+        while frontier and self.stats.fetched < self.cfg.max_pages:
+            self.fetcher.budget.check()
+            url, depth = frontier.popleft()
+            self.stats.queued = len(frontier)
+            links, bad = self._visit(url, depth)
+            for link in links:
+                if link not in seen and link in self.scope:
+                    seen.add(link)
+                    frontier.append((link, depth + 1))
+            for href, exc in bad:
+                if href not in bad_seen:
+                    bad_seen.add(href)
+                    self.stats.refused += 1
+                    self._row(
+                        href[:2000],
+                        "refused",
+                        depth + 1,
+                        error=RefusedURL(f"{exc} (linked from {url})", exc.reason),
+                    )
+            self.stats.queued = len(frontier)
+            self.on_progress(self.stats)
+
+    def _visit(self, url: str, depth: int) -> tuple[list[str], BadLinks]:
+        """Fetch one URL and log its outcome; returns its links and its malformed links."""
         known = self.known.get(url)
         etag, modified = (known.etag, known.last_modified) if known else (None, None)
         conditional = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
         try:
-            result = fetch(client, url, self.cfg, self.gate, conditional)
+            self.robots.check(url)
+            result = self.fetcher.get(url, conditional, permit=self.robots.check)
+        except Disallowed as exc:  # robots.txt of the URL or of a redirect target
+            self.stats.disallowed += 1
+            self._row(url, "disallowed", depth, error=exc)
+            return [], []
         except RefusedURL as exc:
             self.stats.refused += 1
             self._row(url, "refused", depth, error=exc)
-            return []
+            return [], []
         except PermanentFetchError as exc:
-            outcome = "skipped" if exc.reason in ("unsupported_type", "too_large") else "failed"
+            outcome = "skipped" if exc.reason in SKIP_REASONS else "failed"
             setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
             self._row(url, outcome, depth, error=exc)
-            return []
+            return [], []
         except FetchError as exc:
             self.stats.failed += 1
             self._row(url, "failed", depth, error=exc)
-            return []
+            return [], []
         if result.unchanged:
             self.stats.unchanged += 1
             etag, modified = result.etag or etag, result.last_modified or modified
-            self._row(url, "unchanged", depth, result=result, etag=etag, last_modified=modified)
-            return []
-        warc_name = self.sink.write(result)
+            warc_file = known.warc_file if known else None
+            self._row(
+                url, "unchanged", depth, result=result, etag=etag, last_modified=modified, warc_file=warc_file
+            )
+            stored = self.stored.body(warc_file, url) if depth < self.cfg.max_depth else None
+            return _links(*stored, url) if stored else ([], [])  # the links of the unchanged copy
+        try:
+            warc_name = self.sink.write(result)
+        except (ValueError, UnicodeError) as exc:  # a response warcio cannot write: nothing was written
+            self.stats.failed += 1
+            self._row(url, "failed", depth, result=result, error=PermanentFetchError(str(exc), "bad_record"))
+            return [], []
         self.stats.stored += 1
         self.stats.bytes += len(result.body)
         self._row(url, "stored", depth, result=result, bytes=len(result.body), warc_file=warc_name)
         if depth >= self.cfg.max_depth or result.content_type == "text/plain":
-            return []
-        return page_links(result.body, result.final_url)
+            return [], []
+        return _links(result.body, result.charset, result.final_url)
+
+
+def _links(body: bytes, charset: str | None, url: str) -> tuple[list[str], BadLinks]:
+    bad: BadLinks = []
+    return page_links(body, url, bad, charset), bad
 
 
 def host_folder(host: str) -> str:

@@ -1,4 +1,4 @@
-"""Finding URLs: robots.txt rules, sitemaps, RSS/Atom feeds and page links. Pure (parsing only).
+"""Finding URLs: sitemaps, RSS/Atom feeds and page links. Pure (parsing only).
 
 trafilatura's sitemap and feed helpers fetch URLs themselves, past our robots.txt, politeness and
 address checks, so the crawler fetches with its own guarded client and parses here, with an XML
@@ -7,9 +7,12 @@ parser that neither expands entities nor touches the network.
 
 from __future__ import annotations
 
-from lxml import etree, html
-from protego import Protego
+import contextlib
+import re
 
+from lxml import etree, html
+
+from pipeline.acquire.decode import UndecodableError, decode_bytes
 from pipeline.acquire.errors import RefusedURL
 from pipeline.acquire.urls import normalise
 
@@ -22,23 +25,7 @@ _SAFE_XML = etree.XMLParser(
     dtd_validation=False,
 )
 MAX_LINKS_PER_DOCUMENT = 50_000
-
-
-class Robots:
-    """robots.txt rules for one host (protego); allow-all when there is no robots.txt."""
-
-    def __init__(self, body: str | None, user_agent: str):
-        self._rules = Protego.parse(body) if body else None
-        self._ua = user_agent.split("/")[0]
-
-    def allowed(self, url: str) -> bool:
-        return self._rules is None or self._rules.can_fetch(url, self._ua)
-
-    def crawl_delay(self) -> float | None:
-        return float(d) if self._rules and (d := self._rules.crawl_delay(self._ua)) else None
-
-    def sitemaps(self) -> list[str]:
-        return list(self._rules.sitemaps) if self._rules else []
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 def _local(tag) -> str:
@@ -52,12 +39,19 @@ def _parse_xml(body: bytes):
         return None
 
 
-def _norm_all(urls, base: str) -> list[str]:
+BadLinks = list[tuple[str, RefusedURL]]  # (href as written, why it is no URL)
+
+
+def _norm_all(urls, base: str, bad: BadLinks | None = None) -> list[str]:
+    """Normalised http(s) URLs; other schemes (mailto:, javascript:) are dropped silently, malformed
+    ones are dropped and, when `bad` is given, listed there."""
     out = []
     for u in urls:
         try:
             out.append(normalise(u, base=base))
-        except RefusedURL:
+        except RefusedURL as exc:
+            if bad is not None and exc.reason == "bad_url":
+                bad.append((u, exc))
             continue
         if len(out) >= MAX_LINKS_PER_DOCUMENT:
             break
@@ -69,7 +63,8 @@ def parse_sitemap(body: bytes, base: str) -> tuple[list[str], list[str]]:
     root = _parse_xml(body)
     if root is None:
         return [], []
-    pages, nested = [], []
+    pages: list[str] = []
+    nested: list[str] = []
     for el in root.iter():
         if _local(el.tag) == "loc" and el.text:
             parent = _local(el.getparent().tag) if el.getparent() is not None else ""
@@ -94,22 +89,27 @@ def parse_feed(body: bytes, base: str) -> list[str]:
     return _norm_all(links, base)
 
 
-def page_links(body: bytes, url: str) -> list[str]:
-    """Absolute http(s) links of an HTML page (<base href> respected), in page order, deduplicated."""
+def page_links(body: bytes, url: str, bad: BadLinks | None = None, charset: str | None = None) -> list[str]:
+    """Absolute http(s) links of an HTML page (<base href> respected), in page order, deduplicated;
+    malformed ones go to `bad` when given. The page is decoded as the pipeline decodes pages (BOM,
+    `charset` from the Content-Type header, <meta charset>, UTF-8, cp1252), so a non-ASCII href is
+    the one the browser would follow."""
     try:
-        root = html.fromstring(body)
+        text = decode_bytes(body, charset)[0]
+    except UndecodableError:
+        text = body.decode("cp1252", "replace")
+    try:
+        root = html.fromstring(_XML_DECLARATION.sub("", text, count=1))  # lxml refuses str with one
     except (etree.ParserError, ValueError):
         return []
     base = url
     for b in root.iter("base"):
         if b.get("href"):
-            try:
+            with contextlib.suppress(RefusedURL):
                 base = normalise(b.get("href"), base=url)
-            except RefusedURL:
-                pass
             break
     hrefs = (a.get("href") for a in root.iter("a") if a.get("href"))
     seen: dict[str, None] = {}
-    for link in _norm_all(hrefs, base):
+    for link in _norm_all(hrefs, base, bad):
         seen.setdefault(link, None)
     return list(seen)

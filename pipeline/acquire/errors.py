@@ -34,3 +34,18 @@ class RefusedURL(FetchError):
     """Refused before any connection: scheme, address, robots.txt or scope."""
 
     reason = "refused"
+
+
+class Disallowed(RefusedURL):
+    """Not requested because robots.txt of the URL's origin says so (or could not be read)."""
+
+    reason = "robots_txt"
+
+
+class CrawlInterrupted(Exception):
+    """The crawl was asked to stop (Ctrl-C, SIGTERM): not a failure of the URL in flight, which is
+    left for the next crawl."""
+
+
+class CrawlFailed(RuntimeError):
+    """No seed of the crawl could be fetched: the crawl did nothing, and must not look like it did."""

@@ -8,6 +8,8 @@ import io
 import os
 import zlib
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -15,6 +17,7 @@ from warcio.warcwriter import WARCWriter
 from pipeline.acquire.fetch import FetchResult
 
 PART_SUFFIX = ".part"
+_READ = 1 << 20
 
 
 class WarcSink:
@@ -27,8 +30,7 @@ class WarcSink:
         self.index = 0
         self.count = 0
         self.files: list[Path] = []
-        self._fh = None
-        self._writer: WARCWriter | None = None
+        self._fh: BinaryIO | None = None
         self._part: Path | None = None
 
     def _final_name(self) -> Path:
@@ -37,44 +39,18 @@ class WarcSink:
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._part = self.directory / f".{self._final_name().name}{PART_SUFFIX}"
-        self._fh = open(self._part, "wb")
-        self._writer = WARCWriter(self._fh, gzip=True)
+        self._fh = open(self._part, "wb")  # noqa: SIM115 - held open across write() calls, closed in close()
 
     def write(self, result: FetchResult) -> str:
-        """Append the request and response records; returns '<file name>' the response went to."""
-        if self._writer is None:
+        """Append the request and response records; returns the name of the file they went to.
+        Both records are built in memory first and appended in one write, so a record that cannot
+        be built costs that URL only and never leaves half a record in the file."""
+        records = warc_records(result)
+        if self._fh is None:
             self._open()
-        assert self._writer is not None and self._fh is not None
-        uri = result.final_url
-        status_line = f"{result.status} OK" if result.status == 200 else str(result.status)
-        http_headers = StatusAndHeaders(
-            status_line, result.headers + [("Content-Length", str(len(result.body)))], protocol="HTTP/1.1"
-        )
-        date = result.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        response = self._writer.create_warc_record(
-            uri,
-            "response",
-            payload=io.BytesIO(result.body),
-            http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": date},
-        )
-        path = uri.split("/", 3)[3] if uri.count("/") >= 3 else ""
-        request_headers = StatusAndHeaders(
-            f"GET /{path} HTTP/1.1", result.request_headers, is_http_request=True
-        )
-        request = self._writer.create_warc_record(
-            uri,
-            "request",
-            payload=io.BytesIO(b""),
-            http_headers=request_headers,
-            warc_headers_dict={
-                "WARC-Date": date,
-                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
-            },
-        )
-        self._writer.write_record(request)
-        self._writer.write_record(response)
-        self._fh.flush()
+        assert self._fh is not None
+        self._fh.write(records)
+        self._fh.flush()  # in the kernel's hands: a killed crawl keeps it for salvage
         name = self._final_name().name
         self.count += 1
         if self.count % self.per_file == 0:
@@ -83,7 +59,7 @@ class WarcSink:
         return name
 
     def close(self) -> None:
-        if self._fh is None:
+        if self._fh is None or self._part is None:
             return
         self._fh.flush()
         os.fsync(self._fh.fileno())
@@ -91,23 +67,75 @@ class WarcSink:
         final = self._final_name()
         os.replace(self._part, final)
         self.files.append(final)
-        self._fh = self._writer = self._part = None
+        self._fh = self._part = None
+
+
+def warc_records(result: FetchResult) -> bytes:
+    """A request and a response record (gzip members) built by warcio from what went over the wire:
+    the request line as sent, the status line as received, the body with its codings removed (so
+    Content-Encoding is dropped and Content-Length is the stored length)."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    uri = result.final_url
+    date = result.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    status_line = f"{result.status} {result.reason_phrase}".rstrip()
+    http_headers = StatusAndHeaders(
+        status_line,
+        result.headers + [("Content-Length", str(len(result.body)))],
+        protocol=result.http_version,
+    )
+    response = writer.create_warc_record(
+        uri,
+        "response",
+        payload=io.BytesIO(result.body),
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": date},
+    )
+    target = result.request_target or urlsplit(uri)._replace(scheme="", netloc="").geturl() or "/"
+    request_headers = StatusAndHeaders(
+        f"GET {target} {result.http_version}", result.request_headers, is_http_request=True
+    )
+    request = writer.create_warc_record(
+        uri,
+        "request",
+        payload=io.BytesIO(b""),
+        http_headers=request_headers,
+        warc_headers_dict={
+            "WARC-Date": date,
+            "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+        },
+    )
+    writer.write_record(request)
+    writer.write_record(response)
+    return buffer.getvalue()
 
 
 def complete_prefix(path: Path) -> int:
     """Byte length of the run of complete gzip members at the start of a .warc.gz file: warcio
-    writes one member per record, so a file cut anywhere is valid up to its last complete member."""
-    data = path.read_bytes()
+    writes one member per record, so a file cut anywhere is valid up to its last complete member.
+    Reads the file once, in chunks, with bounded output (a record is checked, not kept)."""
     pos = 0
-    while pos < len(data):
-        d = zlib.decompressobj(wbits=31)
-        try:
-            d.decompress(data[pos:])
-        except zlib.error:
-            break
-        if not d.eof:
-            break
-        pos = len(data) - len(d.unused_data)
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        while pos < size:
+            fh.seek(pos)
+            d = zlib.decompressobj(wbits=31)
+            fed = 0
+            while not d.eof:
+                chunk = fh.read(_READ)
+                fed += len(chunk)
+                at_end = not chunk
+                try:
+                    while True:  # output bounded; pending output drained before more input
+                        out = d.decompress(chunk, _READ)
+                        chunk = d.unconsumed_tail
+                        if d.eof or (not chunk and len(out) < _READ):
+                            break
+                except zlib.error:
+                    return pos
+                if at_end and not d.eof:
+                    return pos  # the member is cut short
+            pos += fed - len(d.unused_data)
     return pos
 
 

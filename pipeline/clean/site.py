@@ -14,7 +14,7 @@ from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_co
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
 from pipeline.config import PipelineConfig
-from pipeline.records import BoilerplateCluster, Block, DateCandidate, Document, ParsedPage
+from pipeline.records import Block, BoilerplateCluster, DateCandidate, Document, ParsedPage
 
 _SIDE_REGIONS = ("aside", "nav", "footer")
 

@@ -18,6 +18,7 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline.config import PipelineConfig, ResourceLimits
+from pipeline.locks import RunLock
 from pipeline.memory import arrow_returns_memory
 from pipeline.run.dedup import near_duplicates
 from pipeline.run.folders import FolderHook, parse_folders
@@ -25,7 +26,6 @@ from pipeline.run.pool import ParsePool
 from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
 from pipeline.run.sites import build_sites, plan_sites
-from pipeline.store.lock import RunLock
 from pipeline.store.parquet import Staging
 
 

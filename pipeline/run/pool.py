@@ -7,8 +7,8 @@ import importlib
 import multiprocessing
 import threading
 from collections.abc import Callable
-from typing import TypeVar
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.config import PIPELINE_VERSION
-from pipeline.config import PipelineConfig
+from pipeline.config import PIPELINE_VERSION, PipelineConfig
 from pipeline.store import state
 from pipeline.store.parquet import StagedVersion
 from pipeline.store.state_layout import META, folder_blocks, folder_pages, folders_in

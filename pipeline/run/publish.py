@@ -7,8 +7,7 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 
-from pipeline.config import PIPELINE_VERSION
-from pipeline.config import PipelineConfig
+from pipeline.config import PIPELINE_VERSION, PipelineConfig
 from pipeline.records import RunSummary
 from pipeline.run.changes import record_changes
 from pipeline.run.dedup import NearDuplicates

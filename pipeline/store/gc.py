@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.filesize import decimal
 
 from pipeline.config import ResourceLimits
-from pipeline.store.lock import LOCK_NAME, RunLock, RunLocked
+from pipeline.locks import LOCK_NAME, RunLock, RunLocked
 from pipeline.store.parquet import RUN_INFO, RUNS_DIR, current_run
 
 KEEP_RUNS = 2  # the current version and the one it replaced always stay

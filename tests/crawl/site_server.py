@@ -3,13 +3,16 @@ Every request is recorded (path, time, headers). Nothing here talks to anything 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import threading
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 PAGE = """<!DOCTYPE html><html><head><title>{title} | Local Site</title></head><body>
 <nav><a href="/">Home</a> <a href="/a">A</a> <a href="/b">B</a></nav>
@@ -117,10 +120,8 @@ def rate_limited(handler, n):
 
 def slow(handler, n):
     time.sleep(1.2)
-    try:
+    with contextlib.suppress(OSError):
         handler._send(200, {"Content-Type": "text/html"}, page("Slow", "too late"))
-    except OSError:
-        pass
 
 
 def reset(handler, n):
@@ -160,3 +161,86 @@ _BOMB = gzip.compress(b"\0" * (100 * 1024 * 1024), compresslevel=9)
 
 def bomb(handler, n):
     handler._send(200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, _BOMB)
+
+
+# -- more hostile servers ---------------------------------------------------------------------------
+def raw_response(head: bytes, body: bytes = b""):
+    """A route that writes these exact bytes (status line and headers as given, nothing added)."""
+
+    def handler(h, n):
+        h.close_connection = True
+        with contextlib.suppress(OSError):
+            h.wfile.write(head + b"\r\n" + body)
+
+    return handler
+
+
+def drip(lines: int, every: float):
+    """Sends a header line every `every` seconds, `lines` times, then a small page: each read is
+    quick, so only an overall deadline ends it early."""
+
+    def handler(h, n):
+        try:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+            for i in range(lines):
+                time.sleep(every)
+                h.wfile.write(b"X-Drip-%d: x\r\n" % i)
+            body = page("Drip", "finally")
+            h.wfile.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    return handler
+
+
+def held(release: threading.Event, seen: threading.Event, limit: float = 60.0, body: bytes | None = None):
+    """Answers only once `release` is set (at most `limit` s); sets `seen` when the request arrives."""
+
+    def handler(h, n):
+        seen.set()
+        release.wait(limit)
+        with contextlib.suppress(OSError):
+            h._send(200, {"Content-Type": "text/html"}, body or page("Held", "served late"))
+
+    return handler
+
+
+def stacked_gzip_bomb(inner_mib: int) -> bytes:
+    """`Content-Encoding: gzip, gzip` body: a few KB on the wire, inner_mib MiB of zeros inside
+    (one gzip member, as a server would send it)."""
+    c = zlib.compressobj(1, zlib.DEFLATED, 31)
+    zeros = b"\0" * (1 << 20)
+    inner = b"".join(c.compress(zeros) for _ in range(inner_mib)) + c.flush()
+    return gzip.compress(inner, 9)
+
+
+# -- a blog whose links are in many scripts (IRIs the crawler must send as URIs) ---------------------
+HEXO_POST = "/2018/01/08/spark2-2新版本编译打包/"
+CJK_PAGES = {
+    HEXO_POST: ("Spark 2.2 新版本编译打包", "从源码编译 Spark 2.2 并打包成可以部署的版本，步骤如下。"),
+    "/tags/大数据/": ("标签: 大数据", "所有关于大数据的文章，按时间排列，最新的在前面。"),
+    "/search": ("Suche: Bücher", "Ergebnisse der Suche nach Büchern über Datenverarbeitung."),
+}
+
+
+def cjk_site() -> Site:
+    """Served on 127.0.0.1; stop it with stop(site)."""
+    site = serve(Site())
+    site.routes["/robots.txt"] = (404, {}, b"")
+    site.routes["/"] = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        page(
+            "Blog",
+            "Ein Blog mit Pfaden in vielen Schriften.",
+            [HEXO_POST + "#comments", "/tags/大数据/", "/search?q=Bücher&page=2"],
+        ),
+    )
+    for path, (title, body) in CJK_PAGES.items():
+        site.routes[quote(path)] = (
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+            page(title, body, ["/"]),
+        )
+    return site

@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from urllib.parse import quote
 
+import pandas as pd
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.acquire.crawler import HostCrawler, host_folder
-from pipeline.acquire.urls import normalise
-from pipeline.acquire.warc_writer import WarcSink
 from pipeline.config import CrawlConfig
-from pipeline.store.crawl_log import CrawlLogWriter, known_pages, read_log
 from tests.crawl import site_server as ss
+from tests.crawl.crawling import run_crawl, warc_responses
 from tests.support import LASTMOD
-
-
-def run_crawl(tmp: Path, site: ss.Site, cfg: CrawlConfig, seeds=("/",), feeds=(), crawl_id="c1"):
-    host = site.base.split("//")[1]
-    out = tmp / "processed"
-    sink = WarcSink(tmp / "raw" / host_folder(host), crawl_id, cfg.warc_records_per_file)
-    log = CrawlLogWriter(out / "crawl_log", crawl_id, host_folder(host))
-    crawler = HostCrawler(host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host))
-    stats = crawler.run(
-        [normalise(site.base + s) for s in seeds], [], [normalise(site.base + f) for f in feeds]
-    )
-    return stats, read_log(out / "crawl_log").to_pandas()
-
-
-def warc_responses(raw: Path) -> list[str]:
-    urls = []
-    for f in sorted(raw.rglob("*.warc.gz")):
-        with open(f, "rb") as fh:
-            urls += [
-                r.rec_headers.get_header("WARC-Target-URI")
-                for r in ArchiveIterator(fh)
-                if r.rec_type == "response"
-            ]
-    return urls
 
 
 def test_polite_crawl_robots_sitemap_feed_and_delay(tmp_path, polite_site):
@@ -180,3 +154,40 @@ def test_connections_go_only_to_checked_addresses(polite_site):
     assert isinstance(stream, httpcore.NetworkStream)
     stream.close()
     client.close()
+
+
+# -- non-ASCII URLs, end to end -------------------------------------------------------------------------
+def test_non_ascii_paths_are_crawled_as_uris_and_processed(tmp_path):
+    site = ss.cjk_site()
+    try:
+        stats, log = run_crawl(
+            tmp_path, site, CrawlConfig(min_delay=0.0, allow_hosts=(site.base.split("//")[1],))
+        )
+    finally:
+        ss.stop(site)
+    assert stats.stored == 4  # (and 404s for the template's /a and /b)
+    sent = set(site.paths())  # what went over the wire: percent-encoded UTF-8, no fragment
+    assert quote(ss.HEXO_POST) in sent and "/search?q=B%C3%BCcher&page=2" in sent
+    expected = {site.base + "/", site.base + quote(ss.HEXO_POST), site.base + quote("/tags/大数据/")}
+    expected.add(site.base + "/search?q=B%C3%BCcher&page=2")
+    assert set(log[log.outcome == "stored"].url) == expected  # one canonical form in the log ...
+    requests, responses = {}, {}
+    for f in sorted((tmp_path / "raw").rglob("*.warc.gz")):
+        with open(f, "rb") as fh:
+            for r in ArchiveIterator(fh):
+                uri = r.rec_headers.get_header("WARC-Target-URI")
+                target = requests if r.rec_type == "request" else responses
+                target[uri] = (r.http_headers.protocol, r.http_headers.statusline, r.content_stream().read())
+    assert set(responses) == expected == set(requests)  # ... and in the WARC files
+    assert requests[site.base + quote(ss.HEXO_POST)][:2] == ("GET", f"{quote(ss.HEXO_POST)} HTTP/1.1")
+    assert responses[site.base + quote(ss.HEXO_POST)][:2] == ("HTTP/1.1", "200 OK")
+
+    from pipeline import run_incremental
+
+    summary = run_incremental(tmp_path / "raw", tmp_path / "processed")
+    assert summary["pages"] == 4
+    docs = pd.read_parquet(tmp_path / "processed" / "documents")
+    titles = dict(zip(docs.url, docs.title))
+    assert titles[site.base + quote(ss.HEXO_POST)] == "Spark 2.2 新版本编译打包"
+    post = docs[docs.url == site.base + quote(ss.HEXO_POST)].text.iloc[0]
+    assert ss.CJK_PAGES[ss.HEXO_POST][1] in post

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 
 from pipeline import run_incremental
-from pipeline.store.lock import RunLock
+from pipeline.locks import RunLock
 from tests.support import REPO, RUN_SCRIPT, assert_same_tables, corpus, tables, write_files
 
 

@@ -120,7 +120,7 @@ def killed_run(tmp_path: Path) -> tuple[Path, Path]:
 
 
 HOLD_LOCK = (
-    "import sys; from pathlib import Path; from pipeline.store.lock import RunLock\n"
+    "import sys; from pathlib import Path; from pipeline.locks import RunLock\n"
     "with RunLock(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()"
 )
 

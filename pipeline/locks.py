@@ -1,4 +1,5 @@
-"""One writer per output folder: an advisory lock (fcntl) held for the whole run. Touches disk."""
+"""One writer at a time: an advisory lock (fcntl) on a file, held for a whole run (an output folder)
+or a whole crawl (a host's raw folder). Standard library only, so every layer may use it. Touches disk."""
 
 from __future__ import annotations
 
