@@ -6,7 +6,6 @@ on a bounded thread pool. Only wiring: the crawling is pipeline.acquire.crawler.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -14,7 +13,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.progress import RunProgress, cli_progress
+from flows.progress import RunProgress
 from pipeline.acquire.crawler import HostCrawler, HostStats, group_by_host, host_folder
 from pipeline.acquire.errors import RefusedURL
 from pipeline.acquire.urls import normalise
@@ -27,30 +26,19 @@ MAX_PARALLEL_HOSTS = 8
 
 
 class HostProgress:
-    """Feeds one host's counters to the CLI bar (if any) and, at most every 2 s, the Prefect artifact."""
+    """One host's stage of the crawl's progress: done of the URLs known so far (the frontier grows as
+    pages are read), capped by the max-pages budget; the bar says what was fetched."""
 
-    def __init__(self, host: str, run: RunProgress):
-        self.host, self.run = host, run
-        self.last = 0.0
-        self.reported = 0
-        bar = cli_progress.get()
-        self.bar = (bar[0], bar[0].add_task(host, total=None)) if bar else None
+    def __init__(self, host: str, run: RunProgress, budget: int):
+        self.host, self.budget = host, budget
+        self.stage = run.stage(host, total=None)
 
     def __call__(self, stats: HostStats) -> None:
-        if self.bar:
-            self.bar[0].update(
-                self.bar[1],
-                completed=stats.done,
-                description=(
-                    f"{self.host}: fetched {stats.stored + stats.unchanged}, queued {stats.queued}, "
-                    f"failed {stats.failed + stats.refused}"
-                ),
-            )
-        now = time.monotonic()
-        if now - self.last > 2.0:
-            self.run.advance(stats.done - self.reported)  # RunProgress takes its own lock
-            self.reported = stats.done
-            self.last = now
+        self.stage.rename(
+            f"{self.host}: fetched {stats.stored + stats.unchanged}, queued {stats.queued}, "
+            f"failed {stats.failed + stats.refused}"
+        )
+        self.stage.set(stats.done, min(self.budget, stats.done + stats.queued))
 
 
 @task(name="crawl-host", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -73,16 +61,13 @@ def crawl_host(
         )
     sink = WarcSink(folder, crawl_id, cfg.warc_records_per_file)
     log = CrawlLogWriter(out / "crawl_log", crawl_id, host_folder(host))
+    progress = HostProgress(host, run, cfg.max_pages)
     crawler = HostCrawler(
-        host,
-        cfg,
-        crawl_id,
-        sink,
-        log,
-        known_pages(out / "crawl_log", host),
-        on_progress=HostProgress(host, run),
+        host, cfg, crawl_id, sink, log, known_pages(out / "crawl_log", host), on_progress=progress
     )
-    return crawler.run(seeds, sitemaps, feeds)
+    stats = crawler.run(seeds, sitemaps, feeds)
+    progress.stage.finish()
+    return stats
 
 
 def summary_rows(stats: list[HostStats]) -> list[dict]:
@@ -147,9 +132,7 @@ def crawl(
     )
     crawl_id = new_run_id()
     by_host = group_by_host(seeds + maps + feed_urls)
-    run = RunProgress(
-        total=max(1, max_pages * len(by_host)), description="pages crawled (of the max-pages budget)"
-    )
+    run = RunProgress(sorted(by_host), description="pages crawled")
     run.start()
     futures = []
     for host in sorted(by_host):

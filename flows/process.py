@@ -17,7 +17,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from flows.progress import RunProgress
+from flows.progress import ChunkProgress, ParseProgress, RunProgress
+from flows.signals import deferred_interrupts
 from pipeline import PIPELINE_VERSION
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
@@ -50,21 +51,6 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     return "parse-tables-" + h.hexdigest()
 
 
-class ChunkProgress:
-    """One parse chunk's share of the run's progress: counts what its task reported, so that what a
-    cached chunk did not report is added when its tables arrive (two chunks can be running at once)."""
-
-    def __init__(self, run: RunProgress, pages: int):
-        self.run, self.pages, self.reported = run, pages, 0
-
-    def advance(self, n: int) -> None:
-        self.reported += n
-        self.run.advance(n)
-
-    def finish(self) -> None:
-        self.advance(self.pages - self.reported)
-
-
 @task(
     name="parse-pages",
     cache_key_fn=parse_cache_key,
@@ -89,9 +75,11 @@ def build_site_task(job: SiteJob) -> SiteBuilt:
 
 
 @task(name="build-sites", cache_policy=NO_CACHE)
-def build_sites_local(run: IncrementalRun, pool: ParsePool) -> None:
+def build_sites_local(run: IncrementalRun, pool: ParsePool, progress: RunProgress) -> None:
     """Every site, on the run's worker processes when several need re-learning."""
-    build_all_sites(run, pool)
+    stage = progress.stage("build sites", total=len(run.sites()))
+    build_all_sites(run, pool, on_built=lambda site: stage.advance())
+    stage.finish()
 
 
 @flow(name="build-sites", validate_parameters=False)
@@ -108,7 +96,8 @@ def dedup_task(run: IncrementalRun) -> None:
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(run: IncrementalRun) -> dict:
-    return run.commit()
+    with deferred_interrupts():  # a Ctrl-C waits until the new version is in place, or not at all
+        return run.commit()
 
 
 def make_config(
@@ -143,12 +132,12 @@ def summary_rows(summary: dict) -> list[dict]:
     ]
 
 
-def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: RunProgress) -> SubmitFn:
+def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: ParseProgress) -> SubmitFn:
     """IncrementalRun.parse_all's `submit` through the cached parse task: the task is submitted to the
     flow's task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
 
     def submit(inputs: list[RawInput]) -> Callable[[], ParsedTables]:
-        chunk = ChunkProgress(progress, len(inputs))
+        chunk = ChunkProgress(progress.parsing, progress.submitted(inputs))
         future = cached_parse.submit(inputs, cfg, pool, chunk)
 
         def tables() -> ParsedTables:
@@ -186,13 +175,12 @@ def process(
     with RunLock(out_dir), ParsePool(workers) as pool:
         run = IncrementalRun(Path(raw), out_dir, cfg)
         files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(Path(raw)))
-        progress = RunProgress(
-            total=sum(files_per_folder.values()), description="raw files checked or parsed"
-        )
+        progress = RunProgress(("list", "parse", "build sites", "publish"), "sitesift run")
         progress.start()
+        parse_progress = ParseProgress(progress, files_per_folder)
 
         def folder_done(work: FolderWork) -> None:
-            progress.advance(max(0, files_per_folder[work.folder] - len(work.to_parse)))
+            parse_progress.folder_done(work.folder)
             logger.info(
                 "%s: %d new, %d changed, %d unchanged, %d removed",
                 work.folder,
@@ -202,19 +190,30 @@ def process(
                 work.removed,
             )
 
-        run.parse_all(parse_submitter(cfg, cached_parse, pool, progress), on_folder=folder_done)
+        run.parse_all(
+            parse_submitter(cfg, cached_parse, pool, parse_progress),
+            on_folder=folder_done,
+            on_listed=lambda work: parse_progress.listed(work.folder, work.to_parse),
+        )
+        parse_progress.finish()
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
             jobs = [run.job(site) for site in run.sites()]
+            stage = progress.stage("build sites", total=len(jobs))
             for site_built in build_sites.with_options(task_runner=DaskTaskRunner(address=dask_address))(
                 jobs
             ):
                 run.merge(site_built)
+                stage.advance()
+            stage.finish()
         else:
-            build_sites_local(run, pool)
+            build_sites_local(run, pool, progress)
+        publishing = progress.stage("publish", total=2)  # near-duplicates, then the switch
         dedup_task(run)
+        publishing.advance()
         summary = publish_task(run)
+        publishing.advance()
     create_table_artifact(
         summary_rows(summary) or [{"site": "(none)"}],
         key="sitesift-process-summary",

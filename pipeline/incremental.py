@@ -412,17 +412,26 @@ class IncrementalRun:
             work.flags[doc_id] = flag
         return again
 
-    def parse_all(self, submit: SubmitFn, on_folder: Callable[[FolderWork], None] | None = None) -> None:
+    def parse_all(
+        self,
+        submit: SubmitFn,
+        on_folder: Callable[[FolderWork], None] | None = None,
+        on_listed: Callable[[FolderWork], None] | None = None,
+    ) -> None:
         """folders(), parse_folder() and finish_folder() for every folder, with the next folder
-        listed and its first chunk queued (start_parse) while this one is parsed; `on_folder(work)`
-        hears of every folder finished (logs, progress)."""
+        listed and its first chunk queued (start_parse) while this one is parsed; `on_listed(work)`
+        hears of every folder listed, `on_folder(work)` of every folder finished (logs, progress)."""
         folders = self.folders()
         work = next(folders, None)
         if work is not None:
+            if on_listed is not None:
+                on_listed(work)
             self.start_parse(work, submit)
         while work is not None:
             following = next(folders, None)
             if following is not None:
+                if on_listed is not None:
+                    on_listed(following)
                 self.start_parse(following, submit)
             self.finish_folder(work, self.parse_folder(work, lambda inputs: submit(inputs)()))
             if on_folder is not None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import signal
 import threading
+import weakref
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import ClassVar
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -34,11 +38,18 @@ def parse_to_tables(inputs: list[RawInput], cfg: PipelineConfig) -> ParsedTables
 
 class ParsePool:
     """`with ParsePool(workers=2) as pool: pool.parse(inputs, cfg)`; workers=0 parses in this process
-    (no time limit then: nothing could stop a stuck parser without a process to kill)."""
+    (no time limit then: nothing could stop a stuck parser without a process to kill).
+    Leaving the block on an exception, or `cancel()`, ends the workers and makes every result still
+    awaited raise CancelledError: no thread is left waiting on a worker that is gone."""
+
+    _open: ClassVar[weakref.WeakSet[ParsePool]] = weakref.WeakSet()  # for cancel_all (signal handlers)
 
     def __init__(self, workers: int):
         self.workers = workers
         self._pool: ProcessPool | None = None
+        self._awaited: set = set()  # futures scheduled and not done yet
+        self._guard = threading.RLock()  # re-entrant: cancel() may run in a signal handler
+        self._cancelled = False
 
     def __enter__(self) -> ParsePool:
         if self.workers > 0:
@@ -52,15 +63,45 @@ class ParsePool:
             ).start()
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPool(
-                max_workers=self.workers, max_tasks=MAX_TASKS_PER_WORKER, context=context
+                max_workers=self.workers,
+                max_tasks=MAX_TASKS_PER_WORKER,
+                context=context,
+                initializer=ParsePool._worker_started,
             )
+        ParsePool._open.add(self)
         return self
 
     def __exit__(self, *exc) -> None:
+        ParsePool._open.discard(self)
+        if exc[0] is not None:
+            self.cancel()
         if self._pool is not None:
-            self._pool.stop() if exc[0] else self._pool.close()
+            self._pool.close()
             self._pool.join()
             self._pool = None
+
+    @staticmethod
+    def _worker_started() -> None:
+        """Ctrl-C in a terminal reaches every process of its group: a worker leaves it to the main
+        process, which ends the workers (no traceback of each worker on the terminal)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def cancel(self) -> None:
+        """Stop now: no new task, the workers ended, every awaited result raises CancelledError.
+        Safe from a signal handler and from any thread."""
+        with self._guard:
+            self._cancelled = True
+            awaited, self._awaited = list(self._awaited), set()
+            if self._pool is not None:
+                self._pool.stop()
+        for future in awaited:
+            future.cancel()
+
+    @classmethod
+    def cancel_all(cls) -> None:
+        """cancel() every pool that is open in this process (a signal handler cannot reach them)."""
+        for pool in list(cls._open):
+            pool.cancel()
 
     def parse(
         self, inputs: list[RawInput], cfg: PipelineConfig, on_parsed: Callable[[int], None] | None = None
@@ -101,7 +142,21 @@ class ParsePool:
         return tables
 
     def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):
-        return self._pool.schedule(parse_to_tables, args=(batch, cfg), timeout=cfg.extract.page_timeout)
+        return self._submit(parse_to_tables, (batch, cfg), cfg.extract.page_timeout)
+
+    def _submit(self, fn: Callable, args: tuple, timeout: float | None = None):
+        """A task for the workers, remembered until done so that cancel() can release its waiter."""
+        with self._guard:
+            if self._cancelled or self._pool is None:
+                raise CancelledError("the parser processes were stopped")
+            future = self._pool.schedule(fn, args=args, timeout=timeout)
+            self._awaited.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future) -> None:
+        with self._guard:
+            self._awaited.discard(future)
 
     @staticmethod
     def _result(batch: list[RawInput], future, cfg: PipelineConfig) -> ParsedTables | None:
@@ -152,22 +207,34 @@ class ParsePool:
 
         if self._pool is None:
             return build_site_job(job)
-        return self._pool.schedule(build_site_job, args=(job,)).result()
+        return self._submit(build_site_job, (job,)).result()
 
 
-def build_all_sites(run, pool: ParsePool) -> None:
+def build_all_sites(run, pool: ParsePool, on_built: Callable[[str], None] | None = None) -> None:
     """Build every site of the run: in this process when at most one site needs re-learning (its
-    parsed pages are still in memory), else the re-learned sites side by side on the worker processes."""
+    parsed pages are still in memory), else the re-learned sites side by side on the worker processes.
+    `on_built(site)` hears of every site built (progress)."""
     jobs = [run.job(site) for site in run.sites()]
     heavy = [j for j in jobs if not j.reuse]
+    built_one = on_built or (lambda site: None)
     if pool.workers < 2 or len(heavy) < 2:
         pool.stop_workers()  # the parsers' memory back before a large site is learned here
         for job in jobs:
             run.build(job.site)
+            built_one(job.site)
         return
     from concurrent.futures import ThreadPoolExecutor
 
+    def build(job):
+        b = pool.build_site(job)
+        built_one(job.site)
+        return b
+
     with ThreadPoolExecutor(max_workers=pool.workers) as threads:  # threads only wait on the processes
-        built = list(threads.map(pool.build_site, jobs))
+        try:
+            built = list(threads.map(build, jobs))
+        except BaseException:  # Ctrl-C, SIGTERM: release the threads before the executor waits on them
+            pool.cancel()
+            raise
     for b in built:
         run.merge(b)
