@@ -512,7 +512,7 @@ def _one_line(exc: typer.TyperException) -> str:
 def cli() -> None:
     """The console script: typer's parsing, with each command-line error as one line, exit 2."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="sitesift")
     except typer.TyperException as exc:
         error(_one_line(exc))
         code = exc.exit_code

@@ -50,7 +50,8 @@ def warning(message: str) -> None:
 def route_prefect_logs(verbosity: Verbosity, muted: Callable[[], bool]) -> None:
     """Prefect's console handler replaced by one on `err` at the verbosity's level; nothing while
     `muted()` (an interrupt is being handled: Prefect's crash reports are for its API, not the
-    terminal). Prefect's own levels are untouched, so its API still gets every INFO line."""
+    terminal). Prefect's own levels are only ever lowered (--verbose), so its API still gets every
+    line it would have had."""
     import prefect.main  # noqa: F401  (Prefect sets its logging up here; later set-ups change levels only)
     from prefect.logging.formatters import PrefectFormatter
     from prefect.logging.handlers import PrefectConsoleHandler
@@ -70,6 +71,9 @@ def route_prefect_logs(verbosity: Verbosity, muted: Callable[[], bool]) -> None:
         )
     )
     handler.addFilter(lambda record: not muted() and not _interrupt_in_flight())
+    prefect_logger = logging.getLogger("prefect")
+    if prefect_logger.getEffectiveLevel() > verbosity.log_level:  # e.g. PREFECT_LOGGING_LEVEL=WARNING
+        prefect_logger.setLevel(verbosity.log_level)
     loggers = [logging.getLogger()] + [
         lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
     ]

@@ -8,7 +8,8 @@ The protocol the flows call, whatever the run looks like inside:
     listing.advance(8)                                             # cheap; safe from any thread
     listing.add_total(3)                                           # a total learned as the run goes
     listing.finish()                                               # the stage is over: done is its total
-A stage's counter never passes its total: what was really done is the total once the stage is over.
+A stage's total is what it will count (a test holds every stage to it); once the stage is over,
+what was really done is its total.
 Every call can raise Stopped, when the caller of the flow asked it to stop (Ctrl-C): the hooks are
 called often from every thread that works, so they are where that thread ends.
 """
@@ -97,8 +98,6 @@ class Stage:
                 self.total = (self.total or 0) + total
             if done > 0:
                 self.done += done
-            if self.total is not None and self.done > self.total and not self.finished:
-                self.total = self.done  # an estimate that fell short; never show 396/378
             if run.display is not None and self._key is not None:
                 run.display.update_stage(self._key, self.done, self.total, self.name)
         run.changed()

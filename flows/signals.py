@@ -29,15 +29,18 @@ class Interrupts:
     """`with Interrupts(on_stop=[...], farewell=...) as interrupts:` around a run in the main thread.
     On the first SIGINT or SIGTERM: each `on_stop()` runs (stop what threads wait on), Prefect's
     console and API log errors are silenced, and KeyboardInterrupt is raised in the main thread;
-    `signum` says which signal came. On a second signal, or when the run has not ended after
-    GRACE_SECONDS: `farewell()` is printed, the child processes are ended, and the process exits
+    `signum` says which signal came. On a second signal, or when the run has not ended `grace`
+    seconds later: `farewell()` is printed, the child processes are ended, and the process exits
     with 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as a shell reports it."""
 
     def __init__(
-        self, on_stop: Sequence[Callable[[], None]] = (), farewell: Callable[[], str] = lambda: "interrupted"
+        self,
+        on_stop: Sequence[Callable[[], None]] = (),
+        farewell: Callable[[], str] = lambda: "interrupted",
+        grace: float = GRACE_SECONDS,
     ):
         self.on_stop = list(on_stop)
-        self.farewell = farewell
+        self.farewell, self.grace = farewell, grace
         self.signum: int | None = None
         self._previous: dict[int, object] = {}
 
@@ -78,7 +81,7 @@ class Interrupts:
         raise KeyboardInterrupt
 
     def _watchdog(self) -> None:
-        time.sleep(GRACE_SECONDS)
+        time.sleep(self.grace)
         self.force()
 
     def force(self) -> None:

@@ -118,6 +118,8 @@ class ParsePool:
         """`parse` in two steps: the pages are queued for the workers now, and the returned function
         waits for their tables. Queueing the next folder's pages before this one's last batches are
         done keeps both workers busy across folder boundaries. Without workers, parses at once."""
+        if self._cancelled:
+            raise CancelledError("the parser processes were stopped")
         if self._pool is None:
             parsed = parse_to_tables(inputs, cfg)
             if on_parsed:
