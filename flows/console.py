@@ -78,10 +78,10 @@ def route_prefect_logs(verbosity: Verbosity, muted: Callable[[], bool]) -> None:
         lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
     ]
     for logger in loggers:
-        ours = PrefectConsoleHandler | _ConsoleLogHandler
+        replaced: tuple[type[logging.Handler], ...] = (PrefectConsoleHandler, _ConsoleLogHandler)
         if logger.name == "prefect._internal":  # its own stream handler, for its errors at exit
-            ours = logging.StreamHandler
-        for old in [h for h in logger.handlers if isinstance(h, ours)]:
+            replaced = (logging.StreamHandler,)
+        for old in [h for h in logger.handlers if isinstance(h, replaced)]:
             logger.removeHandler(old)
             logger.addHandler(handler)
 
@@ -160,9 +160,8 @@ class StageBars:
         return int(self.progress.add_task(name, total=total))
 
     def update_stage(self, key: int, completed: int, total: int | None, name: str | None = None) -> None:
-        if self.progress is not None:
-            fields = {"description": name} if name is not None else {}
-            self.progress.update(TaskID(key), completed=completed, total=total, **fields)
+        if self.progress is not None:  # description None: unchanged
+            self.progress.update(TaskID(key), completed=completed, total=total, description=name)
 
     def stopping(self) -> bool:
         return self._stopping()

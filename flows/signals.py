@@ -74,10 +74,11 @@ class Interrupts:
         if self.signum is not None:
             self.force()
         self.signum = signum
+        threading.Thread(target=self._watchdog, name="sitesift-interrupt-watchdog", daemon=True).start()
         logging.raiseExceptions = False  # Prefect's "Error logging to API" once its server has gone
         for stop in self.on_stop:
-            stop()
-        threading.Thread(target=self._watchdog, name="sitesift-interrupt-watchdog", daemon=True).start()
+            with suppress(Exception):  # best effort: one failed step must not keep the run going
+                stop()
         raise KeyboardInterrupt
 
     def _watchdog(self) -> None:

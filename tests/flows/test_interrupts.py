@@ -1,6 +1,6 @@
 """The pieces of the interrupt path, with real signals to small real processes: a second signal
 forces the exit, so does a clean-up that overruns its grace period, a publication is never cut in
-the middle, and a parser pool left on an exception releases the threads that wait on it."""
+the middle, and a cancelled parser pool ends its workers and releases the threads that wait on it."""
 
 from __future__ import annotations
 
@@ -131,24 +131,55 @@ def pages(n: int) -> list[RawInput]:
     ]
 
 
-def test_a_pool_left_on_an_exception_releases_the_threads_waiting_on_it():
-    """The hang of issue 18: task threads waited forever on the futures of a stopped pool."""
-    got: list[BaseException | object] = []
+def waiting_thread(tables) -> tuple[threading.Thread, list]:
+    got: list = []
+
+    def wait() -> None:
+        try:
+            got.append(tables())
+        except BaseException as exc:  # what the waiting thread gets is the point of the tests
+            got.append(exc)
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    return thread, got
+
+
+def pool_workers() -> list[psutil.Process]:
+    """The parser processes: children of this process's fork server."""
+    servers = [p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())]
+    return [w for server in servers for w in server.children()]
+
+
+def test_cancel_ends_the_workers_and_releases_the_threads_waiting_on_them():
+    """What a signal handler does (ParsePool.cancel_all): the threads waiting on the workers get
+    CancelledError instead of waiting on, the workers end, and no new work is taken."""
+    cfg = PipelineConfig()
+    with ParsePool(2) as pool:
+        waiter, got = waiting_thread(pool.submit(pages(300), cfg))
+        cp.poll(lambda: len(pool_workers()) >= 2, bound=cp.HANG, what="the workers started")
+        workers = pool_workers()
+        pool.cancel()
+        waiter.join(timeout=cp.HANG)
+        assert not waiter.is_alive(), "the waiting thread was not released"
+        assert len(got) == 1 and isinstance(got[0], CancelledError)
+        with pytest.raises(CancelledError):
+            pool.submit(pages(1), cfg)
+    cp.poll(lambda: not cp.alive(workers), bound=30, what="the workers ended")
+
+
+def test_a_pool_left_on_ctrl_c_cancels_what_threads_wait_on():
+    """Leaving the block on KeyboardInterrupt, with a terminal's Ctrl-C also sent to the workers
+    (they leave it to the main process): the waiting thread gets CancelledError."""
     cfg = PipelineConfig()
     with pytest.raises(KeyboardInterrupt), ParsePool(2) as pool:
-        tables = pool.submit(pages(200), cfg)
-
-        def wait() -> None:
-            try:
-                got.append(tables())
-            except BaseException as exc:  # what the waiting thread gets is the point of the test
-                got.append(exc)
-
-        waiter = threading.Thread(target=wait, daemon=True)
-        waiter.start()
-        raise KeyboardInterrupt  # as the main thread gets it from Ctrl-C
+        waiter, got = waiting_thread(pool.submit(pages(300), cfg))
+        cp.poll(lambda: len(pool_workers()) >= 2, bound=cp.HANG, what="the workers started")
+        workers = pool_workers()
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGINT)
+        raise KeyboardInterrupt  # as the main thread gets it
     waiter.join(timeout=cp.HANG)
     assert not waiter.is_alive(), "the waiting thread was not released"
     assert len(got) == 1 and isinstance(got[0], CancelledError)
-    with pytest.raises(CancelledError):
-        pool.submit(pages(1), cfg)  # and nothing new is taken
+    cp.poll(lambda: not cp.alive(workers), bound=30, what="the workers ended")
