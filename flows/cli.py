@@ -1,36 +1,194 @@
-"""The `sitesift` command. It runs the Prefect flows, so it lives beside them."""
+"""The `sitesift` command. It runs the Prefect flows, so it lives beside them. What can be checked
+without Prefect is checked before it starts (flows.checks): a bad value or path costs milliseconds
+and one line, not a traceback after the API's start-up."""
 
 from __future__ import annotations
 
 import os
 
-# Before Prefect is imported: no telemetry on machines without internet, and room for a cold start
-# of the ephemeral API (migrations take 16-19 s on a fresh PREFECT_HOME here).
+# Before Prefect is imported: no telemetry (the server's, and the client's with its first-run
+# notice), and room for a cold start of the ephemeral API (migrations take 16-19 s on a fresh
+# PREFECT_HOME here).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
+import shlex
+import sys
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
+from flows import checks
+from flows.console import StageBars, Verbosity, err, error, route_prefect_logs, warning
+from flows.console import out as console
+from flows.signals import Interrupts, exit_now
 from pipeline.config import ExtractConfig
 
+T = TypeVar("T")
+LAYOUT_SAMPLE = ExtractConfig.layout_sample
+
+
+class _FlagsWithoutMetavar:
+    """Flags take no value: no `<bool>` beside them in the help."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_FlagsWithoutMetavar, TyperCommand):
+    pass
+
+
+class Group(_FlagsWithoutMetavar, TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=Group,
     help="sitesift: clean, de-boilerplated Parquet datasets from whole websites.",
-    no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
 
 
-@app.callback()
-def main() -> None:
+def _version() -> str:
+    try:
+        return package_version("sitesift")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"sitesift {_version()}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="print the version and exit", callback=_show_version, is_eager=True),
+    ] = False,
+) -> None:
     """sitesift: clean, de-boilerplated Parquet datasets from whole websites."""
+    if ctx.invoked_subcommand is None:
+        console.print(ctx.get_help())
+
+
+class _BadValue(typer.BadParameter):
+    """A value the option's type accepts but the command cannot use; keeps the value for the line."""
+
+    def __init__(self, value: object, message: str):
+        super().__init__(message)
+        self.value = value
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise _BadValue(value, "must be more than 0")
+    return value
+
+
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="no progress bars, no log lines: errors and the summary only")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Prefect's INFO lines too (every task run)")]
+
+
+def _verbosity(quiet: bool, verbose: bool) -> Verbosity:
+    if quiet and verbose:
+        raise checks.BadInput("--quiet and --verbose exclude each other")
+    return Verbosity.QUIET if quiet else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
+
+
+def _capped_workers(workers: int) -> int:
+    cpus = checks.usable_cpus()
+    if workers > cpus:
+        warning(f"--workers {workers} is more than the {cpus} CPUs this process may use: using {cpus}")
+        return cpus
+    return workers
+
+
+def _stop_parsers() -> None:
+    """End the parser processes of a run in progress: threads wait on them."""
+    parallel = sys.modules.get("pipeline.parallel")  # not imported yet: no run has started
+    if parallel is not None:
+        parallel.ParsePool.cancel_all()
+
+
+def _api_requests_fail_fast() -> None:
+    """Prefect's temporary API server is in the terminal's process group: Ctrl-C ends it too, and
+    each request still made (the run's final state, the last logs and events at exit) would be
+    retried for a minute. From now on none is retried."""
+    from prefect.context import SettingsContext, get_settings_context
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
+
+    os.environ["PREFECT_CLIENT_MAX_RETRIES"] = "0"  # threads without a settings context read it
+    current = get_settings_context()
+    SettingsContext(
+        profile=current.profile,
+        settings=current.settings.copy_with_update(updates={PREFECT_CLIENT_MAX_RETRIES: 0}),
+    ).__enter__()  # never left: the process is ending
+
+
+def _published(out: Path) -> str | None:
+    """The run version the datasets under `out` point to (None before the first run)."""
+    link = out / "documents"
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def _run_farewell(out: Path, before: str | None) -> Callable[[], str]:
+    def farewell() -> str:
+        if _published(out) == before:
+            return "interrupted: previous dataset kept" if before else "interrupted: no dataset written"
+        return "interrupted: the run had published its new dataset"
+
+    return farewell
+
+
+def _with_progress(verbosity: Verbosity, farewell: Callable[[], str], flow_call: Callable[[], T]) -> T:
+    """`flow_call()` (which imports Prefect and runs a flow) under the stage bars and the interrupt
+    handling: on Ctrl-C or SIGTERM, one line and exit 130 or 143 (flows.signals)."""
+    from flows.progress import cli_display
+
+    interrupts = Interrupts(on_stop=[_stop_parsers, _api_requests_fail_fast], farewell=farewell)
+    with interrupts:
+        bars = StageBars(verbosity, stopping=lambda: interrupts.triggered, flow_started=interrupts.reclaim)
+        token = cli_display.set(bars)
+        try:
+            with bars:
+                route_prefect_logs(verbosity, muted=lambda: interrupts.triggered)
+                return flow_call()
+        except BaseException:
+            if not interrupts.triggered:
+                raise
+            err.print(farewell(), highlight=False)
+            _nothing_more_on_the_terminal()
+            exit_now(interrupts.exit_code)
+        finally:
+            cli_display.reset(token)
+
+
+def _nothing_more_on_the_terminal() -> None:
+    """After the interrupt's line: what is printed while the children end would bury it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
 
 
 def print_summary(summary: dict, out: Path) -> None:
@@ -62,61 +220,46 @@ def print_summary(summary: dict, out: Path) -> None:
         f" · sites re-learned: {rebuilt}",
         soft_wrap=True,
     )
-    console.print(f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/")
+    console.print(
+        f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/",
+        soft_wrap=True,
+    )
 
 
-@app.command()
-def run(
-    raw: Annotated[Path, typer.Option(help="folder of raw pages: raw/<site>/**")] = Path("raw"),
-    out: Annotated[Path, typer.Option(help="folder for the Parquet datasets")] = Path("processed"),
-    min_pages: Annotated[
-        int, typer.Option(help="a block repeated on this many pages of a site is boilerplate")
-    ] = 3,
-    min_share: Annotated[float, typer.Option(help="...and on at least this share of the site's pages")] = 0.0,
-    trafilatura: Annotated[
-        bool, typer.Option(help="use trafilatura's main-content extraction on HTML")
-    ] = True,
-    workers: Annotated[
-        int, typer.Option(help="parser processes (0: parse in this process, no time limit)")
-    ] = 2,
-    page_timeout: Annotated[
-        float, typer.Option(help="seconds one page may take to parse before it is skipped")
-    ] = 60.0,
-    layout_sample: Annotated[
-        int,
-        typer.Option(
-            help="per site, trafilatura runs on every page below 4x this many pages, "
-            "above on a 2-4x sample that teaches the rest (0: every page)"
-        ),
-    ] = ExtractConfig.layout_sample,
-    dask_address: Annotated[
-        str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")
-    ] = None,
+def _process(
+    raw: Path,
+    out: Path,
+    verbosity: Verbosity,
+    min_pages: int = 3,
+    min_share: float = 0.0,
+    trafilatura: bool = True,
+    workers: int | None = None,
+    page_timeout: float = 60.0,
+    layout_sample: int = LAYOUT_SAMPLE,
+    dask_address: str | None = None,
 ) -> None:
-    """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
-    if not raw.is_dir():
-        errors.print(f"[red]error:[/red] raw folder {raw} does not exist")
-        raise typer.Exit(2)
-    if min_pages < 1 or not 0.0 <= min_share <= 1.0 or workers < 0 or page_timeout <= 0 or layout_sample < 0:
-        errors.print(
-            "[red]error:[/red] --min-pages must be >= 1, --min-share within 0..1, --workers >= 0, "
-            "--page-timeout > 0 and --layout-sample >= 0"
-        )
-        raise typer.Exit(2)
+    """`sitesift run` once its values are checked: the paths, then the flow, then the summary."""
+    workers = _capped_workers(checks.usable_cpus() if workers is None else workers)
+    try:
+        checks.readable_folder(raw, "--raw")
+        if not checks.has_pages(raw):
+            err.print(f"no pages under {raw}: nothing to do", highlight=False)
+            return
+        checks.writable_folder(out, "--out")
+    except checks.BadInput as exc:
+        error(str(exc))
+        raise typer.Exit(2) from exc
     if workers > 0:
         from pipeline.forkserver import start_fork_server
 
         start_fork_server()  # its imports overlap Prefect's start-up
-    from flows.process import process
-    from flows.progress import cli_progress
-    from pipeline.locks import RunLocked
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task_id = progress.add_task("starting Prefect", total=None)
-        token = cli_progress.set((progress, task_id))
+    def flow_call() -> dict:
+        from flows.process import process
+        from pipeline.store.lock import RunLocked
+
         try:
-            summary = process(
+            return process(
                 raw=str(raw),
                 out=str(out),
                 min_pages=min_pages,
@@ -128,14 +271,73 @@ def run(
                 dask_address=dask_address,
             )
         except RunLocked as exc:
-            errors.print(f"[red]error:[/red] {exc}")
+            error(str(exc))
             raise typer.Exit(3) from exc
-        finally:
-            cli_progress.reset(token)
+
+    summary = _with_progress(verbosity, _run_farewell(out, _published(out)), flow_call)
     print_summary(summary, out)
 
 
-@app.command()
+@app.command(cls=Command)
+def run(
+    raw: Annotated[Path, typer.Option(help="folder of raw pages: raw/<site>/**")] = Path("raw"),
+    out: Annotated[Path, typer.Option(help="folder for the Parquet datasets")] = Path("processed"),
+    min_pages: Annotated[
+        int, typer.Option(min=1, help="a block repeated on this many pages of a site is boilerplate")
+    ] = 3,
+    min_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="...and on at least this share of the site's pages")
+    ] = 0.0,
+    trafilatura: Annotated[
+        bool, typer.Option(help="use trafilatura's main-content extraction on HTML")
+    ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="parser processes (0: parse in this process, no time limit); at most the CPUs "
+            "this process may use",
+        ),
+    ] = checks.usable_cpus(),
+    page_timeout: Annotated[
+        float,
+        typer.Option(callback=_positive, help="seconds one page may take to parse before it is skipped"),
+    ] = 60.0,
+    layout_sample: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="per site, trafilatura runs on every page below 4x this many pages, "
+            "above on a 2-4x sample that teaches the rest (0: every page)",
+        ),
+    ] = LAYOUT_SAMPLE,
+    dask_address: Annotated[
+        str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")
+    ] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
+    try:
+        verbosity = _verbosity(quiet, verbose)
+    except checks.BadInput as exc:
+        error(str(exc))
+        raise typer.Exit(2) from exc
+    _process(
+        raw,
+        out,
+        verbosity,
+        min_pages=min_pages,
+        min_share=min_share,
+        trafilatura=trafilatura,
+        workers=workers,
+        page_timeout=page_timeout,
+        layout_sample=layout_sample,
+        dask_address=dask_address,
+    )
+
+
+@app.command(cls=Command)
 def crawl(
     urls: Annotated[
         list[str], typer.Argument(help="seed URLs (http or https); each URL's host is crawled")
@@ -149,10 +351,11 @@ def crawl(
     ] = None,
     raw: Annotated[Path, typer.Option(help="where WARC files go: <raw>/<host>/")] = Path("raw"),
     out: Annotated[Path, typer.Option(help="where the crawl log goes: <out>/crawl_log/")] = Path("processed"),
-    max_pages: Annotated[int, typer.Option(help="pages stored or checked per host")] = 500,
-    max_depth: Annotated[int, typer.Option(help="link hops from a seed")] = 5,
+    max_pages: Annotated[int, typer.Option(min=1, help="pages stored or checked per host")] = 500,
+    max_depth: Annotated[int, typer.Option(min=0, help="link hops from a seed")] = 5,
     delay: Annotated[
-        float, typer.Option(help="seconds between requests to one host (robots Crawl-delay if larger)")
+        float,
+        typer.Option(min=0.0, help="seconds between requests to one host (robots Crawl-delay if larger)"),
     ] = 1.0,
     include: Annotated[list[str], typer.Option(help="only URLs matching this regex (repeatable)")] = None,
     exclude: Annotated[list[str], typer.Option(help="never URLs matching this regex (repeatable)")] = None,
@@ -163,8 +366,11 @@ def crawl(
     process_after: Annotated[
         bool, typer.Option("--process", help="run `sitesift run` on raw/ afterwards")
     ] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
-    """Crawl sites politely into raw/<host>/ as WARC files, with a crawl log; `sitesift run` then processes them."""
+    """Crawl sites politely into raw/<host>/ as WARC files, with a crawl log; `sitesift run` then
+    processes them."""
     from rich.markup import escape
 
     from pipeline.acquire.errors import RefusedURL
@@ -175,48 +381,56 @@ def crawl(
         try:
             urls += read_url_list(input_file)
         except (OSError, ValueError) as exc:
-            errors.print(f"[red]error:[/red] --input-file: {escape(str(exc))}")
+            error(f"--input-file: {escape(str(exc))}")
             raise typer.Exit(2) from exc
     if not (urls or sitemap or feed):
-        errors.print("[red]error:[/red] give at least one seed URL, --input-file, --sitemap or --feed")
+        error("give at least one seed URL, --input-file, --sitemap or --feed")
         raise typer.Exit(2)
     try:
+        verbosity = _verbosity(quiet, verbose)
+        if not (urls or sitemap or feed):
+            raise checks.BadInput("give at least one seed URL, --sitemap or --feed")
         for u in urls + sitemap + feed:
-            normalise(u)
-    except RefusedURL as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+            try:
+                normalise(u)
+            except RefusedURL as exc:
+                raise checks.BadInput(str(exc)) from exc
+        checks.writable_folder(raw, "--raw")
+        checks.writable_folder(out, "--out")
+    except checks.BadInput as exc:
+        error(str(exc))
         raise typer.Exit(2) from exc
-    if max_pages < 1 or max_depth < 0 or delay < 0:
-        errors.print("[red]error:[/red] --max-pages must be >= 1, --max-depth and --delay >= 0")
-        raise typer.Exit(2)
-    from flows.crawl import crawl as crawl_flow
-    from flows.progress import cli_progress
+
+    def flow_call() -> list[dict]:
+        from flows.crawl import crawl as crawl_flow
+
+        return crawl_flow(
+            urls=urls,
+            sitemaps=sitemap,
+            feeds=feed,
+            raw=str(raw),
+            out=str(out),
+            max_pages=max_pages,
+            max_depth=max_depth,
+            delay=delay,
+            include=include or [],
+            exclude=exclude or [],
+            user_agent=user_agent,
+            allow_hosts=allow_host or [],
+        )
+
     from pipeline.acquire.errors import CrawlFailed
     from pipeline.acquire.host_lock import HostLocked
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        token = cli_progress.set((progress, progress.add_task("crawl", total=None, visible=False)))
-        try:
-            rows = crawl_flow(
-                urls=urls,
-                sitemaps=sitemap,
-                feeds=feed,
-                raw=str(raw),
-                out=str(out),
-                max_pages=max_pages,
-                max_depth=max_depth,
-                delay=delay,
-                include=include or [],
-                exclude=exclude or [],
-                user_agent=user_agent,
-                allow_hosts=allow_host or [],
-            )
-        except (CrawlFailed, HostLocked) as exc:
-            errors.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(3 if isinstance(exc, HostLocked) else 1) from exc
-        finally:
-            cli_progress.reset(token)
+    try:
+        rows = _with_progress(
+            verbosity,
+            lambda: f"interrupted: what was fetched is kept in {raw}/ (completed on the next crawl)",
+            flow_call,
+        )
+    except (CrawlFailed, HostLocked) as exc:
+        error(f"{escape(str(exc))}")
+        raise typer.Exit(3 if isinstance(exc, HostLocked) else 1) from exc
     table = Table(title="sitesift crawl")
     for col in (
         "host",
@@ -237,7 +451,7 @@ def crawl(
     console.print(table)
     console.print(f"WARC files under [bold]{raw}[/bold]/<host>/, crawl log in [bold]{out}/crawl_log/[/bold]")
     if process_after:
-        run(raw=raw, out=out)
+        _process(raw, out, verbosity)
 
 
 @app.command()
@@ -251,7 +465,7 @@ def report(
     try:
         path = render_report(out, html)
     except FileNotFoundError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        error(str(exc))
         raise typer.Exit(2) from exc
     console.print(
         f"report written to [bold]{path}[/bold] (plots: {path.stem}-timeline.png, "
@@ -272,7 +486,7 @@ def show(
     try:
         doc, blocks = page_view(out, doc_id)
     except (KeyError, FileNotFoundError) as exc:
-        errors.print(f"[red]error:[/red] {exc.args[0]}")
+        error(str(exc.args[0]))
         raise typer.Exit(2) from exc
     console.print(f"[bold]{escape(str(doc['title']))}[/bold]  ({doc['doc_id']}, site {doc['site']})")
     console.print(f"source: {escape(doc['source'])}   url: {escape(str(doc['url'] or '-'))}")
@@ -309,7 +523,7 @@ def changes(
     try:
         rows = read_changes(out, since)
     except (KeyError, FileNotFoundError) as exc:
-        errors.print(f"[red]error:[/red] {exc.args[0]}")
+        error(f"{exc.args[0]}")
         raise typer.Exit(2) from exc
     table = Table("run", "change", "site", "page")
     shown = rows if limit <= 0 else rows.head(limit)
@@ -344,7 +558,7 @@ def gc_command(
     try:
         report = collect(out, keep=keep, all_cache=cache, dry_run=dry_run)
     except (ValueError, FileNotFoundError) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        error(f"{exc}")
         raise typer.Exit(2) from exc
     for line in describe(report):
         console.print(line, soft_wrap=True, highlight=False, markup=False)
@@ -380,5 +594,40 @@ def export_command(
     where.print(f"exported {done.pages} pages as {fmt} to {done.path}", highlight=False, markup=False)
 
 
+def _given_value(exc: typer.BadParameter) -> str | None:
+    """The value the user typed for the option, when the error kept it (ours, or pydantic's)."""
+    if isinstance(exc, _BadValue):
+        return shlex.quote(f"{exc.value:g}" if isinstance(exc.value, float) else str(exc.value))
+    errors = getattr(exc.__cause__, "errors", None)
+    if callable(errors):
+        first = (errors() or [{}])[0]
+        if "input" in first:
+            return shlex.quote(str(first["input"]))
+    return None
+
+
+def _one_line(exc: typer.TyperException) -> str:
+    """A command-line error as one line naming the option and the value given."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, typer.BadParameter) and param is not None and getattr(param, "opts", None):
+        option = max(param.opts, key=len)
+        value = _given_value(exc)
+        return f"{option} {value}: {exc.message}" if value is not None else f"{option}: {exc.message}"
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return " ".join(message.split())
+
+
+def cli() -> None:
+    """The console script: typer's parsing, with each command-line error as one line, exit 2."""
+    try:
+        code = app(standalone_mode=False, prog_name="sitesift")
+    except typer.TyperException as exc:
+        error(_one_line(exc))
+        code = exc.exit_code
+    except typer.Abort:
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    cli()

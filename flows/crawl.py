@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.progress import RunProgress, cli_progress
+from flows.progress import RunProgress
 from pipeline.acquire.crawler import HostCrawler, HostStats, group_by_host, host_folder
 from pipeline.acquire.errors import CrawlFailed, RefusedURL
 from pipeline.acquire.host_lock import HostLock, HostLocked
@@ -37,30 +36,19 @@ SHOWN_SEED_ERRORS = 3  # seeds named in the one-line failure message
 
 
 class HostProgress:
-    """Feeds one host's counters to the CLI bar (if any) and, at most every 2 s, the Prefect artifact."""
+    """One host's stage of the crawl's progress: done of the URLs known so far (the frontier grows as
+    pages are read), capped by the max-pages budget; the bar says what was fetched."""
 
-    def __init__(self, host: str, run: RunProgress):
-        self.host, self.run = host, run
-        self.last = 0.0
-        self.reported = 0
-        bar = cli_progress.get()
-        self.bar = (bar[0], bar[0].add_task(host, total=None)) if bar else None
+    def __init__(self, host: str, run: RunProgress, budget: int):
+        self.host, self.budget = host, budget
+        self.stage = run.stage(host, total=None)
 
     def __call__(self, stats: HostStats) -> None:
-        if self.bar:
-            self.bar[0].update(
-                self.bar[1],
-                completed=stats.done,
-                description=(
-                    f"{self.host}: fetched {stats.stored + stats.unchanged}, queued {stats.queued}, "
-                    f"failed {stats.failed + stats.refused}"
-                ),
-            )
-        now = time.monotonic()
-        if now - self.last > 2.0:
-            self.run.advance(stats.done - self.reported)  # RunProgress takes its own lock
-            self.reported = stats.done
-            self.last = now
+        self.stage.rename(
+            f"{self.host}: fetched {stats.stored + stats.unchanged}, queued {stats.queued}, "
+            f"failed {stats.failed + stats.refused}"
+        )
+        self.stage.set(stats.done, min(self.budget, stats.done + stats.queued))
 
 
 @task(name="crawl-host", retries=0, cache_policy=NO_CACHE)  # a retry would crawl the whole host again
@@ -86,6 +74,7 @@ def crawl_host(
             len(salvaged),
             rows,
         )
+    progress = HostProgress(host, run, cfg.max_pages)
     crawler = HostCrawler(
         host,
         cfg,
@@ -93,10 +82,12 @@ def crawl_host(
         WarcSink(folder, crawl_id, cfg.warc_records_per_file),
         CrawlLogWriter(log_dir, crawl_id, slug),
         known_pages(log_dir, host),
-        on_progress=HostProgress(host, run),
+        on_progress=progress,
         stop=stop,
     )
-    return crawler.run(seeds, sitemaps, feeds)
+    stats = crawler.run(seeds, sitemaps, feeds)
+    progress.stage.finish()
+    return stats
 
 
 def summary_rows(stats: list[HostStats]) -> list[dict]:
@@ -238,9 +229,7 @@ def crawl(
                 locks.enter_context(HostLock(Path(raw) / host_folder(host), host))
         except HostLocked as exc:
             return failed(exc)
-        run = RunProgress(
-            total=max(1, max_pages * len(by_host)), description="pages crawled (of the max-pages budget)"
-        )
+        run = RunProgress(sorted(by_host), description="pages crawled")
         run.start()
         with stop_on_signals(stop):
             futures = []

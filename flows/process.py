@@ -18,7 +18,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from flows.progress import RunProgress
+from flows.progress import ChunkProgress, ParseProgress, RunProgress
+from flows.signals import deferred_interrupts
 from pipeline.config import PIPELINE_VERSION
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
@@ -52,21 +53,6 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     return "parse-tables-" + h.hexdigest()
 
 
-class ChunkProgress:
-    """One parse chunk's share of the run's progress: counts what its task reported, so that what a
-    cached chunk did not report is added when its tables arrive (two chunks can be running at once)."""
-
-    def __init__(self, run: RunProgress, pages: int):
-        self.run, self.pages, self.reported = run, pages, 0
-
-    def advance(self, n: int) -> None:
-        self.reported += n
-        self.run.advance(n)
-
-    def finish(self) -> None:
-        self.advance(self.pages - self.reported)
-
-
 @task(
     name="parse-pages",
     cache_key_fn=parse_cache_key,
@@ -91,9 +77,12 @@ def build_site_task(job: SiteJob) -> SiteBuilt:
 
 
 @task(name="build-sites", cache_policy=NO_CACHE)
-def build_sites_local(jobs: list[SiteJob], pool: ParsePool) -> list[SiteBuilt]:
+def build_sites_local(jobs: list[SiteJob], pool: ParsePool, progress: RunProgress) -> list[SiteBuilt]:
     """Every site, on the run's worker processes when several need re-learning."""
-    return build_sites(jobs, pool)
+    stage = progress.stage("build sites", total=len(jobs))
+    built = build_sites(jobs, pool, on_built=lambda site: stage.advance())
+    stage.finish()
+    return built
 
 
 @flow(name="build-sites", validate_parameters=False)
@@ -114,7 +103,8 @@ def dedup_task(
 def publish_task(
     staging: Staging, folders: RunFolders, summary: RunSummary, cfg: PipelineConfig, now: dt.datetime
 ) -> dict:
-    return publish(staging, folders, summary, cfg, now)
+    with deferred_interrupts():  # a Ctrl-C waits until the new version is in place, or not at all
+        return publish(staging, folders, summary, cfg, now)
 
 
 def make_config(
@@ -132,12 +122,12 @@ def make_config(
     )
 
 
-def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: RunProgress) -> SubmitFn:
+def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: ParseProgress) -> SubmitFn:
     """parse_folders' `submit` through the cached parse task: the task is submitted to the flow's
     task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
 
     def submit(inputs: list[RawInput]) -> Callable[[], ParsedTables]:
-        chunk = ChunkProgress(progress, len(inputs))
+        chunk = ChunkProgress(progress.parsing, progress.submitted(inputs))
         future = cached_parse.submit(inputs, cfg, pool, chunk)
 
         def tables() -> ParsedTables:
@@ -180,13 +170,12 @@ def process(
         staging, now = Staging(out_dir, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
         files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_dir))
-        progress = RunProgress(
-            total=sum(files_per_folder.values()), description="raw files checked or parsed"
-        )
+        progress = RunProgress(("list", "parse", "build sites", "publish"), "sitesift run")
         progress.start()
+        parse_progress = ParseProgress(progress, files_per_folder)
 
         def folder_done(plan: FolderPlan) -> None:
-            progress.advance(max(0, files_per_folder[plan.folder] - len(plan.to_parse)))
+            parse_progress.folder_done(plan.folder)
             logger.info(
                 "%s: %d new, %d changed, %d unchanged, %d removed",
                 plan.folder,
@@ -196,18 +185,34 @@ def process(
                 plan.removed,
             )
 
-        submit = parse_submitter(cfg, cached_parse, pool, progress)
-        folders = parse_folders(raw_dir, staging, previous, cfg, limits, submit, on_folder=folder_done)
+        submit = parse_submitter(cfg, cached_parse, pool, parse_progress)
+        folders = parse_folders(
+            raw_dir,
+            staging,
+            previous,
+            cfg,
+            limits,
+            submit,
+            on_folder=folder_done,
+            on_listed=lambda plan: parse_progress.listed(plan.folder, plan.to_parse),
+        )
+        parse_progress.finish()
         jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
         if dask_address:
             from prefect_dask import DaskTaskRunner
 
+            stage = progress.stage("build sites", total=len(jobs))
             runner = DaskTaskRunner(address=dask_address)  # its futures are PrefectFutures: stubs disagree
             built = build_sites_on_cluster.with_options(task_runner=runner)(jobs)  # type: ignore[arg-type]
+            stage.advance(len(built))
+            stage.finish()
         else:
-            built = build_sites_local(jobs, pool)
+            built = build_sites_local(jobs, pool, progress)
+        publishing = progress.stage("publish", total=2)  # near-duplicates, then the switch
         dups = dedup_task(built, staging.view(), cfg, staging.run_id)
+        publishing.advance()
         summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
+        publishing.advance()
     create_table_artifact(
         summary_rows(summary, out_dir),
         key="sitesift-process-summary",

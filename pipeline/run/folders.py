@@ -5,7 +5,7 @@ folders). What comes out, RunFolders, is all that the site step needs. Touches d
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,12 +51,16 @@ def parse_folders(
     limits: ResourceLimits,
     submit: SubmitFn,
     on_folder: FolderHook | None = None,
+    on_listed: FolderHook | None = None,
 ) -> RunFolders:
-    """Plan, parse and write the page state of every folder; `on_folder(plan)` hears of each one done."""
+    """Plan, parse and write the page state of every folder; `on_listed(plan)` hears of each folder
+    listed, `on_folder(plan)` of each one done (logs, progress)."""
     result = RunFolders()
     parser = FolderParser(raw_root, version.dir, cfg, limits, set(previous.sites))
     seen: set[str] = set()
     plans = plan_folders(raw_root, cfg, previous)
+    if on_listed is not None:
+        plans = _told(plans, on_listed)
     plan = next(plans, None)
     started = parser.start(plan, submit) if plan is not None else None
     while plan is not None:
@@ -72,6 +76,12 @@ def parse_folders(
         result.changed_sites |= set(sites)
         result.modified_sites |= set(sites)
     return result
+
+
+def _told(plans: Iterator[FolderPlan], hook: FolderHook) -> Iterator[FolderPlan]:
+    for plan in plans:
+        hook(plan)
+        yield plan
 
 
 def write_folder_state(

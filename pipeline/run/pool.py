@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import signal
 import threading
+import weakref
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -27,12 +30,19 @@ T = TypeVar("T")
 
 class ParsePool:
     """`with ParsePool(workers=2) as pool: pool.parse(inputs, cfg)`; workers=0 parses in this process
-    (no time limit then: nothing could stop a stuck parser without a process to kill)."""
+    (no time limit then: nothing could stop a stuck parser without a process to kill).
+    Leaving the block on an exception, or `cancel()`, ends the workers and makes every result still
+    awaited raise CancelledError: no thread is left waiting on a worker that is gone."""
+
+    _open: ClassVar[weakref.WeakSet[ParsePool]] = weakref.WeakSet()  # for cancel_all (signal handlers)
 
     def __init__(self, workers: int, limits: ResourceLimits | None = None):
         self.workers = workers
         self.limits = limits or ResourceLimits()
         self._pool: ProcessPool | None = None
+        self._awaited: set = set()  # futures scheduled and not done yet
+        self._guard = threading.RLock()  # re-entrant: cancel() may run in a signal handler
+        self._cancelled = False
 
     def __enter__(self) -> ParsePool:
         if self.workers > 0:
@@ -46,15 +56,45 @@ class ParsePool:
             ).start()
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPool(
-                max_workers=self.workers, max_tasks=self.limits.max_tasks_per_worker, context=context
+                max_workers=self.workers,
+                max_tasks=self.limits.max_tasks_per_worker,
+                context=context,
+                initializer=ParsePool._worker_started,
             )
+        ParsePool._open.add(self)
         return self
 
     def __exit__(self, *exc) -> None:
+        ParsePool._open.discard(self)
+        if exc[0] is not None:
+            self.cancel()
         if self._pool is not None:
-            self._pool.stop() if exc[0] else self._pool.close()
+            self._pool.close()
             self._pool.join()
             self._pool = None
+
+    @staticmethod
+    def _worker_started() -> None:
+        """Ctrl-C in a terminal reaches every process of its group: a worker leaves it to the main
+        process, which ends the workers (no traceback of each worker on the terminal)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def cancel(self) -> None:
+        """Stop now: no new task, the workers ended, every awaited result raises CancelledError.
+        Safe from a signal handler and from any thread."""
+        with self._guard:
+            self._cancelled = True
+            awaited, self._awaited = list(self._awaited), set()
+            if self._pool is not None:
+                self._pool.stop()
+        for future in awaited:
+            future.cancel()
+
+    @classmethod
+    def cancel_all(cls) -> None:
+        """cancel() every pool that is open in this process (a signal handler cannot reach them)."""
+        for pool in list(cls._open):
+            pool.cancel()
 
     def parse(
         self, inputs: list[RawInput], cfg: PipelineConfig, on_parsed: Callable[[int], None] | None = None
@@ -71,6 +111,8 @@ class ParsePool:
         """`parse` in two steps: the pages are queued for the workers now, and the returned function
         waits for their tables. Queueing the next folder's pages before this one's last batches are
         done keeps both workers busy across folder boundaries. Without workers, parses at once."""
+        if self._cancelled:
+            raise CancelledError("the parser processes were stopped")
         if self._pool is None:
             parsed = parse_to_tables(inputs, cfg)
             if on_parsed:
@@ -96,7 +138,21 @@ class ParsePool:
         return tables
 
     def _schedule(self, batch: list[RawInput], cfg: PipelineConfig):
-        return self._pool.schedule(parse_to_tables, args=(batch, cfg), timeout=cfg.extract.page_timeout)
+        return self._submit(parse_to_tables, (batch, cfg), cfg.extract.page_timeout)
+
+    def _submit(self, fn: Callable, args: tuple, timeout: float | None = None):
+        """A task for the workers, remembered until done so that cancel() can release its waiter."""
+        with self._guard:
+            if self._cancelled or self._pool is None:
+                raise CancelledError("the parser processes were stopped")
+            future = self._pool.schedule(fn, args=args, timeout=timeout)
+            self._awaited.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future) -> None:
+        with self._guard:
+            self._awaited.discard(future)
 
     @staticmethod
     def _result(batch: list[RawInput], future, cfg: PipelineConfig) -> ParsedTables | None:
@@ -146,4 +202,4 @@ class ParsePool:
         in this process when there are no workers."""
         if self._pool is None:
             return fn(*args)
-        return self._pool.schedule(fn, args=args).result()
+        return self._submit(fn, args).result()

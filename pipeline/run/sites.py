@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -102,16 +103,33 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
         return _rebuild(job)
 
 
-def build_sites(jobs: list[SiteJob], pool: ParsePool) -> list[SiteBuilt]:
+def build_sites(
+    jobs: list[SiteJob], pool: ParsePool, on_built: Callable[[str], None] | None = None
+) -> list[SiteBuilt]:
     """Every site of the run: in this process when at most one site needs re-learning (the parser
     workers are ended first, so their memory is back before a large site is learned here), else the
-    re-learned sites side by side on the worker processes."""
+    re-learned sites side by side on the worker processes. `on_built(site)` hears of each (progress)."""
+    built_one = on_built or (lambda site: None)
     heavy = [j for j in jobs if j.mode != REUSED]
     if pool.workers < 2 or len(heavy) < 2:
         pool.stop_workers()
-        return [build_site_job(job) for job in jobs]
+        built = []
+        for job in jobs:
+            built.append(build_site_job(job))
+            built_one(job.site)
+        return built
+
+    def build(job: SiteJob) -> SiteBuilt:
+        site = pool.call(build_site_job, job)
+        built_one(job.site)
+        return site
+
     with ThreadPoolExecutor(max_workers=pool.workers) as threads:  # threads only wait on the processes
-        return list(threads.map(lambda job: pool.call(build_site_job, job), jobs))
+        try:
+            return list(threads.map(build, jobs))
+        except BaseException:  # Ctrl-C, SIGTERM: release the threads before the executor waits on them
+            pool.cancel()
+            raise
 
 
 def _reuse(job: SiteJob) -> SiteBuilt:
