@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.generate import write_site
-from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline import run_incremental
+from pipeline.config import ExtractConfig, PipelineConfig
 
 
 def main() -> None:

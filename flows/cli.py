@@ -312,7 +312,7 @@ def run(
         ),
     ] = LAYOUT_SAMPLE,
     dask_address: Annotated[
-        str, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")
+        str | None, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")
     ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -340,14 +340,15 @@ def run(
 @app.command(cls=Command)
 def crawl(
     urls: Annotated[
-        list[str], typer.Argument(help="seed URLs (http or https); each URL's host is crawled")
+        list[str] | None, typer.Argument(help="seed URLs (http or https); each URL's host is crawled")
     ] = None,
     sitemap: Annotated[
-        list[str], typer.Option(help="sitemap URL (repeatable); robots.txt Sitemap: lines are read too")
+        list[str] | None,
+        typer.Option(help="sitemap URL (repeatable); robots.txt Sitemap: lines are read too"),
     ] = None,
-    feed: Annotated[list[str], typer.Option(help="RSS or Atom feed URL (repeatable)")] = None,
+    feed: Annotated[list[str] | None, typer.Option(help="RSS or Atom feed URL (repeatable)")] = None,
     input_file: Annotated[
-        Path, typer.Option("--input-file", "-i", help="file of seed URLs, one a line ('#' comments)")
+        Path | None, typer.Option("--input-file", "-i", help="file of seed URLs, one a line ('#' comments)")
     ] = None,
     raw: Annotated[Path, typer.Option(help="where WARC files go: <raw>/<host>/")] = Path("raw"),
     out: Annotated[Path, typer.Option(help="where the crawl log goes: <out>/crawl_log/")] = Path("processed"),
@@ -357,11 +358,15 @@ def crawl(
         float,
         typer.Option(min=0.0, help="seconds between requests to one host (robots Crawl-delay if larger)"),
     ] = 1.0,
-    include: Annotated[list[str], typer.Option(help="only URLs matching this regex (repeatable)")] = None,
-    exclude: Annotated[list[str], typer.Option(help="never URLs matching this regex (repeatable)")] = None,
-    user_agent: Annotated[str, typer.Option(help="User-Agent, with a contact URL")] = None,
+    include: Annotated[
+        list[str] | None, typer.Option(help="only URLs matching this regex (repeatable)")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="never URLs matching this regex (repeatable)")
+    ] = None,
+    user_agent: Annotated[str | None, typer.Option(help="User-Agent, with a contact URL")] = None,
     allow_host: Annotated[
-        list[str], typer.Option(help="host or host:port allowed although private/loopback")
+        list[str] | None, typer.Option(help="host or host:port allowed although private/loopback")
     ] = None,
     process_after: Annotated[
         bool, typer.Option("--process", help="run `sitesift run` on raw/ afterwards")
@@ -404,7 +409,7 @@ def crawl(
     def flow_call() -> list[dict]:
         from flows.crawl import crawl as crawl_flow
 
-        return crawl_flow(
+        return crawl_flow(  # type: ignore[return-value]  # a failed crawl raises, it returns no State
             urls=urls,
             sitemaps=sitemap,
             feeds=feed,
@@ -588,9 +593,9 @@ def export_command(
     try:
         done = export_documents(out, fmt, to)
     except (ValueError, FileNotFoundError) as exc:
-        errors.print(f"[red]error:[/red] {exc}", highlight=False)
+        error(str(exc))
         raise typer.Exit(2) from exc
-    where = errors if done.path == STDOUT else console
+    where = err if done.path == STDOUT else console
     where.print(f"exported {done.pages} pages as {fmt} to {done.path}", highlight=False, markup=False)
 
 

@@ -182,7 +182,7 @@ def _host_result(future, host: str, seeds: list[str]) -> HostStats:
     return HostStats(host, seeds=len(seeds), seed_errors=dict.fromkeys(seeds, why))
 
 
-@flow(name="crawl", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_HOSTS))
+@flow(name="crawl", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_HOSTS))  # type: ignore[arg-type]
 def crawl(
     urls: list[str],
     sitemaps: list[str] | None = None,

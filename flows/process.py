@@ -20,10 +20,10 @@ from prefect.context import TaskRunContext
 
 from flows.progress import ChunkProgress, ParseProgress, RunProgress
 from flows.signals import deferred_interrupts
-from pipeline.config import PIPELINE_VERSION
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
-from pipeline.config import BoilerplateConfig, ExtractConfig, PipelineConfig, ResourceLimits
+from pipeline.config import PIPELINE_VERSION, BoilerplateConfig, ExtractConfig, PipelineConfig, ResourceLimits
+from pipeline.locks import RunLock
 from pipeline.records import RawInput, RunSummary
 from pipeline.run import check_raw
 from pipeline.run.dedup import NearDuplicates, near_duplicates
@@ -36,7 +36,6 @@ from pipeline.run.publish import publish, run_summary
 from pipeline.run.site_job import SiteBuilt, SiteJob
 from pipeline.run.sites import build_site_job, build_sites, plan_sites
 from pipeline.store.gc import TASK_CACHE_DIR
-from pipeline.locks import RunLock
 from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables
@@ -216,8 +215,9 @@ def process(
     create_table_artifact(
         summary_rows(summary, out_dir),
         key="sitesift-process-summary",
-        description=f"pages {summary['pages']} (new {summary['pages_new']}, changed {summary['pages_changed']}, "
-        f"unchanged {summary['pages_unchanged']}, removed {summary['pages_removed']}), parsed {summary['parsed']}, "
+        description=f"pages {summary['pages']} (new {summary['pages_new']}, "
+        f"changed {summary['pages_changed']}, unchanged {summary['pages_unchanged']}, "
+        f"removed {summary['pages_removed']}), parsed {summary['parsed']}, "
         f"skipped {summary['skipped']} {summary['skipped_by_reason']}, "
         f"duplicate clusters {summary['duplicate_clusters']}",
     )

@@ -118,7 +118,7 @@ class RunProgress:
         self.reported = -1.0
 
     def start(self) -> None:
-        self.artifact_id = create_progress_artifact(0.0, key=self.key, description=self.description)
+        self.artifact_id = create_progress_artifact(0.0, key=self.key, description=self.description)  # type: ignore[assignment]  # sync in a flow
 
     def stage(self, name: str, total: int | None = None) -> Stage:
         stage = Stage(self, name, total)

@@ -133,7 +133,7 @@ def deferred_interrupts() -> Iterator[None]:
             yield
         finally:
             for sig, handler in previous.items():
-                signal.signal(sig, handler)  # type: ignore[arg-type]
+                signal.signal(sig, handler)
     if got:
         signal.raise_signal(got[0])
 

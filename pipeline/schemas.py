@@ -159,8 +159,8 @@ BLOCKS_SCHEMA = pa.schema(
         _f(
             "in_main",
             pa.bool_(),
-            "Main content: kept by trafilatura on pages of the site's layout sample, by "
-            "the layout model learned from them on the other pages of a large site (always true for plain text).",
+            "Main content: kept by trafilatura on pages of the site's layout sample, by the layout "
+            "model learned from them on the other pages of a large site (always true for plain text).",
             "true",
             nullable=False,
         ),

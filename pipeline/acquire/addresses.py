@@ -45,7 +45,7 @@ def resolve(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise RefusedURL(f"cannot resolve {host}: {exc}", "dns") from exc
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
 def check_destination(host: str, port: int, allow_hosts: tuple[str, ...]) -> list[str]:

@@ -67,8 +67,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
             return data[len(bom) :].decode(enc, errors="replace"), enc
     candidates = [_known(declared), _known(sniff_declared_charset(data)), "utf-8", "cp1252"]
     tried: list[str] = []
-    for enc in candidates:
-        if not enc or enc in tried:
+    for enc in (c for c in candidates if c):
+        if enc in tried:
             continue
         tried.append(enc)
         try:

@@ -127,9 +127,8 @@ class ParsePool:
             for batch, future in zip(batches, futures):
                 got = self._result(batch, future, cfg)
                 if got is None:  # the batch missed its deadline or lost its worker: page by page
-                    got = ParsedTables.concat(
-                        [self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch]
-                    )
+                    singles = [self._result([raw], self._schedule([raw], cfg), cfg) for raw in batch]
+                    got = ParsedTables.concat([t for t in singles if t is not None])  # one page: never None
                 parts.append(got)
                 if on_parsed:
                     on_parsed(len(batch))

@@ -1,5 +1,5 @@
-"""Step 5, publish: the run summary, the skipped inputs, the changes and the state's meta written into the staged
-version, then the version made current in one switch. Touches disk."""
+"""Step 5, publish: the run summary, the skipped inputs, the changes and the state's meta written
+into the staged version, then the version made current in one switch. Touches disk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Records -> Arrow tables with the explicit output schemas, and the per-site summary counted on\nthem. Pure."""
+"""Records -> Arrow tables with the explicit output schemas, and the per-site summary counted on
+them. Pure."""
 
 from __future__ import annotations
 

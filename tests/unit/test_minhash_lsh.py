@@ -61,7 +61,7 @@ def test_lsh_clusters_match_pairwise_jaccard():
         "subscribe to our newsletter for the best stories every single morning",
     ]
     texts = []
-    for i, t in enumerate(base):
+    for t in base:
         for k in range(4):  # small edits of each base text
             words = t.split()
             words[k] = words[k].upper()[::-1]
