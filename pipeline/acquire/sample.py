@@ -4,7 +4,8 @@ Pages are counted per sample group before parsing: the host of a crawled record'
 folder, or the raw folder for plain files; after parsing, per site (take_into_sample). A group of fewer
 than 4 x `layout_sample` pages is sampled whole (every page is extracted, as without the model). A
 larger group samples the pages whose content hash falls under a rate halved at every doubling of the
-group, which keeps 2-4 x `layout_sample` of them, and the rest take their main content from the layout model learned from those (clean/layout.py).
+group, which keeps 2-4 x `layout_sample` of them, and the rest take their main content from the
+layout model learned from those (clean/layout.py).
 
 The rule is a function of each page's bytes and of its group's size only, so a re-run and a fresh
 run over the same files sample the same pages, whatever order they come in. Pure.
