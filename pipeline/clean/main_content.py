@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from pipeline.records import Block
 
 _TOKEN = re.compile(r"\w+")
 # trafilatura output elements after which words must not run together ("<cell>a</cell><cell>b</cell>")
 _SEPARATED = {"p", "head", "item", "cell", "row", "quote", "code", "list", "table", "lb", "graphic"}
+MIN_MATCHED_SHARE = 0.5  # a block is main content when at least this share of its tokens is in the output
 
 
 def norm_tokens(text: str) -> str:
@@ -21,18 +23,16 @@ def norm_tokens(text: str) -> str:
 
 @dataclass
 class Extraction:
-    texts: set[str]  # normalised text of each element trafilatura kept
-    joined: str  # normalised text of everything it kept
+    tokens: list[str]  # lower-cased word tokens of everything trafilatura kept, in its order
 
 
 def run_trafilatura(content: str, url: str | None) -> Extraction | None:
-    """trafilatura's main content; None when it finds nothing.
+    """trafilatura's main content at its default settings (fallback extractors included: without
+    them it misses whole pages that readability or jusText find); None when it finds nothing.
 
-    Asked for the body only: its metadata pass (1.8 of 4 ms a page) found nothing that titles.py and
-    html_meta.py do not, and its fallback extractors (`fast=True` skips them, 0.7 ms) changed the
-    output of 5 of the 181 aeb pages but not which of our blocks match it (bench/quality.py scores
-    are equal to three decimals, bench/RESULTS.md "Session 5"). Imported here: only the parser
-    processes need it (preloaded by their fork server), and it costs the main process 0.3 s."""
+    Asked for the body only: its metadata pass found nothing that titles.py and html_meta.py do not.
+    Imported here: only the parser processes need it (preloaded by their fork server), and it costs
+    the main process 0.3 s."""
     import trafilatura
 
     doc = trafilatura.bare_extraction(
@@ -41,21 +41,12 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
         with_metadata=False,
         include_comments=False,
         include_tables=True,
-        fast=True,
         deduplicate=False,
     )
     if doc is None or getattr(doc, "body", None) is None:
         return None
-    texts: set[str] = set()
-    for el in doc.body.iter():
-        if isinstance(el.tag, str) and el.tag != "body":
-            n = norm_tokens(_element_text(el))
-            if n:
-                texts.add(n)
-    joined = norm_tokens(_element_text(doc.body))
-    if not joined:
-        return None
-    return Extraction(texts=texts, joined=joined)
+    tokens = _TOKEN.findall(_element_text(doc.body).lower())
+    return Extraction(tokens=tokens) if tokens else None
 
 
 def _element_text(el) -> str:
@@ -77,18 +68,27 @@ def _element_text(el) -> str:
     return "".join(parts)
 
 
+def matched_shares(blocks: list[Block], ext: Extraction) -> list[float]:
+    """For each block, the share of its tokens found in the extractor's output, in order: the page's
+    tokens and the output's are aligned once (difflib's longest matching runs, as `diff` does), so a
+    block that differs by a few tokens (a link suffix ", opens new tab", a dropped footnote mark)
+    still counts as kept, and text the page carries twice is matched once."""
+    page_tokens: list[str] = []
+    owner: list[int] = []  # block index of each page token
+    sizes: list[int] = []
+    for i, b in enumerate(blocks):
+        toks = _TOKEN.findall(b.text.lower())
+        page_tokens += toks
+        owner += [i] * len(toks)
+        sizes.append(len(toks))
+    matched = [0] * len(blocks)
+    for a, _, size in SequenceMatcher(None, page_tokens, ext.tokens).get_matching_blocks():
+        for k in range(a, a + size):
+            matched[owner[k]] += 1
+    return [m / n if n else 0.0 for m, n in zip(matched, sizes)]
+
+
 def mark_main(blocks: list[Block], ext: Extraction) -> None:
-    """Set in_main on blocks that trafilatura kept: exact element match, block inside its text, or one
-    of its elements inside the block (our blocks and its elements are cut at different places)."""
-    long_elements = [t for t in ext.texts if t.count(" ") >= 2]
-    for b in blocks:
-        nb = norm_tokens(b.text)
-        if not nb:
-            b.in_main = False
-        elif nb in ext.texts or (" " in nb or len(nb) >= 8) and nb in ext.joined:
-            b.in_main = True
-        else:
-            # a container block holding kept elements is main only if they make up most of it:
-            # a hidden full-text copy of the article must not come back in through this door
-            covered = sum(len(t) for t in long_elements if t in nb)
-            b.in_main = covered >= 0.5 * len(nb)
+    """Set in_main on the blocks whose tokens trafilatura kept (most of them, in order)."""
+    for b, share in zip(blocks, matched_shares(blocks, ext)):
+        b.in_main = share >= MIN_MATCHED_SHARE

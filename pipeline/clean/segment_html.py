@@ -63,7 +63,6 @@ BLOCK_TAGS = {
 SKIP_TAGS = {
     "script",
     "style",
-    "noscript",
     "template",
     "svg",
     "math",
@@ -74,7 +73,6 @@ SKIP_TAGS = {
     "canvas",
     "select",
     "option",
-    "button",
     "input",
     "textarea",
     "audio",
@@ -84,6 +82,10 @@ SKIP_TAGS = {
     "meta",
     "link",
 }
+# Skipped like SKIP_TAGS unless they hold block elements: a <noscript> is mostly a "please enable
+# JavaScript" line, but forum software renders the whole thread there for crawlers; a <button> is a
+# label, but an unclosed menu button holds the rest of the page.
+SKIP_UNLESS_BLOCKS = {"noscript", "button"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _KIND = {
     "li": "list_item",
@@ -140,6 +142,10 @@ def _tag_name(tag: str) -> str:
     return tag.lower().rsplit("}", 1)[-1]
 
 
+def _holds_blocks(el: html.HtmlElement) -> bool:
+    return any(isinstance(d.tag, str) and _tag_name(d.tag) in BLOCK_TAGS for d in el.iterdescendants())
+
+
 def segment_html(root: html.HtmlElement) -> list[Block]:
     """Blocks in document order. A block is the inline text owned by its nearest block-level ancestor,
     split wherever a nested block element starts or ends; table cells are joined with ' | '.
@@ -177,7 +183,7 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
         tag = el.tag
         tag = _tag_name(tag) if isinstance(tag, str) else ""
         if event == "start":
-            if not tag or tag in SKIP_TAGS:
+            if not tag or tag in SKIP_TAGS or (tag in SKIP_UNLESS_BLOCKS and not _holds_blocks(el)):
                 walker.skip_subtree()
                 path_tags.append(tag)
                 layout_steps.append(tag)
