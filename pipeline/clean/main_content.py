@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from pipeline.records import Block
 
@@ -43,16 +44,17 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
         include_tables=True,
         deduplicate=False,
     )
-    if doc is None or getattr(doc, "body", None) is None:
+    body: Any = getattr(doc, "body", None)  # an lxml element (trafilatura 2's Document)
+    if body is None:
         return None
-    tokens = _TOKEN.findall(_element_text(doc.body).lower())
+    tokens = _TOKEN.findall(_element_text(body).lower())
     return Extraction(tokens=tokens) if tokens else None
 
 
-def _element_text(el) -> str:
+def _element_text(el: Any) -> str:
     """Text of an output element with a space after each block-like child, iteratively."""
     parts: list[str] = []
-    stack: list[tuple[object, bool]] = [(el, False)]
+    stack: list[tuple[Any, bool]] = [(el, False)]
     while stack:
         node, closing = stack.pop()
         if closing:
