@@ -124,7 +124,7 @@ def _capped_workers(workers: int) -> int:
 
 def _stop_parsers() -> None:
     """End the parser processes of a run in progress: threads wait on them."""
-    parallel = sys.modules.get("pipeline.parallel")  # not imported yet: no run has started
+    parallel = sys.modules.get("pipeline.run.pool")  # not imported yet: no run has started
     if parallel is not None:
         parallel.ParsePool.cancel_all()
 
@@ -220,8 +220,14 @@ def print_summary(summary: dict, out: Path) -> None:
         f" · sites re-learned: {rebuilt}",
         soft_wrap=True,
     )
+    changed = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("changes", {}).items())) or "none"
     console.print(
-        f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/",
+        f"run {summary.get('run_id', '')}: rows {changed} (`sitesift changes --out {out}` lists the pages)",
+        soft_wrap=True,
+        markup=False,
+    )
+    console.print(
+        f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/, changes/",
         soft_wrap=True,
     )
 

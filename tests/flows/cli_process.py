@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 HANG = 120.0  # seconds after which a process that should have ended is taken as hung
 

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from flows.checks import usable_cpus
-from tests.conftest import REPO
 from tests.flows import cli_process as cp
+from tests.support import REPO
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from bench.generate import write_site
 from flows.console import StageBars, Verbosity
 from flows.process import process
 from flows.progress import cli_display
-from tests.conftest import REPO, write_files
 from tests.flows import cli_process as cp
+from tests.support import REPO, write_files
 from tests.unit.test_warc_reload import warc_bytes
 
 STAGES = ["list", "parse", "build sites", "publish"]

@@ -17,10 +17,10 @@ import pytest
 
 from bench.generate import page_html
 from pipeline.config import PipelineConfig
-from pipeline.parallel import ParsePool
+from pipeline.run.pool import ParsePool
 from pipeline.records import RawInput
-from tests.conftest import REPO
 from tests.flows import cli_process as cp
+from tests.support import REPO
 
 STUCK_CLEANUP = """
 import subprocess, sys, time
