@@ -17,8 +17,8 @@ import pytest
 
 from bench.generate import page_html
 from pipeline.config import PipelineConfig
-from pipeline.run.pool import ParsePool
 from pipeline.records import RawInput
+from pipeline.run.pool import ParsePool
 from tests.flows import cli_process as cp
 from tests.support import REPO
 
