@@ -13,6 +13,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
+import atexit
 import shlex
 import sys
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from typer.core import TyperCommand, TyperGroup
 from flows import checks
 from flows.console import StageBars, Verbosity, err, error, route_prefect_logs, warning
 from flows.console import out as console
-from flows.signals import Interrupts, exit_now
+from flows.signals import Interrupts, end_children, exit_now
 from pipeline.config import ExtractConfig
 
 T = TypeVar("T")
@@ -629,7 +630,10 @@ def _one_line(exc: typer.TyperException) -> str:
 
 
 def cli() -> None:
-    """The console script: typer's parsing, with each command-line error as one line, exit 2."""
+    """The console script: typer's parsing, with each command-line error as one line, exit 2.
+    Registered first, the last exit handler ends any child process Prefect's own handlers left
+    (its temporary API server, when the process ends on an error in the middle of them)."""
+    atexit.register(end_children)
     try:
         code = app(standalone_mode=False, prog_name="sitesift")
     except typer.TyperException as exc:
