@@ -263,7 +263,7 @@ def _process(
 
     def flow_call() -> dict:
         from flows.process import process
-        from pipeline.store.lock import RunLocked
+        from pipeline.locks import RunLocked
 
         try:
             return process(
