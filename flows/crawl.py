@@ -251,8 +251,8 @@ def crawl(
                 )
                 futures.append((crawl_host.submit(*args), host, host_seeds + host_maps + host_feeds))
             stats = [_host_result(f, host, host_urls) for f, host, host_urls in futures]
-            if stop.is_set():
-                logger.warning(
+            if stop.is_set():  # asked for by the user: not a warning (the CLI says it in one line)
+                logger.info(
                     "crawl %s stopped: %d stored, %d unchanged; its WARC files and crawl log are complete",
                     crawl_id,
                     sum(s.stored for s in stats),
