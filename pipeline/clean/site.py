@@ -12,7 +12,7 @@ from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, mark, text
 from pipeline.clean.dates import choose_dates, dateline_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
-from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
+from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes, repeats_title
 from pipeline.config import PipelineConfig
 from pipeline.records import Block, DateCandidate, Document, ParsedPage
 
@@ -31,22 +31,40 @@ class SiteResult:
     layout: LayoutModel | None = None  # the layout model, kept for re-runs
 
 
-def _text_dates(page: ParsedPage) -> list[DateCandidate]:
-    """Dates from date lines that are not boilerplate: main-content ones, else ones outside the side
-    regions (nav, aside, footer) when the extractor dropped the page header."""
-    lines = [b for b in page.blocks if b.is_dateline and not b.is_boilerplate]
-    main = [b for b in lines if b.in_main]
-    if not main:
-        main = [b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)]
-    return [c for b in main for c in dateline_dates(b.text)]
+BODY_MIN_WORDS = 40  # the first main-content block this long starts the page's body
+
+
+def _own_date_lines(page: ParsedPage) -> list[Block]:
+    """The page's own date lines: not boilerplate, before its body starts (date lines after it are
+    its comments' or related items' dates), and in the main content, else outside the side regions
+    (nav, aside, footer) when the extractor dropped the page header."""
+    body = next(
+        (
+            b.position
+            for b in page.blocks
+            if b.in_main
+            and not b.is_dateline
+            and not b.is_boilerplate
+            and len(b.text.split()) >= BODY_MIN_WORDS
+        ),
+        len(page.blocks),
+    )
+    lines = [b for b in page.blocks[:body] if b.is_dateline and not b.is_boilerplate]
+    return [b for b in lines if b.in_main] or [
+        b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)
+    ]
+
+
+def _lists_dates(text_dates: list[DateCandidate]) -> bool:
+    """A listing or archive page: more distinct date lines than an article has."""
+    return len({c.date for c in text_dates}) > MAX_PAGE_DATES
 
 
 def page_dates(page: ParsedPage) -> list[DateCandidate]:
-    """All date candidates of a page. A listing or archive page (more distinct date lines than an
-    article has) keeps only its structured metadata: its visible dates belong to the items it lists,
-    and htmldate's guess would come from those same items."""
-    text = _text_dates(page)
-    if len({c.date for c in text}) > MAX_PAGE_DATES:
+    """All date candidates of a page. A listing page keeps only its structured metadata: its visible
+    dates belong to the items it lists, and htmldate's guess would come from those same items."""
+    text = [c for b in _own_date_lines(page) for c in dateline_dates(b.text)]
+    if _lists_dates(text):
         return [c for c in page.date_candidates if c.source in ("json-ld", "meta", "time", "url")]
     return page.date_candidates + text
 
@@ -55,17 +73,25 @@ _REPEAT_MIN_CHARS = 40  # a long block repeated within one page (hidden copies, 
 
 
 def _mark_removed(page: ParsedPage, title_block: Block | None) -> None:
+    """Why each block is left out of the text. The page's own date lines are its metadata, except on
+    a listing page, where they belong to the items listed; other date lines (a comment's) stay. A
+    copy of the title or a breadcrumb ending in it goes with the title."""
     seen: set[str] = set()
+    own = _own_date_lines(page)
+    metadata_lines = (
+        set() if _lists_dates([c for b in own for c in dateline_dates(b.text)]) else set(map(id, own))
+    )
+    title = title_block.text if title_block is not None else None
     for b in page.blocks:
         key = " ".join(b.text.split())
         if b.is_boilerplate:
             b.removed_by = "boilerplate"
         elif not b.in_main:
             b.removed_by = "extractor"
-        elif b.is_dateline:
+        elif id(b) in metadata_lines:
             b.removed_by = "dateline"
-        elif b is title_block:
-            b.removed_by = "title"
+        elif b is title_block or (title is not None and repeats_title(b.text, title)):
+            b.removed_by = "title"  # the title, a copy of it or a breadcrumb ending in it
         elif len(key) >= _REPEAT_MIN_CHARS and key in seen:
             b.removed_by = "repeat"
         else:
