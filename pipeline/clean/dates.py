@@ -133,9 +133,9 @@ def parse_date(s: str | None) -> dt.date | None:
     return got[0] if got else None
 
 
-def dateline_dates(text: str) -> list[DateCandidate]:
-    """Date candidates if the block is a date line ('First published 18 December 2025',
-    'Updated: 2024-01-02', 'Date Read: February 17, 2005', 'August 1, 2021 #TIL'), else []."""
+def labelled_dates(text: str) -> list[DateCandidate]:
+    """Date candidates of a labelled date line ('First published 18 December 2025', 'Updated:
+    2024-01-02', 'Date Read: February 17, 2005'), else []."""
     if len(text) > _DATELINE_MAX_CHARS or not _DIGIT.search(text):  # every date has a year
         return []
     out: list[DateCandidate] = []
@@ -145,6 +145,13 @@ def dateline_dates(text: str) -> list[DateCandidate]:
             label = m.group("label").lower()
             role = "updated" if re.fullmatch(_UPDATED_LABELS, label) else "published"
             out.append(DateCandidate(got[0], role, "text"))
+    return out
+
+
+def dateline_dates(text: str) -> list[DateCandidate]:
+    """Date candidates if the block is a date line: a labelled one, or a short block that starts
+    with a date ('August 1, 2021 #TIL'), else []."""
+    out = labelled_dates(text)
     if not out and len(text) <= _BARE_DATE_MAX_CHARS:
         got = parse_date_prefix(text)
         if got:

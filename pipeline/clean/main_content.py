@@ -27,9 +27,10 @@ class Extraction:
 
 
 def run_trafilatura(content: str, url: str | None) -> Extraction | None:
-    """trafilatura's main content at its default settings, its comments section after it (on a
-    forum the replies are the content): fallback extractors included (without them it misses whole
-    pages that readability or jusText find); None when it finds nothing.
+    """trafilatura's main content at its default settings: fallback extractors included (without
+    them it misses whole pages that readability or jusText find). Its comments section, which it
+    keeps apart from the body, is not content here (as in its own `text`); a forum's posts are in
+    the body. None when it finds nothing.
 
     Asked for the body only: its metadata pass found nothing that titles.py and html_meta.py do not.
     Imported here: only the parser processes need it (preloaded by their fork server), and it costs
@@ -39,8 +40,7 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     doc = trafilatura.bare_extraction(content, url=url, with_metadata=False)
     if doc is None or getattr(doc, "body", None) is None:
         return None
-    parts = [doc.body] + ([doc.commentsbody] if getattr(doc, "commentsbody", None) is not None else [])
-    tokens = [t for part in parts for t in _TOKEN.findall(_element_text(part).lower())]
+    tokens = _TOKEN.findall(_element_text(doc.body).lower())
     return Extraction(tokens=tokens) if tokens else None
 
 

@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from pipeline.clean.boilerplate import BoilerplateCluster, SiteModel, mark, text_clusters
-from pipeline.clean.dates import choose_dates, dateline_dates
+from pipeline.clean.dates import choose_dates, dateline_dates, labelled_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes, repeats_title
@@ -35,9 +35,10 @@ BODY_MIN_WORDS = 40  # the first main-content block this long starts the page's 
 
 
 def _own_date_lines(page: ParsedPage) -> list[Block]:
-    """The page's own date lines: not boilerplate, before its body starts (date lines after it are
-    its comments' or related items' dates), and in the main content, else outside the side regions
-    (nav, aside, footer) when the extractor dropped the page header."""
+    """The page's own date lines: not boilerplate; in the main content, else outside the side
+    regions (nav, aside, footer) when the extractor dropped the page header; and labelled
+    ("First published ...") or before the body starts. A bare date after that heads a comment or
+    a related item."""
     body = next(
         (
             b.position
@@ -49,7 +50,11 @@ def _own_date_lines(page: ParsedPage) -> list[Block]:
         ),
         len(page.blocks),
     )
-    lines = [b for b in page.blocks[:body] if b.is_dateline and not b.is_boilerplate]
+    lines = [
+        b
+        for b in page.blocks
+        if b.is_dateline and not b.is_boilerplate and (b.position < body or labelled_dates(b.text))
+    ]
     return [b for b in lines if b.in_main] or [
         b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)
     ]

