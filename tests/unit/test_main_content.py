@@ -64,3 +64,15 @@ def test_shares_count_tokens_in_order_and_text_repeated_on_the_page_once():
         tokens=["read", "the", "full", "report", "the", "report", "says", "the", "parks", "stay", "open"]
     )
     assert matched_shares(blocks, ext) == [4 / 7, 0.0, 1.0, 0.0]
+
+
+def test_a_page_token_that_is_two_output_tokens_run_together_is_matched():
+    from pipeline.clean.main_content import split_glued
+
+    vocabulary = {"2026", "1h", "54m", "r", "scream"}
+    assert split_glued("20261h", vocabulary) == ["2026", "1h"]
+    assert split_glued("54mr", vocabulary) == ["54m", "r"]
+    assert split_glued("2026", vocabulary) == ["2026"]
+    assert split_glued("boxoffice", vocabulary) == ["boxoffice"]
+    blocks = [Block(0, "paragraph", "Scream 7"), Block(1, "paragraph", "20261h 54mR")]
+    assert matched_shares(blocks, Extraction(tokens=["scream", "7", "2026", "1h", "54m", "r"])) == [1.0, 1.0]

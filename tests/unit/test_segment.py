@@ -75,3 +75,14 @@ def test_an_unclosed_menu_button_does_not_swallow_the_page():
     assert "Budget agreed" in texts
     assert "The council agreed a new budget for the libraries." in texts
     assert "Press to share it." in texts  # a button that is only a label stays out of the text
+
+
+def test_adjacent_inline_elements_are_separate_words_and_an_elements_tail_is_not():
+    html = """<html><body><div class="meta"><span>2026</span><span>1h 54m</span><span>R</span></div>
+    <p>un<em>believ</em>able H<sub>2</sub>O, the 10<sup>th</sup> <a href="/a">first</a><a href="/b">second</a>.</p>
+    <pre><span class="kw">def</span><span>(x):</span></pre></body></html>"""
+    assert [b.text for b in segment_html(parse_html(html))] == [
+        "2026 1h 54m R",
+        "unbelievable H2O, the 10th first second.",
+        "def(x):",  # code keeps its characters as they are
+    ]
