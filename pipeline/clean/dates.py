@@ -88,7 +88,7 @@ _PUBLISHED_LABELS = (
     r"date|publication date|publicado|publié le|publié|veröffentlicht"
 )
 _UPDATED_LABELS = (
-    r"last updated on|last updated|updated on|updated|last modified|modified|last reviewed|"
+    r"last updated on|last updated|last update|updated on|updated|last modified|modified|last reviewed|"
     r"reviewed|revised|actualizado|mis à jour|aktualisiert"
 )
 _LABEL = re.compile(rf"\b(?P<label>{_UPDATED_LABELS}|{_PUBLISHED_LABELS})\b\s*[:\-–—]?\s*(?:on\s+)?", re.I)
@@ -133,9 +133,9 @@ def parse_date(s: str | None) -> dt.date | None:
     return got[0] if got else None
 
 
-def dateline_dates(text: str) -> list[DateCandidate]:
-    """Date candidates if the block is a date line ('First published 18 December 2025',
-    'Updated: 2024-01-02', 'Date Read: February 17, 2005', 'August 1, 2021 #TIL'), else []."""
+def labelled_dates(text: str) -> list[DateCandidate]:
+    """Date candidates of a labelled date line ('First published 18 December 2025', 'Updated:
+    2024-01-02', 'Date Read: February 17, 2005'), else []."""
     if len(text) > _DATELINE_MAX_CHARS or not _DIGIT.search(text):  # every date has a year
         return []
     out: list[DateCandidate] = []
@@ -145,6 +145,13 @@ def dateline_dates(text: str) -> list[DateCandidate]:
             label = m.group("label").lower()
             role = "updated" if re.fullmatch(_UPDATED_LABELS, label) else "published"
             out.append(DateCandidate(got[0], role, "text"))
+    return out
+
+
+def dateline_dates(text: str) -> list[DateCandidate]:
+    """Date candidates if the block is a date line: a labelled one, or a short block that starts
+    with a date ('August 1, 2021 #TIL'), else []."""
+    out = labelled_dates(text)
     if not out and len(text) <= _BARE_DATE_MAX_CHARS:
         got = parse_date_prefix(text)
         if got:
@@ -169,7 +176,9 @@ _SOURCE_RANK = {"json-ld": 0, "meta": 1, "time": 2, "text": 3, "url": 4, "htmlda
 
 def choose_dates(cands: list[DateCandidate]) -> tuple[DateCandidate | None, DateCandidate | None]:
     """(published, updated). Best-ranked source wins; within the text source the earliest published
-    line is `published` and a later one becomes `updated` ("First published" twice)."""
+    line is `published` and a later one becomes `updated` ("First published" twice). `updated` is
+    what the page states, also when that is the day of publication or earlier; null only when the
+    page states no update."""
     pub = [c for c in cands if c.role == "published"]
     upd = [c for c in cands if c.role == "updated"]
     published = min(pub, key=lambda c: (_SOURCE_RANK.get(c.source, 9), c.date), default=None)
@@ -178,6 +187,4 @@ def choose_dates(cands: list[DateCandidate]) -> tuple[DateCandidate | None, Date
         later = [c for c in pub if c.source == published.source and c.date > published.date]
         if later and updated is None:
             updated = max(later, key=lambda c: c.date)
-    if updated is not None and published is not None and updated.date <= published.date:
-        updated = None
     return published, updated

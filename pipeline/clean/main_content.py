@@ -14,6 +14,7 @@ from pipeline.records import Block
 _TOKEN = re.compile(r"\w+")
 # trafilatura output elements after which words must not run together ("<cell>a</cell><cell>b</cell>")
 _SEPARATED = {"p", "head", "item", "cell", "row", "quote", "code", "list", "table", "lb", "graphic"}
+_MAX_GLUED_CHARS = 40  # longer tokens are not tried as glued ones (a URL, a hash)
 MIN_MATCHED_SHARE = 0.5  # a block is main content when at least this share of its tokens is in the output
 
 
@@ -28,8 +29,10 @@ class Extraction:
 
 
 def run_trafilatura(content: str, url: str | None) -> Extraction | None:
-    """trafilatura's main content at its default settings (fallback extractors included: without
-    them it misses whole pages that readability or jusText find); None when it finds nothing.
+    """trafilatura's main content at its default settings: fallback extractors included (without
+    them it misses whole pages that readability or jusText find). Its comments section, which it
+    keeps apart from the body, is not content here (as in its own `text`); a forum's posts are in
+    the body. None when it finds nothing.
 
     Asked for the body only: its metadata pass found nothing that titles.py and html_meta.py do not.
     Imported here: only the parser processes need it (preloaded by their fork server), and it costs
@@ -74,12 +77,15 @@ def matched_shares(blocks: list[Block], ext: Extraction) -> list[float]:
     """For each block, the share of its tokens found in the extractor's output, in order: the page's
     tokens and the output's are aligned once (difflib's longest matching runs, as `diff` does), so a
     block that differs by a few tokens (a link suffix ", opens new tab", a dropped footnote mark)
-    still counts as kept, and text the page carries twice is matched once."""
+    still counts as kept, and text the page carries twice is matched once. A page token that is two
+    of the output's run together ("20261h" where it has "2026 1h": adjacent <span>s that a fallback
+    extractor separated) is split first."""
     page_tokens: list[str] = []
     owner: list[int] = []  # block index of each page token
     sizes: list[int] = []
+    vocabulary = set(ext.tokens)
     for i, b in enumerate(blocks):
-        toks = _TOKEN.findall(b.text.lower())
+        toks = [piece for t in _TOKEN.findall(b.text.lower()) for piece in split_glued(t, vocabulary)]
         page_tokens += toks
         owner += [i] * len(toks)
         sizes.append(len(toks))
@@ -88,6 +94,22 @@ def matched_shares(blocks: list[Block], ext: Extraction) -> list[float]:
         for k in range(a, a + size):
             matched[owner[k]] += 1
     return [m / n if n else 0.0 for m, n in zip(matched, sizes)]
+
+
+def split_glued(token: str, vocabulary: set[str]) -> list[str]:
+    """A token not in the vocabulary that is two or three vocabulary tokens run together, split into
+    them ("20261h" -> ["2026", "1h"]); else the token itself."""
+    if token in vocabulary or len(token) > _MAX_GLUED_CHARS:
+        return [token]
+    for cut in range(1, len(token)):
+        head, tail = token[:cut], token[cut:]
+        if head in vocabulary:
+            if tail in vocabulary:
+                return [head, tail]
+            for cut2 in range(1, len(tail)):
+                if tail[:cut2] in vocabulary and tail[cut2:] in vocabulary:
+                    return [head, tail[:cut2], tail[cut2:]]
+    return [token]
 
 
 def mark_main(blocks: list[Block], ext: Extraction) -> None:

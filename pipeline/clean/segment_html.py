@@ -178,6 +178,7 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
 
     path_tags: list[str] = []
     layout_steps: list[str] = []
+    closed_bare = False  # the last event closed an element with no text after it
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
         tag = el.tag
@@ -197,13 +198,19 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
                 stack.append((tag, sys.intern("/".join(path_tags)), sys.intern("/".join(layout_steps))))
                 if tag == "pre":
                     in_pre += 1
-            elif tag == "br":
+            elif closed_bare and parts and not in_pre and tag != "br":
+                # an inline element that starts right where another ended ("<span>2026</span><span>1h
+                # </span>") is a separate item: its words do not run into the other's. Text that goes
+                # on after an element ("<b>W</b>ord", "H<sub>2</sub>O") is its tail and stays joined.
+                parts.append(" ")
+            if tag == "br":
                 parts.append("\n")
             elif tag in ("td", "th") and parts and stack and stack[-1][0] == "tr":
                 parts.append(" | ")
             text = el.text
             if text:
                 parts.append(text)
+            closed_bare = False
         else:
             path_tags.pop()
             layout_steps.pop()
@@ -216,5 +223,6 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
             tail = el.tail
             if tail:
                 parts.append(tail)
+            closed_bare = not tail
     flush()
     return blocks

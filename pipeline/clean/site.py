@@ -9,11 +9,11 @@ from typing import Protocol
 import numpy as np
 
 from pipeline.clean.boilerplate import SiteModel, mark, text_clusters
-from pipeline.clean.dates import choose_dates, dateline_dates
+from pipeline.clean.dates import choose_dates, dateline_dates, labelled_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
-from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes
-from pipeline.config import PipelineConfig
+from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes, repeats_title
+from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline.records import Block, BoilerplateCluster, DateCandidate, Document, ParsedPage
 
 _SIDE_REGIONS = ("aside", "nav", "footer")
@@ -30,41 +30,70 @@ class SiteResult:
     layout: LayoutModel | None = None  # the layout model, kept for re-runs
 
 
-def _text_dates(page: ParsedPage) -> list[DateCandidate]:
-    """Dates from date lines that are not boilerplate: main-content ones, else ones outside the side
-    regions (nav, aside, footer) when the extractor dropped the page header."""
-    lines = [b for b in page.blocks if b.is_dateline and not b.is_boilerplate]
-    main = [b for b in lines if b.in_main]
-    if not main:
-        main = [b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)]
-    return [c for b in main for c in dateline_dates(b.text)]
+def _own_date_lines(page: ParsedPage, body_min_words: int) -> list[Block]:
+    """The page's own date lines: not boilerplate; in the main content, else outside the side
+    regions (nav, aside, footer) when the extractor dropped the page header; and labelled
+    ("First published ...") or before the body starts. A bare date after that heads a comment or
+    a related item."""
+    body = next(
+        (
+            b.position
+            for b in page.blocks
+            if b.in_main
+            and not b.is_dateline
+            and not b.is_boilerplate
+            and len(b.text.split()) >= body_min_words
+        ),
+        len(page.blocks),
+    )
+    lines = [
+        b
+        for b in page.blocks
+        if b.is_dateline and not b.is_boilerplate and (b.position < body or labelled_dates(b.text))
+    ]
+    return [b for b in lines if b.in_main] or [
+        b for b in lines if not any(f"/{r}" in b.tag_path for r in _SIDE_REGIONS)
+    ]
 
 
-def page_dates(page: ParsedPage, max_page_dates: int) -> list[DateCandidate]:
-    """All date candidates of a page. A listing or archive page (more distinct date lines than an
-    article has) keeps only its structured metadata: its visible dates belong to the items it lists,
-    and htmldate's guess would come from those same items."""
-    text = _text_dates(page)
-    if len({c.date for c in text}) > max_page_dates:
+def _lists_dates(text_dates: list[DateCandidate], max_page_dates: int) -> bool:
+    """A listing or archive page: more distinct date lines than an article has."""
+    return len({c.date for c in text_dates}) > max_page_dates
+
+
+def page_dates(page: ParsedPage, cfg: ExtractConfig) -> list[DateCandidate]:
+    """All date candidates of a page. A listing page keeps only its structured metadata: its visible
+    dates belong to the items it lists, and htmldate's guess would come from those same items."""
+    text = [c for b in _own_date_lines(page, cfg.body_min_words) for c in dateline_dates(b.text)]
+    if _lists_dates(text, cfg.max_page_dates):
         return [c for c in page.date_candidates if c.source in ("json-ld", "meta", "time", "url")]
     return page.date_candidates + text
 
 
-def _mark_removed(page: ParsedPage, title_block: Block | None, repeat_min_chars: int) -> None:
-    """Why each block is not in the text; a long block repeated within one page (hidden copies, AMP
-    duplicates) is kept once."""
+def _mark_removed(page: ParsedPage, title_block: Block | None, cfg: ExtractConfig) -> None:
+    """Why each block is left out of the text. The page's own date lines are its metadata, except on
+    a listing page, where they belong to the items listed; other date lines (a comment's) stay. A
+    copy of the title or a breadcrumb ending in it goes with the title. A long block repeated within
+    one page (hidden copies, AMP duplicates) is kept once."""
     seen: set[str] = set()
+    own = _own_date_lines(page, cfg.body_min_words)
+    metadata_lines = (
+        set()
+        if _lists_dates([c for b in own for c in dateline_dates(b.text)], cfg.max_page_dates)
+        else set(map(id, own))
+    )
+    title = title_block.text if title_block is not None else None
     for b in page.blocks:
         key = " ".join(b.text.split())
         if b.is_boilerplate:
             b.removed_by = "boilerplate"
         elif not b.in_main:
             b.removed_by = "extractor"
-        elif b.is_dateline:
+        elif id(b) in metadata_lines:
             b.removed_by = "dateline"
-        elif b is title_block:
-            b.removed_by = "title"
-        elif len(key) >= repeat_min_chars and key in seen:
+        elif b is title_block or (title is not None and repeats_title(b.text, title)):
+            b.removed_by = "title"  # the title, a copy of it or a breadcrumb ending in it
+        elif len(key) >= cfg.repeat_min_chars and key in seen:
             b.removed_by = "repeat"
         else:
             b.removed_by = None
@@ -93,8 +122,8 @@ def compose_text(blocks: list[Block]) -> str:
 def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: PipelineConfig) -> Document:
     """One page's clean row, once its blocks carry their boilerplate flags."""
     title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
-    published, updated = choose_dates(page_dates(p, cfg.extract.max_page_dates))
-    _mark_removed(p, title_block, cfg.extract.repeat_min_chars)
+    published, updated = choose_dates(page_dates(p, cfg.extract))
+    _mark_removed(p, title_block, cfg.extract)
     text = compose_text(p.blocks)
     return Document(
         doc_id=p.page.doc_id,

@@ -64,14 +64,27 @@ def test_two_first_published_lines_give_published_and_updated():
     assert (pub.date, upd.date) == (D(2020, 6, 24), D(2020, 9, 15))
 
 
-def test_structured_sources_beat_text_and_updated_must_be_later():
+def test_structured_sources_beat_text_and_updated_is_what_the_page_states():
+    # the page's metadata says it was modified before it was published: reported as stated
     cands = [
         DateCandidate(D(2020, 1, 1), "published", "text"),
         DateCandidate(D(2020, 1, 2), "published", "meta"),
         DateCandidate(D(2019, 1, 1), "updated", "meta"),
     ]
     pub, upd = choose_dates(cands)
-    assert pub.source == "meta" and pub.date == D(2020, 1, 2) and upd is None
+    assert pub.source == "meta" and pub.date == D(2020, 1, 2)
+    assert (upd.date, upd.source) == (D(2019, 1, 1), "meta")
+
+
+def test_an_update_on_the_day_of_publication_is_reported():
+    cands = dateline_dates("Published 5 March 2024") + dateline_dates("Last Update: March 5, 2024")
+    pub, upd = choose_dates(cands)
+    assert (pub.date, upd.date, upd.role) == (D(2024, 3, 5), D(2024, 3, 5), "updated")
+
+
+def test_a_page_that_states_no_update_has_none():
+    pub, upd = choose_dates(dateline_dates("Published 5 March 2024"))
+    assert pub.date == D(2024, 3, 5) and upd is None
 
 
 def test_url_dates():

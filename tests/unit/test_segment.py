@@ -48,3 +48,41 @@ def test_deeply_nested_html_is_walked_without_recursion():
     assert [b.text for b in segment_html(parse_html(html))] == ["deep text"]
     # beyond libxml2's own depth limit the text is lost, but nothing crashes
     assert segment_html(parse_html("<div>" * 20000 + "x" + "</div>" * 20000)) is not None
+
+
+def test_noscript_holding_a_rendered_thread_is_content_and_a_notice_is_not():
+    # forum software renders the whole thread inside <noscript> for clients without JavaScript
+    html = """<html><body><div id="app"></div>
+    <noscript>Please enable JavaScript to use this forum.</noscript>
+    <noscript><div class="topic"><h1>Printer keeps jamming</h1>
+    <div class="post"><p>My printer jams on every second page.</p></div>
+    <div class="post"><p>Clean the rollers with a damp cloth.</p></div></div></noscript></body></html>"""
+    texts = [b.text for b in segment_html(parse_html(html))]
+    assert texts == [
+        "Printer keeps jamming",
+        "My printer jams on every second page.",
+        "Clean the rollers with a damp cloth.",
+    ]
+
+
+def test_an_unclosed_menu_button_does_not_swallow_the_page():
+    # the <button> is never closed: the parser puts the rest of the page inside it
+    html = """<html><body><header><button class="menu-toggle">Menu
+    <nav><ul><li><a href="/">Home</a></li></ul></nav>
+    <main><h1>Budget agreed</h1><p>The council agreed a new budget for the libraries.</p>
+    <p>Press <button>Copy link</button> to share it.</p></main></body></html>"""
+    texts = [b.text for b in segment_html(parse_html(html))]
+    assert "Budget agreed" in texts
+    assert "The council agreed a new budget for the libraries." in texts
+    assert "Press to share it." in texts  # a button that is only a label stays out of the text
+
+
+def test_adjacent_inline_elements_are_separate_words_and_an_elements_tail_is_not():
+    html = """<html><body><div class="meta"><span>2026</span><span>1h 54m</span><span>R</span></div>
+    <p>un<em>believ</em>able H<sub>2</sub>O, the 10<sup>th</sup> <a href="/a">first</a><a href="/b">second</a>.</p>
+    <pre><span class="kw">def</span><span>(x):</span></pre></body></html>"""
+    assert [b.text for b in segment_html(parse_html(html))] == [
+        "2026 1h 54m R",
+        "unbelievable H2O, the 10th first second.",
+        "def(x):",  # code keeps its characters as they are
+    ]

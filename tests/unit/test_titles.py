@@ -28,3 +28,59 @@ def test_prefix_learned():
 def test_nothing_learned_from_too_few_pages():
     aff = learn_affixes(["A - Site", "B - Site"], min_pages=3)
     assert strip_affixes("A - Site", aff) == "A - Site"
+
+
+def _title(html: str, url: str = "https://www.example-gazette.com/news/budget", affixes=None) -> str | None:
+    from pipeline.clean.html_meta import extract_html_meta
+    from pipeline.clean.segment_html import parse_html, segment_html
+    from pipeline.clean.titles import TitleAffixes, choose_title
+    from pipeline.records import Page, ParsedPage
+
+    root = parse_html(html)
+    meta = extract_html_meta(root)
+    page = ParsedPage(
+        page=Page("d", "s", "s/p.html", "html", html, url, len(html), "h"),
+        site="www.example-gazette.com",
+        blocks=segment_html(root),
+        html_title=meta.title,
+        og_title=meta.og_title,
+    )
+    return choose_title(page, affixes or TitleAffixes(frozenset(), frozenset()), 300)[0]
+
+
+def test_a_logo_heading_is_not_the_title():
+    html = """<html><head><title>Budget agreed after long debate | Example Gazette</title></head><body>
+    <header><h1><a href="/">Example Gazette</a></h1></header>
+    <main><h2>Budget agreed after long debate</h2><p>The council agreed a budget.</p></main></body></html>"""
+    assert _title(html) == "Budget agreed after long debate"
+
+
+def test_a_section_heading_is_not_the_title_when_another_heading_matches_the_metadata():
+    html = """<html><head><title>Entertainment | Film festival opens in the rain</title>
+    <meta property="og:title" content="Film festival opens in the rain"></head><body>
+    <h1>Entertainment</h1><article><h1>Film festival opens in the rain</h1><p>Crowds came anyway.</p>
+    </article></body></html>"""
+    assert _title(html) == "Film festival opens in the rain"
+
+
+def test_without_a_heading_the_site_name_part_of_the_title_goes():
+    html = """<html><head><title>Opening hours and prices - Example-Gazette.com</title></head><body>
+    <p>We are open every day from nine.</p></body></html>"""
+    assert _title(html) == "Opening hours and prices"
+
+
+def test_the_page_heading_wins_over_a_different_metadata_title_and_loses_its_permalink():
+    html = """<html><head><title>Logging HOWTO — Python 3.14 documentation</title></head><body>
+    <div class="body"><h1>Logging HOWTO<a class="headerlink" href="#logging">¶</a></h1>
+    <p>This page contains tutorial information.</p></div></body></html>"""
+    assert _title(html, url="https://docs.python.org/3/howto/logging.html") == "Logging HOWTO"
+
+
+def test_a_breadcrumb_or_copy_repeats_the_title():
+    from pipeline.clean.titles import repeats_title
+
+    assert repeats_title("Home › News › Budget agreed", "Budget agreed")
+    assert repeats_title("You are here: Home / News / Budget agreed", "Budget agreed")
+    assert repeats_title("budget  agreed", "Budget agreed")
+    assert not repeats_title("Why the budget agreed", "Budget agreed")
+    assert not repeats_title("The mayor said the budget was agreed", "Budget agreed")
