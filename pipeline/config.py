@@ -39,6 +39,9 @@ class BoilerplateConfig:
     bands: int = 25  # LSH bands x rows <= num_perm; (25, 5) is datasketch's optimum for 0.5
     rows: int = 5
     by_region: bool = True  # count pages per (cluster, tag path): a post title in a listing is not template
+    # pages that share at least this many words on at most half the site's pages, and have next to
+    # nothing of their own, are one document under several URLs: counted once for the template rule
+    copy_min_words: int = 40
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ class SiteSummary:
     with_published: int = 0
     with_updated: int = 0
     duplicate_pages: int = 0
+    copies: int = 0  # pages the template rule counted as copies of another page (one article, several URLs)
 
 
 @dataclass

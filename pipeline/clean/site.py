@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.clean.boilerplate import SiteModel, mark, text_clusters
 from pipeline.clean.dates import choose_dates, dateline_dates, labelled_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
-from pipeline.clean.site_columns import ClusterTable, SiteColumns, count_clusters
+from pipeline.clean.site_columns import ClusterTable, SiteColumns, copy_groups, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes, repeats_title
 from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline.records import Block, BoilerplateCluster, DateCandidate, Document, ParsedPage
@@ -196,6 +196,7 @@ class SiteLearned:
     n_pages: int
     row_cluster: np.ndarray  # int32 per block row: index into cluster_names
     cluster_names: list[str]
+    copies: int = 0  # pages counted as copies of another page's document by the template rule
 
 
 TextsSink = Callable[[dict[str, np.ndarray], dict[str, str]], None]
@@ -220,11 +221,16 @@ def learn_site(
     if texts_sink is not None:
         texts_sink(sigs, keys)
         sigs = {}
-    counted = count_clusters(cols, keys, cfg.boilerplate)
-    del cols
     n_pages = len(pages)
-    clusters = counted.table.boilerplate(n_pages, cfg.boilerplate)
-    model = SiteModel(counted.table.stats(), keys, sigs, n_pages) if texts_sink is None else None
+    counted = count_clusters(cols, keys, cfg.boilerplate)
+    n_documents = n_pages
+    page_document = copy_groups(cols, counted, n_pages, cfg.boilerplate.copy_min_words)
+    if page_document is not None:  # one article under several URLs: its text is not the site's template
+        counted = count_clusters(cols, keys, cfg.boilerplate, page_document)
+        n_documents = len(np.unique(page_document))
+    del cols
+    clusters = counted.table.boilerplate(n_documents, cfg.boilerplate)
+    model = SiteModel(counted.table.stats(), keys, sigs, n_documents) if texts_sink is None else None
     return SiteLearned(
         layout,
         model,
@@ -235,6 +241,7 @@ def learn_site(
         n_pages,
         counted.row_cluster,
         counted.names,
+        n_pages - n_documents,
     )
 
 

@@ -216,15 +216,26 @@ def _row_steps(doc: np.ndarray) -> list[tuple[int, int]]:
     return steps
 
 
-def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConfig) -> ClusterRows:
+def count_clusters(
+    cols: SiteColumns,
+    keys: dict[str, str],
+    cfg: BoilerplateConfig,
+    page_document: np.ndarray | None = None,
+) -> ClusterRows:
     """Cluster every block as assign_clusters does (date lines and empty texts by their own text, the
     rest by their text's cluster key; per region when cfg.by_region) and count each cluster's
     distinct pages, text variants and normalised texts; a cluster's tag path and date-line flag are
-    those of its first block in page order. Works through the rows ROW_STEP at a time."""
+    those of its first block in page order. Works through the rows ROW_STEP at a time.
+
+    With `page_document` (each page's document, from copy_groups), a cluster counts the distinct
+    documents it is on rather than pages: the copies of one article are one page for the rule."""
     norms = cols.norms()
     norm_ids: dict[str, int] = {}
     text_norm = np.array([norm_ids.setdefault(n, len(norm_ids)) for n in norms], np.int64)
-    text_key = np.array([norm_ids.get(keys[n], -1) if n in keys else -1 for n in norms], np.int64)
+    # a key can be a text that none of these blocks carries (appended pages joining an old cluster)
+    text_key = np.array(
+        [norm_ids.setdefault(keys[n], len(norm_ids)) if n in keys else -1 for n in norms], np.int64
+    )
     norm_names = list(norm_ids)
     if len(norm_names) >= 1 << _KEY_BITS or len(cols.tag_paths) >= 1 << _REGION_BITS:
         raise ValueError("too many distinct texts or tag paths in one site to count its clusters")
@@ -253,16 +264,26 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
 
     row_cluster = np.empty(len(cols), np.int32)
     n_pages = np.zeros(len(uniq), np.int64)
+    document_pairs = []  # a document's copies can sit in different steps: counted once at the end
     variant_pairs, variant_counts = [], []
     for lo, hi in steps:
         c = np.searchsorted(uniq, cluster_keys(lo, hi))
         row_cluster[lo:hi] = c
-        n_pages += np.bincount(
-            unique_sorted((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq)
-        )  # steps hold whole pages
+        if page_document is None:
+            n_pages += np.bincount(
+                unique_sorted((c << 32) | cols.doc[lo:hi]) >> 32, minlength=len(uniq)
+            )  # steps hold whole pages
+        else:
+            document_pairs.append(unique_sorted((c << 32) | page_document[cols.doc[lo:hi]]))
         pairs, counts = np.unique((c << 32) | cols.text[lo:hi], return_counts=True)
         variant_pairs.append(pairs)
         variant_counts.append(counts)
+    if page_document is not None:
+        n_pages = np.bincount(
+            unique_sorted(np.concatenate(document_pairs or [np.empty(0, np.int64)])) >> 32,
+            minlength=len(uniq),
+        )
+        del document_pairs
     pairs, inverse = np.unique(np.concatenate(variant_pairs or [np.empty(0, np.int64)]), return_inverse=True)
     counts = np.bincount(
         inverse.reshape(-1),
@@ -304,3 +325,46 @@ def count_clusters(cols: SiteColumns, keys: dict[str, str], cfg: BoilerplateConf
         norms=norm_names,
     )
     return ClusterRows(rank.astype(np.int32)[row_cluster], table)
+
+
+def text_words(cols: SiteColumns) -> np.ndarray:
+    """int64 per distinct text: its number of word tokens."""
+    return np.array([n.count(" ") + 1 if n else 0 for n in cols.norms()], np.int64)
+
+
+def shared_rows(cols: SiteColumns, row_pages: np.ndarray, n_site_pages: int) -> np.ndarray:
+    """bool per block row: text that a few pages share (on 2 pages up to half the site), not a date
+    line. A document carried under several URLs is made of such text; the site's template is on more
+    pages than half."""
+    return (row_pages >= 2) & (row_pages * 2 <= n_site_pages) & ~cols.dateline
+
+
+def copy_groups(
+    cols: SiteColumns, counted: ClusterRows, n_site_pages: int, min_words: int
+) -> np.ndarray | None:
+    """Each page's document (the first page of its copies) when some pages are copies of one
+    document, else None. Pages are copies when the text they share with few other pages is the same
+    set of clusters, holds at least `min_words` words, and they have next to nothing of their own
+    (at most 5 words or 5% of it: a differing date or link). Template-heavy short pages each have
+    their own text, so they stay apart."""
+    if n_site_pages < 2 or len(cols) == 0:
+        return None
+    row_pages = counted.table.n_pages[counted.row_cluster]
+    words = text_words(cols)[cols.text]
+    shared = shared_rows(cols, row_pages, n_site_pages)
+    own = (row_pages == 1) & ~cols.dateline
+    shared_words = np.bincount(cols.doc, weights=words * shared, minlength=n_site_pages)
+    own_words = np.bincount(cols.doc, weights=words * own, minlength=n_site_pages)
+    candidate = (shared_words >= min_words) & (own_words <= np.maximum(5, 0.05 * shared_words))
+    if not candidate.any():
+        return None
+    rows = np.flatnonzero(shared & candidate[cols.doc])
+    docs, starts = np.unique(cols.doc[rows], return_index=True)
+    first_of: dict[tuple[int, ...], int] = {}
+    page_document = np.arange(n_site_pages, dtype=np.int64)
+    for doc, clusters in zip(docs.tolist(), np.split(counted.row_cluster[rows], starts[1:])):
+        key = tuple(unique_sorted(clusters).tolist())
+        page_document[doc] = first_of.setdefault(key, doc)  # pages in page order: the first page names it
+    if len(first_of) == len(docs):
+        return None
+    return page_document

@@ -29,7 +29,8 @@ from pipeline.clean.layout import LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
 from pipeline.clean.site_columns import SiteColumns, count_clusters
-from pipeline.records import BoilerplateCluster
+from pipeline.config import BoilerplateConfig
+from pipeline.records import BoilerplateCluster, ParsedPage
 from pipeline.run.site_job import APPENDED, SiteBuilt, SiteJob
 from pipeline.run.site_state import read_doc_index, text_hash, write_doc_index, write_model, write_texts
 from pipeline.schemas import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA, LAYOUT_STATE, STATS_STATE
@@ -67,6 +68,9 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
     known_sigs, old_keys = state.read_texts(old(files.texts))
     stats_t = pq.read_table(old(files.stats), schema=STATS_STATE)
     n_old = job.prev_summary.pages
+    if job.prev_summary.copies:
+        log.info("%s: re-learning, the site's template was counted over documents with copies", job.site)
+        return None  # its clusters count documents, not pages: the page arithmetic below does not hold
     pages = sorted(job.new_pages, key=page_order)
     n_all = n_old + len(pages)
 
@@ -136,6 +140,9 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         merged[new_id] = combined
     for cid, st in new_stats.items():
         merged.setdefault(cid, st)
+    if _may_be_copies(pages, merged, n_all, bp):
+        log.info("%s: re-learning, a new page shares an article's text with other pages", job.site)
+        return None  # the template rule counts such pages once: only a whole count knows how
     untouched_template = [c for c, u, t in zip(cols["cluster_id"], untouched, now) if u and t]
 
     old_titles = _old_titles(job, {p.page.doc_id for p in pages})
@@ -212,6 +219,25 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         [sig_of[k["doc_id"]][0] for k in keyed],
         mode=APPENDED,
     )
+
+
+def _may_be_copies(
+    pages: list[ParsedPage], stats: dict[str, ClusterStats], n_pages: int, bp: BoilerplateConfig
+) -> bool:
+    """Whether a new page has as much text that few pages share as copy_groups looks for: then it
+    may be a copy of another page, which only a whole re-count can tell."""
+    for p in pages:
+        words = sum(
+            len(b.text.split())
+            for b in p.blocks
+            if not b.is_dateline
+            and (st := stats.get(b.cluster_id or "")) is not None
+            and st.n_pages >= 2
+            and st.n_pages * 2 <= n_pages
+        )
+        if words >= bp.copy_min_words:
+            return True
+    return False
 
 
 def _renamed_clusters(cols: dict[str, list], keys: dict[str, str]) -> dict[str, str]:

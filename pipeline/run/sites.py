@@ -5,6 +5,7 @@ only the site's own files, so sites can be built side by side (worker processes,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
@@ -199,4 +200,7 @@ def _rebuild(job: SiteJob) -> SiteBuilt:
     del reader
     write_layout(job, learned.layout, files)  # after finishing: it records the layout paths it decided
     keys, sigs = indexer.finish()
-    return SiteBuilt(job.site, summary_from_counts(job.site, counts, len(learned.clusters)), keys, sigs)
+    summary = dataclasses.replace(
+        summary_from_counts(job.site, counts, len(learned.clusters)), copies=learned.copies
+    )
+    return SiteBuilt(job.site, summary, keys, sigs)

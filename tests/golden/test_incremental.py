@@ -12,11 +12,15 @@ from pipeline import run_incremental
 from pipeline.config import BoilerplateConfig, PipelineConfig
 from tests.support import (
     ARTICLE,
+    BULLET,
     BUNDLED,
+    INTRO,
+    MEMBERS,
     OTHERS,
     assert_same_as_fresh,
     copy_naht,
     drift_site,
+    garden_page,
     tables,
     write_files,
 )
@@ -84,6 +88,21 @@ def test_pages_that_change_nothing_for_old_pages_are_appended(tmp_path):
     assert "NAHT is campaigning to" not in new.text and "Home Menu" not in new.text
     bp = pd.read_parquet(out / "boilerplate")
     assert bp[bp.text == "Home Menu"].n_pages.iloc[0] == 6
+    assert_same_as_fresh(raw, out, tmp_path)
+
+
+def test_a_new_page_with_a_drifted_template_line_is_stripped_as_a_fresh_run_strips_it(tmp_path):
+    files = drift_site()
+    raw = write_files(tmp_path / "raw", files)
+    out = tmp_path / "out"
+    run_incremental(raw, out)
+    intro = INTRO.replace("all year round.", "all the year round, in every weather.")
+    new_page = garden_page(intro, BULLET, MEMBERS, "Pruning roses", "Roses are pruned in late winter.", day=9)
+    write_files(raw, {"garden/p9.txt": new_page})
+    summary = run_incremental(raw, out)
+    assert summary["parsed"] == 1
+    docs = pd.read_parquet(out / "documents").set_index("source")
+    assert "Welcome to the Riverside" not in docs.loc["garden/p9.txt", "text"]
     assert_same_as_fresh(raw, out, tmp_path)
 
 
