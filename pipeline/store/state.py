@@ -148,6 +148,69 @@ def _tables_from_ipc(pages: bytes, blocks: bytes) -> ParsedTables:
 STRING_BLOCK_COLUMNS = ["doc_id", "kind", "text", "tag_path", "tag", "layout_path"]
 
 
+@dataclass
+class _SharedFolder:
+    """A folder's page state indexed by site once, for a folder that holds many sites (a WARC file
+    of a multi-host crawl): each of its sites then takes its rows instead of reading and filtering
+    the whole folder again (K sites of one folder would cost K whole reads)."""
+
+    pages: pa.Table  # usable pages
+    blocks: pa.Table
+    page_rows: dict[str, np.ndarray]  # site -> its rows of pages, in file order
+    block_rows: dict[str, np.ndarray]  # site -> its rows of blocks, in file order
+
+
+_SHARED_FOLDERS: dict[tuple, _SharedFolder] = {}  # per process; the latest few, by file identity
+_SHARED_FOLDERS_KEPT = 2
+
+
+def _rows_by_site(sites: list[str | None]) -> dict[str, np.ndarray]:
+    by_site: dict[str, list[int]] = {}
+    for i, site in enumerate(sites):
+        if site is not None:
+            by_site.setdefault(site, []).append(i)
+    return {k: np.array(v, np.int64) for k, v in by_site.items()}
+
+
+def _site_rows(pages_path: Path, blocks_path: Path, site: str) -> tuple[pa.Table, pa.Table]:
+    """One site's usable pages and their blocks from one folder's state files."""
+    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in (pages_path, blocks_path))
+    shared = _SHARED_FOLDERS.get(key)
+    if shared is None:
+        t = pq.read_table(pages_path, schema=PAGES_STATE)
+        usable = t.filter(pa.compute.is_null(t["skip_reason"]))
+        b = pq.read_table(blocks_path, read_dictionary=STRING_BLOCK_COLUMNS).select(BLOCKS_STATE.names)
+        if len(pa.compute.unique(usable["site"])) <= 1:  # the usual folder: one site, nothing to index
+            mine = usable.filter(pa.compute.equal(usable["site"], site))
+            if mine.num_rows < t.num_rows:  # unusable pages too
+                b = b.filter(pa.compute.is_in(b["doc_id"].cast(pa.string()), mine.column("doc_id")))
+            return mine, b
+        site_of = dict(zip(usable.column("doc_id").to_pylist(), usable.column("site").to_pylist()))
+        b = b.unify_dictionaries()  # one dictionary for every chunk: the codes below index it
+        doc_ids = b.column("doc_id")
+        names = doc_ids.chunks[0].dictionary.to_pylist() if doc_ids.num_chunks else []
+        codes = (
+            np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in doc_ids.chunks])
+            if doc_ids.num_chunks
+            else np.zeros(0, np.int64)
+        )
+        name_sites = [site_of.get(n) for n in names]
+        shared = _SharedFolder(
+            usable,
+            b,
+            _rows_by_site(usable.column("site").to_pylist()),
+            _rows_by_site([name_sites[c] for c in codes.tolist()]),
+        )
+        while len(_SHARED_FOLDERS) >= _SHARED_FOLDERS_KEPT:
+            _SHARED_FOLDERS.pop(next(iter(_SHARED_FOLDERS)))
+        _SHARED_FOLDERS[key] = shared
+    empty = np.zeros(0, np.int64)
+    return (
+        shared.pages.take(pa.array(shared.page_rows.get(site, empty))),
+        shared.blocks.take(pa.array(shared.block_rows.get(site, empty))),
+    )
+
+
 class SitePages:
     """One site's parsed pages, read from its folders' state files and held as dictionary-encoded
     Arrow columns (a template text repeated on every page is stored once: ~6 MB per 1,000 pages),
@@ -158,14 +221,9 @@ class SitePages:
         self.chunk_pages = max(1, chunk_pages)
         pages_parts, blocks_parts = [], []
         for pages_path, blocks_path in folder_files:
-            t = pq.read_table(pages_path, schema=PAGES_STATE)
-            mine = pa.compute.and_(pa.compute.equal(t["site"], site), pa.compute.is_null(t["skip_reason"]))
-            ids = t.filter(mine).column("doc_id")
-            b = pq.read_table(blocks_path, read_dictionary=STRING_BLOCK_COLUMNS)
-            if len(ids) < t.num_rows:  # the folder holds other sites or unusable pages too
-                b = b.filter(pa.compute.is_in(b["doc_id"].cast(pa.string()), ids))
-            pages_parts.append(t.filter(mine))
-            blocks_parts.append(b.select(BLOCKS_STATE.names))
+            pages, blocks = _site_rows(pages_path, blocks_path, site)
+            pages_parts.append(pages)
+            blocks_parts.append(blocks)
         self.pages = pa.concat_tables(pages_parts) if pages_parts else PAGES_STATE.empty_table()
         self.blocks = (
             pa.concat_tables(blocks_parts, promote_options="permissive").unify_dictionaries()

@@ -15,13 +15,13 @@ from urllib.parse import quote
 import pandas as pd
 import pytest
 from prefect.artifacts import Artifact
-from warcio.archiveiterator import ArchiveIterator
 
 from flows.crawl import crawl
 from flows.process import process
 from pipeline.acquire.crawler import host_folder
 from pipeline.acquire.errors import CrawlFailed
 from tests.crawl import site_server as ss
+from tests.crawl.crawling import warc_responses
 from tests.support import REPO
 
 STORIES = {
@@ -237,28 +237,22 @@ def reached(seen: threading.Event, proc: subprocess.Popen, tmp_path) -> None:
         pytest.fail(f"the crawl never asked for /p{HELD}: {(tmp_path / 'stderr.txt').read_text()[-2000:]}")
 
 
-def responses_in(folder) -> list[str]:
-    urls = []
-    for f in sorted(folder.glob("*.warc.gz")):
-        with open(f, "rb") as fh:
-            urls += [
-                r.rec_headers.get_header("WARC-Target-URI")
-                for r in ArchiveIterator(fh)
-                if r.rec_type == "response"
-            ]
-    return urls
-
-
-def resume(site: ss.Site, tmp_path) -> tuple[list[dict], set[str], set[str]]:
-    """Crawl again; returns the summary rows, the paths asked for conditionally and the others."""
-    before = len(site.hits)
-    rows = crawl(
+def crawl_site_again(site: ss.Site, tmp_path, **options):
+    """The crawl flow called in this process, on the same site, raw and output folders."""
+    return crawl(
         urls=[site.base + "/"],
         raw=str(tmp_path / "raw"),
         out=str(tmp_path / "processed"),
         delay=0.0,
         allow_hosts=[site.base.split("//")[1]],
+        **options,
     )
+
+
+def resume(site: ss.Site, tmp_path) -> tuple[list[dict], set[str], set[str]]:
+    """Crawl again; returns the summary rows, the paths asked for conditionally and the others."""
+    before = len(site.hits)
+    rows = crawl_site_again(site, tmp_path)
     again = [h for h in site.hits[before:] if h.path != "/robots.txt"]
     conditional = {h.path for h in again if h.headers.get("If-None-Match") == '"v1"'}
     return rows, conditional, {h.path for h in again} - conditional
@@ -286,7 +280,7 @@ def test_sigkilled_crawl_leaves_its_log_and_the_rerun_resumes(tmp_path, cli_env)
     assert conditional == FIRST and plain == REST  # 304s for what it had, and only the rest fetched
     assert rows[0]["unchanged (304)"] == len(FIRST) and rows[0]["stored"] == len(REST)
     assert not list(folder.glob(".*.part"))  # the partial WARC salvaged
-    assert sorted(responses_in(folder)) == sorted(
+    assert sorted(warc_responses(folder)) == sorted(
         site.base + p for p in FIRST | REST
     )  # each once, all readable
 
@@ -301,14 +295,7 @@ def test_a_signal_stops_the_crawl_with_valid_warc_and_a_second_crawl_is_refused(
             reached(seen, proc, tmp_path)
             (live,) = folder.glob(".*.warc.gz.part")
             before = live.read_bytes()
-            second = crawl(
-                urls=[site.base + "/"],
-                raw=str(tmp_path / "raw"),
-                out=str(tmp_path / "processed"),
-                delay=0.0,
-                allow_hosts=[site.base.split("//")[1]],
-                return_state=True,
-            )
+            second = crawl_site_again(site, tmp_path, return_state=True)
             assert (
                 second.is_failed()
                 and f"another sitesift crawl (pid {proc.pid}) is crawling" in second.message
@@ -322,7 +309,7 @@ def test_a_signal_stops_the_crawl_with_valid_warc_and_a_second_crawl_is_refused(
     try:
         assert returncode != 0, stderr[-2000:]
         assert not list(folder.glob(".*.part"))  # closed and renamed: a complete WARC file
-        assert sorted(responses_in(folder)) == sorted(site.base + p for p in FIRST)
+        assert sorted(warc_responses(folder)) == sorted(site.base + p for p in FIRST)
         log = pd.read_parquet(tmp_path / "processed" / "crawl_log")
         assert set(log[log.outcome == "stored"].url) == {site.base + p for p in FIRST}
         rows, conditional, plain = resume(site, tmp_path)

@@ -81,3 +81,51 @@ def test_site_of_url():
     assert site_of_url("http://[::1]:8080/") == "[::1]:8080"
     assert site_of_url("https://web.archive.org/web/2019id_/http://old.example.net/p") == "old.example.net"
     assert site_of_url("not a url") is None
+
+
+def _host_page(host: str, i: int) -> bytes:
+    return (
+        f"<html><head><title>Note {i} of {host}</title></head><body>"
+        f"<nav><a href='/'>{host} home</a> <a href='/about'>About the {host} team</a></nav>"
+        f"<article><h1>Note {i} of {host}</h1><p>Note {i} says something of its own about {host}: "
+        f"the {i}th thing worth writing down this week, in a sentence long enough to keep.</p></article>"
+        f"<footer><p>Copyright {host}, every right reserved, written by the people of {host}.</p></footer>"
+        "</body></html>"
+    ).encode()
+
+
+def _host_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for url, body in pages:
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            writer.write_record(
+                writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+            )
+
+
+def test_the_hosts_of_one_warc_file_are_built_as_when_each_has_its_own_folder(tmp_path):
+    hosts = ["alpha.example", "beta.example", "gamma.example"]
+    pages = {h: [(f"https://{h}/note-{i}", _host_page(h, i)) for i in range(4)] for h in hosts}
+    mixed = [p for i in range(4) for h in reversed(hosts) for p in pages[h][i : i + 1]]  # hosts interleaved
+    _host_warc(tmp_path / "one" / "crawl" / "all.warc.gz", mixed)
+    for h in hosts:
+        _host_warc(tmp_path / "apart" / h / "pages.warc.gz", pages[h])
+    for name in ("one", "apart"):
+        run_incremental(tmp_path / name, tmp_path / f"out-{name}")
+
+    def content(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        docs = pd.read_parquet(tmp_path / f"out-{name}" / "documents")
+        docs = docs[["site", "url", "title", "text"]].sort_values("url").reset_index(drop=True)
+        bp = pd.read_parquet(tmp_path / f"out-{name}" / "boilerplate")
+        return docs, bp[["site", "text", "n_pages"]].sort_values(["site", "text"]).reset_index(drop=True)
+
+    (docs, bp), (docs_apart, bp_apart) = content("one"), content("apart")
+    assert sorted(set(docs.site)) == hosts and len(docs) == 12
+    for row in docs.itertuples():
+        assert "home" not in row.text and "Copyright" not in row.text and "something of its own" in row.text
+    pd.testing.assert_frame_equal(docs, docs_apart)
+    pd.testing.assert_frame_equal(bp, bp_apart)
