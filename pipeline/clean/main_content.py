@@ -39,14 +39,9 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     the main process 0.3 s."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        content,
-        url=url,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=True,
-        deduplicate=False,
-    )
+    # comments on, as by default: trafilatura then takes them out before it looks for the body, and
+    # without that step it finds next to nothing on forum pages (their posts are in <ol>/<li> threads)
+    doc = trafilatura.bare_extraction(content, url=url, with_metadata=False)
     body: Any = getattr(doc, "body", None)  # an lxml element (trafilatura 2's Document)
     if body is None:
         return None

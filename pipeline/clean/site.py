@@ -124,6 +124,12 @@ def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: Pipeline
     title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
     published, updated = choose_dates(page_dates(p, cfg.extract))
     _mark_removed(p, title_block, cfg.extract)
+    if (
+        title_block is not None
+        and title_block.removed_by == "title"
+        and all(b.removed_by is not None for b in p.blocks)
+    ):
+        title_block.removed_by = None  # a page whose only content is its heading (a link post) keeps it
     text = compose_text(p.blocks)
     return Document(
         doc_id=p.page.doc_id,

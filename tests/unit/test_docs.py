@@ -23,3 +23,11 @@ def test_run_and_crawl_options_are_documented():
             for opt in param.opts:
                 if opt.startswith("--") and opt not in ("--help",):
                     assert opt in README, f"{name} {opt}"
+
+
+def test_no_document_holds_an_unresolved_merge():
+    root = Path(__file__).resolve().parents[2]
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md")), root / "bench" / "RESULTS.md"]:
+        lines = doc.read_text(encoding="utf-8").splitlines()
+        marks = [i + 1 for i, line in enumerate(lines) if line.startswith(("<<<<<<< ", ">>>>>>> "))]
+        assert not marks, f"{doc.name}: conflict markers at lines {marks}"

@@ -76,3 +76,47 @@ def test_a_page_token_that_is_two_output_tokens_run_together_is_matched():
     assert split_glued("boxoffice", vocabulary) == ["boxoffice"]
     blocks = [Block(0, "paragraph", "Scream 7"), Block(1, "paragraph", "20261h 54mR")]
     assert matched_shares(blocks, Extraction(tokens=["scream", "7", "2026", "1h", "54m", "r"])) == [1.0, 1.0]
+
+
+FORUM_POSTS = [
+    (
+        "ada",
+        "Very interested in the ergonomic reference counting work. Most of my async code clones handles into tasks all day long.",
+    ),
+    (
+        "bob",
+        "So do I, and I do not think eliding clones would improve ergonomics much, given the cost of another trait.",
+    ),
+    (
+        "cy",
+        "Spawned tasks are where it hurts: every closure needs its own copy, and the boilerplate hides what the code does.",
+    ),
+    ("dee", "Great write-up, many things on this list will help operating system development in particular."),
+]
+
+
+def _thread() -> str:
+    items = "".join(
+        f'<li class="comments_subtree"><div class="comment"><div class="voters"><a class="upvoter">{i + 3}</a></div>'
+        f'<div class="details"><div class="byline"><a href="/~{u}">{u}</a> 1 year ago | link</div>'
+        f'<div class="comment_text"><p>{t}</p></div></div></div></li>'
+        for i, (u, t) in enumerate(FORUM_POSTS)
+    )
+    return (
+        "<html><head><title>Project goals for 2024 | Lobsters</title></head><body>"
+        "<header><nav><a href='/active'>Active</a> <a href='/recent'>Recent</a> <a href='/login'>Login</a></nav></header>"
+        "<div id='inside'><ol class='stories list'><li class='story'><div class='story_liner'><div class='details'>"
+        "<span class='link'><a href='https://blog.example/goals'>Project goals for 2024</a></span>"
+        "<div class='byline'>via ada 1 year ago | 12 comments</div></div></div>"
+        f"<ol class='comments comments1'>{items}</ol></li></ol></div>"
+        "<footer><a href='/about'>About</a> <a href='/tags'>Tags</a></footer></body></html>"
+    )
+
+
+def test_a_forum_threads_posts_are_main_content():
+    ext = run_trafilatura(_thread(), None)
+    assert ext is not None
+    text = " ".join(ext.tokens)
+    for _, post in FORUM_POSTS:
+        assert norm_tokens(post) in text
+    assert "login" not in ext.tokens

@@ -84,3 +84,28 @@ def test_a_breadcrumb_or_copy_repeats_the_title():
     assert repeats_title("budget  agreed", "Budget agreed")
     assert not repeats_title("Why the budget agreed", "Budget agreed")
     assert not repeats_title("The mayor said the budget was agreed", "Budget agreed")
+
+
+def test_a_page_whose_only_main_content_is_its_heading_keeps_it_as_its_text():
+    from pipeline.clean.segment_html import parse_html, segment_html
+    from pipeline.clean.site import page_document
+    from pipeline.clean.titles import TitleAffixes
+    from pipeline.config import PipelineConfig
+    from pipeline.records import Page, ParsedPage
+
+    title = "Regulator to open a consultation on satellite market access"
+    html = f"""<html><head><title>{title} : r/technology</title></head><body>
+    <nav><a href="/">Go to Home</a> <a href="/login">Log In</a></nav>
+    <main><h1>{title}</h1><p><a href="https://news.example/x">news.example</a></p></main>
+    <footer><p>Rules Privacy Policy User Agreement</p></footer></body></html>"""
+    blocks = segment_html(parse_html(html))
+    for b in blocks:
+        b.in_main = b.text == title  # all that the extractor kept: a link post's heading
+    page = ParsedPage(
+        page=Page("d", "s", "s/p.html", "html", html, None, len(html), "h"),
+        site="forum",
+        blocks=blocks,
+        html_title=f"{title} : r/technology",
+    )
+    doc = page_document("forum", page, TitleAffixes(frozenset(), frozenset()), PipelineConfig())
+    assert doc.title == title and doc.text == title
