@@ -25,13 +25,15 @@ def norm_tokens(text: str) -> str:
 @dataclass
 class Extraction:
     tokens: list[str]  # lower-cased word tokens of everything trafilatura kept, in its order
+    document: Any = None  # trafilatura's Document: its metadata fields (clean/page_meta.py reads them)
 
 
 def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     """trafilatura's main content at its default settings (fallback extractors included: without
     them it misses whole pages that readability or jusText find); None when it finds nothing.
 
-    Asked for the body only: its metadata pass found nothing that titles.py and html_meta.py do not.
+    With its metadata: author bylines, tag and category links that the page's <meta> and JSON-LD
+    do not carry (clean/page_meta.py); titles and dates stay with titles.py and html_meta.py.
     Imported here: only the parser processes need it (preloaded by their fork server), and it costs
     the main process 0.3 s."""
     import trafilatura
@@ -39,7 +41,7 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     doc = trafilatura.bare_extraction(
         content,
         url=url,
-        with_metadata=False,
+        with_metadata=True,
         include_comments=False,
         include_tables=True,
         deduplicate=False,
@@ -48,7 +50,7 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     if body is None:
         return None
     tokens = _TOKEN.findall(_element_text(body).lower())
-    return Extraction(tokens=tokens) if tokens else None
+    return Extraction(tokens=tokens, document=doc) if tokens else None
 
 
 def _element_text(el: Any) -> str:
