@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -17,7 +18,8 @@ from pipeline.clean.language import choose_language
 from pipeline.records import DocumentMeta, PageMeta
 
 _WS = re.compile(r"\s+")
-_BY = re.compile(r"^(?:by|written by|posted by|von|par|por)\s*:?\s+", re.I)
+_BY = re.compile(r"^(?:by|written by|posted by|authored by|author|von|par|por)\s*:?\s+", re.I)
+_NO_NAMES = {"admin", "administrator", "author", "the author", "editor", "guest", "staff", "unknown", "user"}
 _LANG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
 _LETTER = re.compile(r"[^\W\d_]")
 MAX_AUTHOR_CHARS = 120  # longer is a bio or a sentence, not a name
@@ -45,9 +47,10 @@ class _Found:
 
 
 def _clean(value: Any) -> str | None:
+    """Whitespace collapsed and entities decoded (JSON-LD often carries `&amp;`); None when empty."""
     if not isinstance(value, str):
         return None
-    text = _WS.sub(" ", value).strip()
+    text = _WS.sub(" ", unescape(value)).strip()
     return text or None
 
 
@@ -99,11 +102,14 @@ def _content_nodes(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     yield from (n for n in nodes if not _types(n) or _types(n) <= _NOT_CONTENT)
 
 
-def _names(value: Any) -> list[str]:
-    """Names of a JSON-LD author or publisher value: a string, an object with a name, or a list."""
+def _names(value: Any, organizations: bool = True) -> list[str]:
+    """Names of a JSON-LD author or publisher value: a string, an object with a name, or a list;
+    without the Organization objects when `organizations` is false."""
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
+        if isinstance(item, dict) and not organizations and "organization" in _types(item):
+            continue
         name = _clean(item.get("name")) if isinstance(item, dict) else _clean(item)
         if name:
             out.append(name)
@@ -121,6 +127,7 @@ def clean_author(value: str | None) -> str | None:
         or len(value) > MAX_AUTHOR_CHARS
         or lowered.startswith(("http://", "https://", "www.", "/"))
         or "@" in value
+        or lowered in _NO_NAMES
         or not _LETTER.search(value)
     ):
         return None
@@ -133,15 +140,19 @@ def _join_authors(names: list[str]) -> str | None:
 
 
 def _author(found: _Found) -> tuple[str | None, str | None]:
-    for node in _content_nodes(found.nodes):
-        if "author" in node:
-            name = _join_authors(_names(node["author"]))
-            if name:
-                return name, "json-ld"
-    for key in _AUTHOR_META:
-        name = _join_authors(found.meta.get(key, []))
+    """JSON-LD people, else <meta> names with a space in them, else JSON-LD organizations, else a
+    one-word <meta> name: an organization credited as author (a clinic, a newspaper) and a user name
+    in <meta> ("kffnirmitap") are what a page says when it has nothing better."""
+    nodes = list(_content_nodes(found.nodes))
+    metas = [_join_authors(found.meta.get(key, [])) for key in _AUTHOR_META]
+    for name, source in (
+        *((_join_authors(_names(n.get("author"), organizations=False)), "json-ld") for n in nodes),
+        *((m, "meta") for m in metas if m and " " in m),
+        *((_join_authors(_names(n.get("author"))), "json-ld") for n in nodes),
+        *((m, "meta") for m in metas),
+    ):
         if name:
-            return name, "meta"
+            return name, source
     return None, None
 
 
@@ -294,13 +305,17 @@ def with_extractor_meta(meta: PageMeta, doc: Any, page_url: str | None) -> PageM
     """The page's own metadata, its gaps filled from trafilatura's Document (author from a byline in
     the page, tags from tag and category links, ...), those values marked `trafilatura`. The page's
     own values win where both exist: every page of a site has them, sampled or not, so a page's
-    value never depends on whether the extractor ran on it. trafilatura's site name made from the
-    URL's host is not something the page says, and is left out."""
+    value never depends on whether the extractor ran on it; only a one-word author (a user name)
+    gives way to trafilatura's full name. trafilatura's site name made from the URL's host is not
+    something the page says, and is left out."""
     fill: dict[str, Any] = {}
-    if meta.author is None:
-        author = _join_authors([a.strip() for a in (getattr(doc, "author", None) or "").split(";")])
-        if author:
-            fill.update(author=author, author_source="trafilatura")
+    author = _join_authors([a.strip() for a in (getattr(doc, "author", None) or "").split(";")])
+    user_name = meta.author is not None and " " not in meta.author
+    if author and (
+        meta.author is None
+        or (user_name and " " in author and meta.author.casefold() not in author.casefold())
+    ):
+        fill.update(author=author, author_source="trafilatura")
     if meta.description is None and _clean(getattr(doc, "description", None)):
         fill.update(description=_clean(doc.description), description_source="trafilatura")
     sitename = _clean(getattr(doc, "sitename", None))
