@@ -15,6 +15,8 @@ CONFIDENT = 0.9  # detector probability that beats what the page declares
 PLAUSIBLE = 0.05  # a declared language the detector gives at least this keeps its place (no/nb/da)
 _LETTER = re.compile(r"[^\W\d_]")
 _NOT_LANGUAGES = {"zxx", "und"}
+# languages the detector cannot tell apart reliably: a declaration of one is plausible for all of them
+_CLOSE = [{"no", "nb", "nn", "da"}, {"hr", "sr", "bs"}, {"ms", "id"}, {"cs", "sk"}]
 
 
 @functools.cache
@@ -33,6 +35,12 @@ def detect(text: str) -> dict[str, float]:
     return {lang: p for lang, p in _identifier().rank(sample) if lang not in _NOT_LANGUAGES}
 
 
+def _support(probs: dict[str, float], code: str) -> float:
+    """The detector's probability of a language or of one it cannot tell it apart from."""
+    close = next((group for group in _CLOSE if code in group), {code})
+    return sum(probs.get(c, 0.0) for c in close)
+
+
 def choose_language(meta: PageMeta, text: str) -> tuple[str | None, str | None]:
     """(language, source). What the page declares wins unless the detector is confident of another
     language that it finds the declared one implausible for: templates declare one language for a
@@ -41,7 +49,7 @@ def choose_language(meta: PageMeta, text: str) -> tuple[str | None, str | None]:
     probs = detect(text)
     best = max(probs, key=probs.__getitem__, default=None)
     declared = meta.declared_language
-    if declared is not None and (best is None or probs.get(declared, 0.0) >= PLAUSIBLE):
+    if declared is not None and (best is None or _support(probs, declared) >= PLAUSIBLE):
         return declared, meta.declared_language_source
     if best is not None and probs[best] >= CONFIDENT:
         return best, "langid"
