@@ -122,7 +122,8 @@ class ParsedPage:
     # trafilatura | fallback-full-page | segmented (not sampled) | layout | none (text)
     extractor: str = "none"
     in_sample: bool = True  # in its site's layout sample: trafilatura runs on it (see clean/layout.py)
-    meta: PageMeta = field(default_factory=PageMeta)
+    meta: PageMeta = field(default_factory=PageMeta)  # what the page's own metadata says
+    extractor_meta: PageMeta | None = None  # trafilatura's metadata, on the pages it ran on
 
 
 @dataclass(frozen=True)

@@ -452,6 +452,7 @@ PAGES_STATE = pa.schema(
         ("file_mtime_ns", pa.int64()),
         ("in_sample", pa.bool_()),
         ("meta", PAGE_META_STATE),
+        ("extractor_meta", PAGE_META_STATE),
     ]
 )
 BLOCKS_STATE = pa.schema(

@@ -15,7 +15,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from pipeline.clean.language import choose_language
-from pipeline.records import DocumentMeta, PageMeta
+from pipeline.clean.layout import page_teaches
+from pipeline.records import DocumentMeta, PageMeta, ParsedPage
 
 _WS = re.compile(r"\s+")
 _BY = re.compile(r"^(?:by|written by|posted by|authored by|author|von|par|por)\s*:?\s+", re.I)
@@ -301,39 +302,61 @@ def _host_name(url: str | None) -> str | None:
     return re.sub(r"^(?:www|w\d+)\.", "", host) if host else None
 
 
-def with_extractor_meta(meta: PageMeta, doc: Any, page_url: str | None) -> PageMeta:
-    """The page's own metadata, its gaps filled from trafilatura's Document (author from a byline in
-    the page, tags from tag and category links, ...), those values marked `trafilatura`. The page's
-    own values win where both exist: every page of a site has them, sampled or not, so a page's
-    value never depends on whether the extractor ran on it; only a one-word author (a user name)
-    gives way to trafilatura's full name. trafilatura's site name made from the URL's host is not
-    something the page says, and is left out."""
-    fill: dict[str, Any] = {}
+def extractor_meta(doc: Any, page_url: str | None) -> PageMeta:
+    """trafilatura's metadata (its Document) as a PageMeta, every value marked `trafilatura`: author
+    from a byline in the page, tags from tag and category links, and what it read from <meta>. Its
+    site name made from the URL's host is not something the page says, and is left out."""
     author = _join_authors([a.strip() for a in (getattr(doc, "author", None) or "").split(";")])
-    user_name = meta.author is not None and " " not in meta.author
-    if author and (
-        meta.author is None
-        or (user_name and " " in author and meta.author.casefold() not in author.casefold())
-    ):
-        fill.update(author=author, author_source="trafilatura")
-    if meta.description is None and _clean(getattr(doc, "description", None)):
-        fill.update(description=_clean(doc.description), description_source="trafilatura")
+    description = _clean(getattr(doc, "description", None))
     sitename = _clean(getattr(doc, "sitename", None))
-    if meta.sitename is None and sitename and sitename.lower() != _host_name(page_url):
-        fill.update(sitename=sitename, sitename_source="trafilatura")
-    if not meta.tags:
-        found = [*(getattr(doc, "categories", None) or []), *(getattr(doc, "tags", None) or [])]
-        tags = split_tags(found, comma_separated=False)
-        if tags:
-            fill.update(tags=tags, tags_source="trafilatura")
+    if sitename and sitename.lower() == _host_name(page_url):
+        sitename = None
+    found = [*(getattr(doc, "categories", None) or []), *(getattr(doc, "tags", None) or [])]
+    tags = split_tags(found, comma_separated=False)
     image = absolute_url(_clean(getattr(doc, "image", None)), page_url)
-    if meta.image is None and image:
-        fill.update(image=image, image_source="trafilatura")
-    return replace(meta, **fill) if fill else meta
+    mark = "trafilatura"
+    return PageMeta(
+        author=author,
+        author_source=mark if author else None,
+        description=description,
+        description_source=mark if description else None,
+        sitename=sitename,
+        sitename_source=mark if sitename else None,
+        tags=tags,
+        tags_source=mark if tags else None,
+        image=image,
+        image_source=mark if image else None,
+    )
 
 
-def document_meta(meta: PageMeta, text: str) -> DocumentMeta:
-    """The documents columns of a page: its metadata, and its language weighed on its clean text."""
+def reconcile(own: PageMeta, extracted: PageMeta) -> PageMeta:
+    """The page's own metadata with its gaps filled from trafilatura's. The page's own values win
+    where both exist: every page of a site has them, sampled or not, so that a page's value seldom
+    depends on whether the extractor ran on it; only a one-word author (a user name) gives way to a
+    full name that does not contain it."""
+    fill: dict[str, Any] = {}
+    author, mine = extracted.author, own.author
+    user_name = mine is not None and " " not in mine
+    if author and (
+        mine is None or (user_name and " " in author and mine.casefold() not in author.casefold())
+    ):
+        fill.update(author=author, author_source=extracted.author_source)
+    for name in ("description", "sitename", "image"):
+        if getattr(own, name) is None and getattr(extracted, name) is not None:
+            fill.update(
+                {name: getattr(extracted, name), f"{name}_source": getattr(extracted, f"{name}_source")}
+            )
+    if not own.tags and extracted.tags:
+        fill.update(tags=extracted.tags, tags_source=extracted.tags_source)
+    return replace(own, **fill) if fill else own
+
+
+def document_meta(page: ParsedPage, text: str) -> DocumentMeta:
+    """The documents columns of a page: its own metadata, completed from trafilatura's when the page
+    is in its site's layout sample (a page that left the sample keeps the parse it had, and must
+    give what a fresh run gives), and its language weighed on its clean text."""
+    extracted = page.extractor_meta if page_teaches(page.in_sample, page.extractor) else None
+    meta = reconcile(page.meta, extracted) if extracted is not None else page.meta
     language, language_source = choose_language(meta, text)
     return DocumentMeta(
         author=meta.author,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
-from pipeline.clean.page_meta import read_page_meta, with_extractor_meta
+from pipeline.clean.page_meta import extractor_meta, read_page_meta
 from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
 from pipeline.clean.segment_text import segment_text
 from pipeline.config import ExtractConfig
@@ -37,7 +37,7 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
     if extraction is None:
         return "fallback-full-page"
     mark_main(parsed.blocks, extraction)
-    parsed.meta = with_extractor_meta(parsed.meta, extraction.document, url)
+    parsed.extractor_meta = extractor_meta(extraction.document, url)
     return "trafilatura"
 
 

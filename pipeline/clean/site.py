@@ -113,7 +113,7 @@ def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: Pipeline
         chars_raw=p.page.chars_raw,
         chars_clean=len(text),
         content_hash=p.page.content_hash,
-        meta=document_meta(p.meta, text),
+        meta=document_meta(p, text),
     )
 
 

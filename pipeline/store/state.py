@@ -48,6 +48,7 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "file_mtime_ns": p.page.file_stat[1],
                 "in_sample": p.in_sample,
                 "meta": asdict(p.meta),
+                "extractor_meta": asdict(p.extractor_meta) if p.extractor_meta is not None else None,
             }
         )
     for page, skip in failed:
@@ -71,6 +72,7 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "file_mtime_ns": page.file_stat[1],
                 "in_sample": None,
                 "meta": None,
+                "extractor_meta": None,
             }
         )
     rows.sort(key=lambda r: str(r["doc_id"]))
@@ -328,8 +330,13 @@ def _parsed_page(r: dict, blocks: list[Block]) -> ParsedPage:
         extractor=r["extractor"],
         in_sample=bool(r["in_sample"]),
         date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
-        meta=PageMeta(**{**r["meta"], "tags": tuple(r["meta"]["tags"] or ())}) if r["meta"] else PageMeta(),
+        meta=_page_meta(r["meta"]) or PageMeta(),
+        extractor_meta=_page_meta(r["extractor_meta"]),
     )
+
+
+def _page_meta(row: dict | None) -> PageMeta | None:
+    return PageMeta(**{**row, "tags": tuple(row["tags"] or ())}) if row else None
 
 
 # -- signatures -----------------------------------------------------------------------------------------

@@ -51,8 +51,9 @@ def docs(processed) -> pd.DataFrame:
 
 
 def python_rows(docs: pd.DataFrame) -> list[dict]:
-    """The dataset's rows as Python values (None for nulls, dates as dates)."""
-    return docs.astype(object).where(docs.notna(), None).to_dict("records")
+    """The dataset's rows as Python values (None for nulls, dates as dates, lists as lists)."""
+    rows = docs.astype(object).where(docs.notna(), None).to_dict("records")
+    return [{k: v.tolist() if hasattr(v, "tolist") else v for k, v in row.items()} for row in rows]
 
 
 @pytest.mark.parametrize("batch_rows", [1000, 2])  # 2: every batch boundary is crossed

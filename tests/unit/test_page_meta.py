@@ -11,14 +11,15 @@ from pipeline.clean.page_meta import (
     absolute_url,
     clean_author,
     document_meta,
+    extractor_meta,
     language_code,
     read_page_meta,
+    reconcile,
     split_tags,
-    with_extractor_meta,
 )
 from pipeline.clean.segment_html import parse_html
 from pipeline.config import PipelineConfig
-from pipeline.records import PageMeta
+from pipeline.records import Page, PageMeta, ParsedPage
 from pipeline.run.pages import parse_to_tables
 from tests.support import write_files
 
@@ -111,9 +112,16 @@ def test_plain_meta_names_are_cleaned_and_resolved():
     assert (m.declared_language, m.declared_language_source) == ("de", "meta")
 
 
+def parsed(meta: PageMeta, extracted: PageMeta | None, in_sample: bool, extractor: str) -> ParsedPage:
+    page = Page("d1", "blog", "blog/a.html", "html", "", URL, 100, "h")
+    return ParsedPage(
+        page, "blog", [], meta=meta, extractor_meta=extracted, in_sample=in_sample, extractor=extractor
+    )
+
+
 def test_a_page_without_metadata_says_nothing():
     assert meta_of(NOTHING) == PageMeta()
-    row = document_meta(meta_of(NOTHING), "")
+    row = document_meta(parsed(meta_of(NOTHING), None, True, "trafilatura"), "")
     assert (row.author, row.description, row.sitename, row.tags, row.image, row.language) == (None,) * 6
     assert (row.author_source, row.tags_source, row.language_source) == (None, None, None)
 
@@ -161,16 +169,29 @@ def test_trafilatura_fills_what_the_page_metadata_lacks_and_no_more():
     url = "https://pedal.example.com/blog/chain-repair/"
     own = meta_of(BYLINE_ONLY, url)
     assert own == PageMeta()
-    m = with_extractor_meta(own, extracted(BYLINE_ONLY, url), url)
+    theirs = extractor_meta(extracted(BYLINE_ONLY, url), url)
+    m = reconcile(own, theirs)
     assert (m.author, m.author_source) == ("Priya Raman", "trafilatura")  # its byline search
     assert (m.tags, m.tags_source) == (("Repairs", "chains"), "trafilatura")  # its category and tag links
     assert m.sitename is None  # trafilatura's "pedal.example.com" is only the URL's host
+    sampled = document_meta(parsed(own, theirs, True, "trafilatura"), "")
+    assert (sampled.author, sampled.tags) == ("Priya Raman", ["Repairs", "chains"])
+    left_the_sample = document_meta(parsed(own, theirs, False, "layout"), "")  # as a fresh run has it
+    assert (left_the_sample.author, left_the_sample.tags, left_the_sample.tags_source) == (None, None, None)
+
+
+def test_a_user_name_gives_way_to_a_full_name_and_nothing_else_does():
+    own = PageMeta(author="kffnirmitap", author_source="meta", sitename="KFF", sitename_source="meta")
+    theirs = PageMeta(author="Nirmita Panchal", author_source="trafilatura", sitename="Kff Health News")
+    assert reconcile(own, theirs).author == "Nirmita Panchal"
+    assert reconcile(own, theirs).sitename == "KFF"
+    kept = PageMeta(author="Supermove", author_source="json-ld")
+    assert reconcile(kept, PageMeta(author="Supermove February 8")).author == "Supermove"
 
 
 def test_the_page_own_metadata_wins_over_trafilatura():
     own = meta_of(WORDPRESS)
-    m = with_extractor_meta(own, extracted(WORDPRESS, URL), URL)
-    assert m == own  # same page, sampled or not, same values
+    assert reconcile(own, extractor_meta(extracted(WORDPRESS, URL), URL)) == own  # sampled or not, the same
 
 
 def test_meta_is_carried_through_the_parse_state(tmp_path):
@@ -181,4 +202,6 @@ def test_meta_is_carried_through_the_parse_state(tmp_path):
     back = {p.page.source: p for p in tables.parsed_pages(tables.pages.column("doc_id").to_pylist())}
     assert back["blog/bisect.html"].meta == meta_of(WORDPRESS, None)
     assert back["blog/bisect.html"].meta.tags == ("Git", "Debugging")
-    assert back["blog/notes.txt"].meta == PageMeta()
+    assert back["blog/notes.txt"].meta == PageMeta() and back["blog/notes.txt"].extractor_meta is None
+    assert back["blog/bisect.html"].extractor_meta is not None  # trafilatura ran on it
+    assert back["blog/bisect.html"].extractor_meta.author_source == "trafilatura"
