@@ -25,15 +25,21 @@ LEDE = (
 )
 
 
+BYLINE_ONLY = (3, 4)
+
+
 def garden_page(i: int) -> str:
-    """A page of a small WordPress site: its own <meta> and JSON-LD, German text on page 5 under a
-    template that declares English for every page."""
+    """A page of a small WordPress site: its own <meta> and JSON-LD (pages 3 and 4: an author only in
+    a byline), German text on page 5 under a template that declares English for every page."""
     body = (
         f"<p>{LEDE} Plot {i} went to a family from the estate.</p>"
         if i != 5
         else "<p>Der Kleingartenverein hat am Samstag die neuen Parzellen an der Bahnlinie verteilt, "
         "und jedes Mitglied, das länger als ein Jahr gewartet hatte, bekam eine.</p>"
     )
+    jsonld = """<script type="application/ld+json">{"@context": "https://schema.org", "@type": "BlogPosting",
+ "author": {"@type": "Person", "name": "Ruth Okafor"}}</script>"""
+    byline = '<div class="author-info"><span class="author">Tomasz Wrona</span></div>'
     return f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
 <title>Plot news {i} | Riverside Allotments</title>
 <link rel="canonical" href="https://allotments.example.org/news/plot-{i}/">
@@ -42,10 +48,9 @@ def garden_page(i: int) -> str:
 <meta property="og:image" content="/media/plot-{i}.jpg">
 <meta property="article:section" content="News">
 <meta property="article:tag" content="Plots">
-<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "BlogPosting",
- "headline": "Plot news {i}", "author": {{"@type": "Person", "name": "Ruth Okafor"}}}}</script>
+{"" if i in BYLINE_ONLY else jsonld}
 </head><body><header><nav><a href="/">Home</a> <a href="/news/">News</a></nav></header>
-<main><article><h1>Plot news {i}</h1>{body}
+<main><article><h1>Plot news {i}</h1>{byline if i in BYLINE_ONLY else ""}{body}
 <p>Water butts are now on every path, and the compost bays have been rebuilt after the storm.</p>
 </article></main><footer><p>Riverside Allotments, Mill Lane</p></footer></body></html>"""
 
@@ -83,6 +88,8 @@ def test_html_pages_carry_their_metadata_and_language(tmp_path):
     assert (list(row.tags), row.tags_source) == (["News", "Plots"], "meta")
     assert (row.image, row.image_source) == ("https://allotments.example.org/media/plot-2.jpg", "meta")
     assert (row.language, row.language_source) == ("en", "html-lang")
+    byline = docs.loc["https://allotments.example.org/news/plot-4/"]  # no author in its metadata
+    assert (byline.author, byline.author_source) == ("Tomasz Wrona", "trafilatura")
     german = docs.loc["https://allotments.example.org/news/plot-5/"]
     assert (german.language, german.language_source) == ("de", "langid")
 
@@ -94,7 +101,11 @@ def test_pages_outside_the_layout_sample_get_the_same_metadata(tmp_path):
     assert 0 < sum(flags.values()) < len(flags)  # trafilatura ran on some pages only
     docs = read_tables(out)["documents"]
     assert len(docs) == 12
-    assert set(docs.author) == {"Ruth Okafor"} and set(docs.author_source) == {"json-ld"}
+    byline = docs.source.isin([f"garden/plot-{i}.html" for i in BYLINE_ONLY])
+    assert set(docs[~byline].author) == {"Ruth Okafor"} and set(docs[~byline].author_source) == {"json-ld"}
+    rows = docs[byline].astype(object).where(docs[byline].notna(), None).to_dict("records")
+    found = {flags[r["doc_id"]]: (r["author"], r["author_source"]) for r in rows}
+    assert found == {True: ("Tomasz Wrona", "trafilatura"), False: (None, None)}  # a byline needs trafilatura
     assert set(docs.sitename) == {"Riverside Allotments"} and docs.image.str.endswith(".jpg").all()
     assert {tuple(t) for t in docs.tags} == {("News", "Plots")}
 
@@ -121,6 +132,7 @@ def test_a_rerun_over_output_written_before_the_columns_parses_again(tmp_path):
     assert summary["parsed"] == 3 and summary["sites_rebuilt"] == ["garden"]
     docs = read_tables(out)["documents"]
     assert set(docs.author) == {"Ruth Okafor"} and set(docs.language) == {"en"}
+    assert docs.tags.map(len).eq(2).all()
     changes = pd.read_parquet(out / "changes")
     assert set(changes[changes.run_id == summary["run_id"]].change) == {"unchanged-but-rewritten"}
     state = pq.read_table(next((out / "_state" / "parsed").glob("*.pages.parquet")))
