@@ -8,7 +8,7 @@ alone.
 Per page, as a parser process does it on a page of the layout sample: the lxml tree
 (clean/segment_html.parse_html), the page's own metadata on it (clean/page_meta.read_page_meta),
 trafilatura's `bare_extraction(html, url=url, with_metadata=True)` (timed against the same call
-without metadata), the two reconciled (with_extractor_meta), and the language chosen on the labelled
+without metadata), the two reconciled (extractor_meta, reconcile), and the language chosen on the labelled
 body text (clean/language.choose_language; the model is read before timing). A page outside the
 sample gets the page's own metadata only: the "page meta only" row.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.clean.language import choose_language, detect
-from pipeline.clean.page_meta import read_page_meta, with_extractor_meta
+from pipeline.clean.page_meta import extractor_meta, read_page_meta, reconcile
 from pipeline.clean.segment_html import parse_html
 
 FIELDS = ["author", "description", "sitename", "tags", "image"]
@@ -100,7 +100,8 @@ def main() -> None:
         for h, r in zip(pages, recs)
     ]
     merged = [
-        with_extractor_meta(m, d, r.get("url")) if d is not None else m for m, d, r in zip(own, docs, recs)
+        reconcile(m, extractor_meta(d, r.get("url"))) if d is not None else m
+        for m, d, r in zip(own, docs, recs)
     ]
     detect("warm up: the model is read once per process, about a second")
     langs = [
