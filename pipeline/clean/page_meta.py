@@ -32,7 +32,7 @@ MAX_JSONLD_NODES = 500  # nodes visited per page: a product feed in JSON-LD can 
 _AUTHOR_META = ("author", "article:author", "og:article:author", "dc.creator", "dcterms.creator",
                 "citation_author", "parsely-author", "sailthru.author", "byl")  # fmt: skip
 _DESCRIPTION_META = ("description", "og:description", "twitter:description", "dc.description")
-_SITENAME_META = ("og:site_name", "application-name", "apple-mobile-web-app-title")
+_APP_NAME_META = ("application-name", "apple-mobile-web-app-title")  # a web app's name: the site's, mostly
 _IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 _ARTICLE_TAG_META = ("article:section", "article:tag", "parsely-section", "parsely-tags")
 _KEYWORD_META = ("keywords", "news_keywords")
@@ -173,7 +173,8 @@ def _description(found: _Found) -> tuple[str | None, str | None]:
 
 
 def _sitename(found: _Found) -> tuple[str | None, str | None]:
-    value = _first_meta(found, _SITENAME_META[:1])
+    """og:site_name, else the JSON-LD publisher's or WebSite's name, else the application name."""
+    value = _first_meta(found, ("og:site_name",))
     if value:
         return value, "meta"
     for node in found.nodes:
@@ -183,7 +184,7 @@ def _sitename(found: _Found) -> tuple[str | None, str | None]:
     for node in found.nodes:
         if "website" in _types(node) and _clean(node.get("name")):
             return _clean(node.get("name")), "json-ld"
-    value = _first_meta(found, _SITENAME_META[1:])
+    value = _first_meta(found, _APP_NAME_META)
     return (value, "meta") if value else (None, None)
 
 
