@@ -52,6 +52,8 @@ class DedupConfig:
 @dataclass(frozen=True)
 class ExtractConfig:
     use_trafilatura: bool = True  # run trafilatura's main-content extraction on HTML pages
+    # ...with its metadata pass (bylines, tag links: author on ~20% more pages; ~+50% of its time)
+    extractor_metadata: bool = True
     max_title_chars: int = 300  # a block longer than this is never a title
     # seconds one page may take to parse (in a worker process) before it is skipped
     page_timeout: float = 60.0

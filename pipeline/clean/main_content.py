@@ -28,7 +28,7 @@ class Extraction:
     document: Any = None  # trafilatura's Document: its metadata fields (clean/page_meta.py reads them)
 
 
-def run_trafilatura(content: str, url: str | None) -> Extraction | None:
+def run_trafilatura(content: str, url: str | None, with_metadata: bool = True) -> Extraction | None:
     """trafilatura's main content at its default settings (fallback extractors included: without
     them it misses whole pages that readability or jusText find); None when it finds nothing.
 
@@ -41,7 +41,7 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     doc = trafilatura.bare_extraction(
         content,
         url=url,
-        with_metadata=True,
+        with_metadata=with_metadata,
         include_comments=False,
         include_tables=True,
         deduplicate=False,
@@ -50,7 +50,7 @@ def run_trafilatura(content: str, url: str | None) -> Extraction | None:
     if body is None:
         return None
     tokens = _TOKEN.findall(_element_text(body).lower())
-    return Extraction(tokens=tokens, document=doc) if tokens else None
+    return Extraction(tokens=tokens, document=doc if with_metadata else None) if tokens else None
 
 
 def _element_text(el: Any) -> str:

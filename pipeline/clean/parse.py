@@ -33,11 +33,12 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
         return "fallback-full-page"
     if not parsed.in_sample:
         return "segmented"  # the site's layout model decides, at build time
-    extraction = run_trafilatura(content, url)
+    extraction = run_trafilatura(content, url, cfg.extractor_metadata)
     if extraction is None:
         return "fallback-full-page"
     mark_main(parsed.blocks, extraction)
-    parsed.extractor_meta = extractor_meta(extraction.document, url)
+    if extraction.document is not None:
+        parsed.extractor_meta = extractor_meta(extraction.document, url)
     return "trafilatura"
 
 

@@ -18,7 +18,7 @@ from pipeline.clean.page_meta import (
     split_tags,
 )
 from pipeline.clean.segment_html import parse_html
-from pipeline.config import PipelineConfig
+from pipeline.config import ExtractConfig, PipelineConfig
 from pipeline.records import Page, PageMeta, ParsedPage
 from pipeline.run.pages import parse_to_tables
 from tests.support import write_files
@@ -205,3 +205,9 @@ def test_meta_is_carried_through_the_parse_state(tmp_path):
     assert back["blog/notes.txt"].meta == PageMeta() and back["blog/notes.txt"].extractor_meta is None
     assert back["blog/bisect.html"].extractor_meta is not None  # trafilatura ran on it
     assert back["blog/bisect.html"].extractor_meta.author_source == "trafilatura"
+    off = PipelineConfig(extract=ExtractConfig(extractor_metadata=False))
+    without = parse_to_tables(list(iter_raw_inputs(raw, off.load)), off).parsed_pages(
+        tables.pages.column("doc_id").to_pylist()
+    )
+    assert [p.extractor_meta for p in without] == [None, None]
+    assert {p.page.source: p.meta for p in without} == {s: p.meta for s, p in back.items()}
