@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-PIPELINE_VERSION = "0.4.0"  # bump when parsing or state changes: re-runs then parse everything again
+PIPELINE_VERSION = "0.5.0"  # bump when parsing or state changes: re-runs then parse everything again
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class DedupConfig:
 @dataclass(frozen=True)
 class ExtractConfig:
     use_trafilatura: bool = True  # run trafilatura's main-content extraction on HTML pages
+    # ...with its metadata pass (bylines, tag links: author on ~20% more pages; ~+50% of its time)
+    extractor_metadata: bool = True
     max_title_chars: int = 300  # a block longer than this is never a title
     # seconds one page may take to parse (in a worker process) before it is skipped
     page_timeout: float = 60.0

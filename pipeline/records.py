@@ -89,6 +89,26 @@ class DateCandidate:
     source: str  # json-ld | meta | time | text | url | htmldate
 
 
+@dataclass(frozen=True)
+class PageMeta:
+    """What a page says about itself beyond title and dates, each value with where it was read:
+    json-ld, meta (a <meta> name or property), html-lang, or trafilatura (its metadata pass, on
+    pages it ran on, for what the page's own metadata does not say). None: the page does not say."""
+
+    author: str | None = None  # several authors joined by "; ", as trafilatura joins them
+    author_source: str | None = None
+    description: str | None = None
+    description_source: str | None = None
+    sitename: str | None = None
+    sitename_source: str | None = None
+    tags: tuple[str, ...] = ()  # tags and categories (sections), in page order, each once
+    tags_source: str | None = None
+    image: str | None = None  # absolute URL when the page URL is known
+    image_source: str | None = None
+    declared_language: str | None = None  # primary subtag, lower case ("en" of "en-US")
+    declared_language_source: str | None = None
+
+
 @dataclass
 class ParsedPage:
     """A page segmented into blocks, with the metadata needed for titles and dates."""
@@ -102,6 +122,8 @@ class ParsedPage:
     # trafilatura | fallback-full-page | segmented (not sampled) | layout | none (text)
     extractor: str = "none"
     in_sample: bool = True  # in its site's layout sample: trafilatura runs on it (see clean/layout.py)
+    meta: PageMeta = field(default_factory=PageMeta)  # what the page's own metadata says
+    extractor_meta: PageMeta | None = None  # trafilatura's metadata, on the pages it ran on
 
 
 @dataclass(frozen=True)
@@ -114,6 +136,25 @@ class BoilerplateCluster:
     n_pages: int
     share_of_pages: float
     n_variants: int
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """The page's author, description, site name, tags, language and image as documents carries them,
+    each with its source (null when the page does not say)."""
+
+    author: str | None = None
+    author_source: str | None = None
+    description: str | None = None
+    description_source: str | None = None
+    sitename: str | None = None
+    sitename_source: str | None = None
+    tags: list[str] | None = None
+    tags_source: str | None = None
+    language: str | None = None
+    language_source: str | None = None  # html-lang, json-ld, meta or langid
+    image: str | None = None
+    image_source: str | None = None
 
 
 @dataclass
@@ -137,6 +178,7 @@ class Document:
     content_hash: str
     dup_cluster: str | None = None
     duplicate_of: str | None = None
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
 
 
 @dataclass

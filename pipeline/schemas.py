@@ -4,7 +4,11 @@ does work; readers and writers in store/ and the run cast to these."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pyarrow as pa
+
+from pipeline.records import PageMeta
 
 SCHEMA_VERSION = "2"  # bump on any change to an output schema; see docs/schema.md
 
@@ -70,6 +74,73 @@ DOCUMENTS_SCHEMA = pa.schema(
             "Where `updated` came from (same values as published_source).",
             "text",
         ),
+        _f(
+            "author",
+            pa.string(),
+            "The page's author(s), several joined by `; `: JSON-LD author of the page's content, else "
+            "<meta> author, article:author and the like, else trafilatura's byline (pages it ran on).",
+            "Jane Doe; John Roe",
+        ),
+        _f(
+            "author_source", pa.string(), "Where `author` came from: json-ld, meta or trafilatura.", "json-ld"
+        ),
+        _f(
+            "description",
+            pa.string(),
+            "The page's summary: <meta> description, og:description, twitter:description, else JSON-LD "
+            "description, else trafilatura's.",
+            "How git bisect finds the commit that broke a build.",
+        ),
+        _f(
+            "description_source",
+            pa.string(),
+            "Where `description` came from: meta, json-ld or trafilatura.",
+            "meta",
+        ),
+        _f(
+            "sitename",
+            pa.string(),
+            "The site's own name: og:site_name, else JSON-LD publisher or WebSite name, else "
+            "application-name, else trafilatura's (never made from the URL's host).",
+            "NAHT",
+        ),
+        _f(
+            "sitename_source",
+            pa.string(),
+            "Where `sitename` came from: meta, json-ld or trafilatura.",
+            "meta",
+        ),
+        _f(
+            "tags",
+            pa.list_(pa.string()),
+            "Tags and categories in page order, each once: article:section and article:tag, else JSON-LD "
+            "articleSection and keywords, else <meta> keywords, else trafilatura's categories and tags.",
+            "['Git', 'Tools']",
+        ),
+        _f("tags_source", pa.string(), "Where `tags` came from: meta, json-ld or trafilatura.", "meta"),
+        _f(
+            "language",
+            pa.string(),
+            "Language of the page (ISO 639-1, lower case): the declared one (<html lang>, else JSON-LD "
+            "inLanguage, else <meta> content-language or og:locale) unless py3langid, on `text`, is "
+            "confident of another it finds the declared one implausible for; detected alone when none "
+            "is declared (plain text).",
+            "en",
+        ),
+        _f(
+            "language_source",
+            pa.string(),
+            "Where `language` came from: html-lang, json-ld, meta or langid (detected on `text`).",
+            "html-lang",
+        ),
+        _f(
+            "image",
+            pa.string(),
+            "The page's lead image URL (absolute when the page URL is known): og:image, twitter:image, "
+            "else JSON-LD image, else <link rel=image_src>, else trafilatura's.",
+            "https://rilopez.com/images/bisect.png",
+        ),
+        _f("image_source", pa.string(), "Where `image` came from: meta, json-ld or trafilatura.", "meta"),
         _f(
             "text",
             pa.large_string(),
@@ -355,6 +426,9 @@ CRAWL_LOG_SCHEMA = pa.schema(
 
 
 # -- run state (see store/state_layout.py for where each file lives) ------------------------------
+PAGE_META_STATE = pa.struct(  # records.PageMeta, field for field
+    [(f.name, pa.list_(pa.string()) if f.name == "tags" else pa.string()) for f in fields(PageMeta)]
+)
 PAGES_STATE = pa.schema(
     [
         ("doc_id", pa.string()),
@@ -377,6 +451,8 @@ PAGES_STATE = pa.schema(
         ("file_size", pa.int64()),
         ("file_mtime_ns", pa.int64()),
         ("in_sample", pa.bool_()),
+        ("meta", PAGE_META_STATE),
+        ("extractor_meta", PAGE_META_STATE),
     ]
 )
 BLOCKS_STATE = pa.schema(

@@ -26,27 +26,29 @@ def norm_tokens(text: str) -> str:
 @dataclass
 class Extraction:
     tokens: list[str]  # lower-cased word tokens of everything trafilatura kept, in its order
+    document: Any = None  # trafilatura's Document: its metadata fields (clean/page_meta.py reads them)
 
 
-def run_trafilatura(content: str, url: str | None) -> Extraction | None:
+def run_trafilatura(content: str, url: str | None, with_metadata: bool = True) -> Extraction | None:
     """trafilatura's main content at its default settings: fallback extractors included (without
     them it misses whole pages that readability or jusText find). Its comments section, which it
     keeps apart from the body, is not content here (as in its own `text`); a forum's posts are in
     the body. None when it finds nothing.
 
-    Asked for the body only: its metadata pass found nothing that titles.py and html_meta.py do not.
+    With its metadata: author bylines, tag and category links that the page's <meta> and JSON-LD
+    do not carry (clean/page_meta.py); titles and dates stay with titles.py and html_meta.py.
     Imported here: only the parser processes need it (preloaded by their fork server), and it costs
     the main process 0.3 s."""
     import trafilatura
 
     # comments on, as by default: trafilatura then takes them out before it looks for the body, and
     # without that step it finds next to nothing on forum pages (their posts are in <ol>/<li> threads)
-    doc = trafilatura.bare_extraction(content, url=url, with_metadata=False)
+    doc = trafilatura.bare_extraction(content, url=url, with_metadata=with_metadata)
     body: Any = getattr(doc, "body", None)  # an lxml element (trafilatura 2's Document)
     if body is None:
         return None
     tokens = _TOKEN.findall(_element_text(body).lower())
-    return Extraction(tokens=tokens) if tokens else None
+    return Extraction(tokens=tokens, document=doc if with_metadata else None) if tokens else None
 
 
 def _element_text(el: Any) -> str:

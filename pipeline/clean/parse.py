@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
+from pipeline.clean.page_meta import extractor_meta, read_page_meta
 from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
 from pipeline.clean.segment_text import segment_text
 from pipeline.config import ExtractConfig
@@ -32,10 +33,12 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
         return "fallback-full-page"
     if not parsed.in_sample:
         return "segmented"  # the site's layout model decides, at build time
-    extraction = run_trafilatura(content, url)
+    extraction = run_trafilatura(content, url, cfg.extractor_metadata)
     if extraction is None:
         return "fallback-full-page"
     mark_main(parsed.blocks, extraction)
+    if extraction.document is not None:
+        parsed.extractor_meta = extractor_meta(extraction.document, url)
     return "trafilatura"
 
 
@@ -64,6 +67,7 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool, site_of: SiteOf)
             html_title=meta.title,
             og_title=meta.og_title,
             date_candidates=list(meta.dates),
+            meta=read_page_meta(root, url),
         )
         if page.url is None and meta.url:
             parsed.page = Page(**{**page.__dict__, "url": meta.url})

@@ -11,6 +11,7 @@ import numpy as np
 from pipeline.clean.boilerplate import SiteModel, mark, text_clusters
 from pipeline.clean.dates import choose_dates, dateline_dates, labelled_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
+from pipeline.clean.page_meta import document_meta
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, copy_groups, count_clusters
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes, repeats_title
 from pipeline.config import ExtractConfig, PipelineConfig
@@ -147,6 +148,7 @@ def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: Pipeline
         chars_raw=p.page.chars_raw,
         chars_clean=len(text),
         content_hash=p.page.content_hash,
+        meta=document_meta(p, text),
     )
 
 

@@ -112,12 +112,29 @@ def write_jsonl(docs: Documents, fh: IO[bytes]) -> int:
     return pages
 
 
+def _csv_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A list column (tags) as one JSON array per cell: CSV has no lists, and a JSON array keeps a
+    tag that holds a comma whole."""
+    columns = [
+        pa.array(
+            [None if v is None else json.dumps(v, ensure_ascii=False) for v in c.to_pylist()], pa.string()
+        )
+        if pa.types.is_list(c.type)
+        else c
+        for c in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
 def write_csv(docs: Documents, fh: IO[bytes]) -> int:
     """A header line, then a row a page (pyarrow's CSV writer: RFC 4180 quoting, nulls empty)."""
     pages = 0
-    with pacsv.CSVWriter(fh, docs.dataset.schema) as writer:
+    schema = pa.schema(
+        [pa.field(f.name, pa.string()) if pa.types.is_list(f.type) else f for f in docs.dataset.schema]
+    )
+    with pacsv.CSVWriter(fh, schema) as writer:
         for batch in docs.batches():
-            writer.write_batch(batch)
+            writer.write_batch(_csv_batch(batch, schema))
             pages += batch.num_rows
     return pages
 

@@ -18,7 +18,9 @@ Schema version: **{SCHEMA_VERSION}**. Every Parquet file carries it in its key-v
 
 Versioning rule: adding a nullable column bumps nothing for readers but is noted here; renaming or removing a
 column, changing a type or the meaning of a value increments the schema version, and a run never mixes files
-of two versions in one dataset (each run republishes every dataset).
+of two versions in one dataset (each run republishes every dataset). Added without a bump (nullable): in
+pipeline 0.5.0, `documents.author`, `description`, `sitename`, `tags`, `language`, `image` and the `*_source`
+of each (a re-run over an older output parses every page again, so every row has them).
 
 Layout: `<out>/<dataset>/<site>.parquet` (skipped: `skipped.parquet`; an empty dataset holds `empty.parquet`).
 `crawl_log/` is written by `sitesift crawl`, one part file per host and batch of rows

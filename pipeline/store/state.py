@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from pipeline.clean.boilerplate import ClusterStats, SiteModel
 from pipeline.clean.layout import PathCounts, column_path_counts, page_teaches
 from pipeline.clean.site_columns import SiteColumns
-from pipeline.records import Block, DateCandidate, Page, ParsedPage, Skipped
+from pipeline.records import Block, DateCandidate, Page, PageMeta, ParsedPage, Skipped
 from pipeline.schemas import BLOCKS_STATE, PAGES_STATE, STATS_STATE, TEXTS_STATE
 
 
@@ -47,6 +47,8 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "file_size": p.page.file_stat[0],
                 "file_mtime_ns": p.page.file_stat[1],
                 "in_sample": p.in_sample,
+                "meta": asdict(p.meta),
+                "extractor_meta": asdict(p.extractor_meta) if p.extractor_meta is not None else None,
             }
         )
     for page, skip in failed:
@@ -69,6 +71,8 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "file_size": page.file_stat[0],
                 "file_mtime_ns": page.file_stat[1],
                 "in_sample": None,
+                "meta": None,
+                "extractor_meta": None,
             }
         )
     rows.sort(key=lambda r: str(r["doc_id"]))
@@ -384,7 +388,13 @@ def _parsed_page(r: dict, blocks: list[Block]) -> ParsedPage:
         extractor=r["extractor"],
         in_sample=bool(r["in_sample"]),
         date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
+        meta=_page_meta(r["meta"]) or PageMeta(),
+        extractor_meta=_page_meta(r["extractor_meta"]),
     )
+
+
+def _page_meta(row: dict | None) -> PageMeta | None:
+    return PageMeta(**{**row, "tags": tuple(row["tags"] or ())}) if row else None
 
 
 # -- signatures -----------------------------------------------------------------------------------------

@@ -4,18 +4,21 @@ them. Pure."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import PIPELINE_VERSION
-from pipeline.records import Block, BoilerplateCluster, Document, SiteSummary, Skipped
+from pipeline.records import Block, BoilerplateCluster, Document, DocumentMeta, SiteSummary, Skipped
 from pipeline.schemas import BLOCKS_SCHEMA, BOILERPLATE_SCHEMA, DOCUMENTS_SCHEMA, SKIPPED_SCHEMA
+
+_META_COLUMNS = [f.name for f in fields(DocumentMeta)]
 
 
 def documents_table(docs: list[Document], processed_at: dt.datetime, run_id: str) -> pa.Table:
     cols = {
-        name: [getattr(d, name) for d in docs]
+        name: [getattr(d.meta, name) if name in _META_COLUMNS else getattr(d, name) for d in docs]
         for name in DOCUMENTS_SCHEMA.names
         if name not in ("processed_at", "pipeline_version", "run_id")
     }

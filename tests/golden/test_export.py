@@ -23,7 +23,8 @@ from tests.support import REPO, gazette, run_and_read, write_files
 TRICKY_TITLE = "Budget: “cuts”, #1 & 'quotes' — naïve café: yes? no!"
 TRICKY = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{TRICKY_TITLE} | Example Gazette</title>
 <link rel="canonical" href="https://gazette.example/budget?x=1&amp;y=2">
-<meta property="article:published_time" content="2024-06-03T10:00:00+01:00"></head><body>
+<meta property="article:published_time" content="2024-06-03T10:00:00+01:00">
+<meta property="article:tag" content="Council, budget"><meta property="article:tag" content="Money"></head><body>
 <header><div class="logo">Example Gazette</div><nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>
 <li><a href="/sport">Sport</a></li><li><a href="/contact">Contact us</a></li></ul></nav></header>
 <main><article><h1>{TRICKY_TITLE}</h1>
@@ -50,8 +51,9 @@ def docs(processed) -> pd.DataFrame:
 
 
 def python_rows(docs: pd.DataFrame) -> list[dict]:
-    """The dataset's rows as Python values (None for nulls, dates as dates)."""
-    return docs.astype(object).where(docs.notna(), None).to_dict("records")
+    """The dataset's rows as Python values (None for nulls, dates as dates, lists as lists)."""
+    rows = docs.astype(object).where(docs.notna(), None).to_dict("records")
+    return [{k: v.tolist() if hasattr(v, "tolist") else v for k, v in row.items()} for row in rows]
 
 
 @pytest.mark.parametrize("batch_rows", [1000, 2])  # 2: every batch boundary is crossed
@@ -65,6 +67,7 @@ def test_jsonl_has_one_record_a_page_with_every_column(processed, docs, tmp_path
         for column, value in row.items():
             expected = value.isoformat() if isinstance(value, dt.date) else value
             assert record[column] == expected, column
+    assert next(r for r in records if r["title"] == TRICKY_TITLE)["tags"] == ["Council, budget", "Money"]
     assert not list(tmp_path.glob(".*.part"))
 
 
@@ -80,6 +83,9 @@ def test_csv_reads_back_as_the_documents(processed, docs, tmp_path, batch_rows):
         assert back[column].tolist() == docs[column].fillna("").tolist(), column
     assert back.published.tolist() == docs.published.astype(str).fillna("").tolist()
     assert back.n_blocks.astype(int).tolist() == docs.n_blocks.tolist()
+    tags = back.set_index("title").tags
+    assert json.loads(tags[TRICKY_TITLE]) == ["Council, budget", "Money"]  # a JSON array: the comma stays
+    assert (back[back.title != TRICKY_TITLE].tags == "").all()  # null
 
 
 def folder(site: str) -> str:
@@ -111,6 +117,7 @@ def test_markdown_is_one_file_a_page_with_front_matter_then_the_text(processed, 
     )
     assert meta["title"] == TRICKY_TITLE and meta["url"] == "https://gazette.example/budget?x=1&y=2"
     assert meta["published"] == dt.date(2024, 6, 3) and "looks like front matter" in body
+    assert meta["tags"] == ["Council, budget", "Money"] and meta["tags_source"] == "meta"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
