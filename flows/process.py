@@ -1,7 +1,8 @@
 """Prefect flow `process`: raw pages -> site boilerplate stripped -> titles and dates -> Parquet.
 
 Only wiring: the same steps as pipeline.run.run_incremental (plan and parse, sites, near-duplicates,
-publish), with parsing as cached tasks and the per-site work as tasks (on a Dask cluster when asked).
+publish), with parsing as cached tasks and the site builds as one task; both run on the executor
+chosen once (local parser processes, or a Dask cluster when asked).
 Tasks take plain values and records, never a run object.
 """
 
@@ -27,14 +28,14 @@ from pipeline.locks import RunLock
 from pipeline.records import RawInput, RunSummary
 from pipeline.run import check_raw
 from pipeline.run.dedup import NearDuplicates, near_duplicates
+from pipeline.run.executor import Executor, open_executor
 from pipeline.run.folders import RunFolders, parse_folders
 from pipeline.run.parse import SubmitFn
 from pipeline.run.plan import FolderPlan, folder_of_path
-from pipeline.run.pool import ParsePool
 from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
 from pipeline.run.site_job import SiteBuilt, SiteJob
-from pipeline.run.sites import build_site_job, build_sites, plan_sites
+from pipeline.run.sites import build_sites, plan_sites
 from pipeline.store.gc import TASK_CACHE_DIR
 from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.report import summary_rows
@@ -60,35 +61,25 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     cache_result_in_memory=False,
 )
 def parse_pages(
-    batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: ChunkProgress
+    batch: list[RawInput], cfg: PipelineConfig, pool: Executor, progress: ChunkProgress
 ) -> ParsedTables:
-    """Parse a chunk of pages (up to ResourceLimits.parse_chunk) on the run's worker processes (per-page
-    time limit), reporting progress as they go; cached on content hashes. One task per chunk: smaller
-    tasks left the workers idle while Prefect recorded each one (the CLI ran at half the library's speed).
+    """Parse a chunk of pages (up to ResourceLimits.parse_chunk) on the run's executor (local worker
+    processes with a per-page time limit, or a Dask cluster), reporting progress as they go; cached on
+    content hashes. One task per chunk: smaller tasks left the workers idle while Prefect recorded each
+    one (the CLI ran at half the library's speed).
     Not kept in memory once persisted: Prefect's in-memory result cache (1,000 results) held every
     chunk's tables for the whole run, 4.6 GB at 100,000 pages instead of the library's 2.2 GB."""
     return pool.parse(batch, cfg, on_parsed=progress.advance)
 
 
-@task(name="build-site", cache_policy=NO_CACHE)
-def build_site_task(job: SiteJob) -> SiteBuilt:
-    return build_site_job(job)
-
-
 @task(name="build-sites", cache_policy=NO_CACHE)
-def build_sites_local(jobs: list[SiteJob], pool: ParsePool, progress: RunProgress) -> list[SiteBuilt]:
-    """Every site, on the run's worker processes when several need re-learning."""
+def build_sites_task(jobs: list[SiteJob], pool: Executor, progress: RunProgress) -> list[SiteBuilt]:
+    """Every site, on the run's executor: its workers when several need re-learning or on a Dask
+    cluster, else this process."""
     stage = progress.stage("build sites", total=len(jobs))
     built = build_sites(jobs, pool, on_built=lambda site: stage.advance())
     stage.finish()
     return built
-
-
-@flow(name="build-sites", validate_parameters=False)
-def build_sites_on_cluster(jobs: list[SiteJob]) -> list[SiteBuilt]:
-    """The per-site work, submitted to this flow's task runner (a Dask cluster when one is given)."""
-    futures = [build_site_task.submit(job) for job in jobs]
-    return [f.result() for f in futures]
 
 
 @task(name="near-duplicates", cache_policy=NO_CACHE)
@@ -121,7 +112,7 @@ def make_config(
     )
 
 
-def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: ParseProgress) -> SubmitFn:
+def parse_submitter(cfg: PipelineConfig, cached_parse, pool: Executor, progress: ParseProgress) -> SubmitFn:
     """parse_folders' `submit` through the cached parse task: the task is submitted to the flow's
     task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
 
@@ -155,8 +146,8 @@ def process(
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
     only changed sites re-learned; in a site of 4 x `layout_sample` pages or more, trafilatura runs on
     a 2-4 x `layout_sample` sample and the rest take the layout learned from it. With `dask_address`
-    (tcp://host:port of a running Dask scheduler whose workers share this file system), the per-site
-    work runs on that cluster. Returns the run summary."""
+    (tcp://host:port of a running Dask scheduler), parsing and the site builds run on that cluster
+    (its workers must see `out`'s staging folder). Returns the run summary."""
     logger = get_run_logger()
     cfg, limits = (
         make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample),
@@ -165,7 +156,7 @@ def process(
     raw_dir, out_dir = Path(raw), Path(out)
     check_raw(raw_dir)
     cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
-    with RunLock(out_dir), ParsePool(workers, limits) as pool:
+    with RunLock(out_dir), open_executor(workers, limits, dask_address) as pool:
         staging, now = Staging(out_dir, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
         files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_dir))
@@ -197,16 +188,7 @@ def process(
         )
         parse_progress.finish()
         jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
-        if dask_address:
-            from prefect_dask import DaskTaskRunner
-
-            stage = progress.stage("build sites", total=len(jobs))
-            runner = DaskTaskRunner(address=dask_address)  # its futures are PrefectFutures: stubs disagree
-            built = build_sites_on_cluster.with_options(task_runner=runner)(jobs)  # type: ignore[arg-type]
-            stage.advance(len(built))
-            stage.finish()
-        else:
-            built = build_sites_local(jobs, pool, progress)
+        built = build_sites_task(jobs, pool, progress)
         publishing = progress.stage("publish", total=2)  # near-duplicates, then the switch
         dups = dedup_task(built, staging.view(), cfg, staging.run_id)
         publishing.advance()

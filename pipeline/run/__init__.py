@@ -21,8 +21,8 @@ from pipeline.config import PipelineConfig, ResourceLimits
 from pipeline.locks import RunLock
 from pipeline.memory import arrow_returns_memory
 from pipeline.run.dedup import near_duplicates
+from pipeline.run.executor import open_executor
 from pipeline.run.folders import FolderHook, parse_folders
-from pipeline.run.pool import ParsePool
 from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
 from pipeline.run.sites import build_sites, plan_sites
@@ -36,14 +36,15 @@ def run_incremental(
     workers: int = 0,
     limits: ResourceLimits | None = None,
     on_folder: FolderHook | None = None,
+    dask_address: str | None = None,
 ) -> dict:
     """The whole run without Prefect (scripts, notebooks, tests, benchmarks); returns its summary.
     workers > 0 parses on that many processes, with the per-page time limit, and re-learns sites side
-    by side on them."""
+    by side on them; `dask_address` (tcp://host:port of a scheduler) does both on that cluster."""
     cfg, limits = cfg or PipelineConfig(), limits or ResourceLimits()
     check_raw(raw)
     arrow_returns_memory()
-    with RunLock(out), ParsePool(workers, limits) as pool:
+    with RunLock(out), open_executor(workers, limits, dask_address) as pool:
         staging, now = Staging(out, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
         folders = parse_folders(
