@@ -24,6 +24,7 @@ from flows.signals import deferred_interrupts
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
 from pipeline.config import PIPELINE_VERSION, BoilerplateConfig, ExtractConfig, PipelineConfig, ResourceLimits
+from pipeline.locations import location
 from pipeline.locks import RunLock
 from pipeline.records import RawInput, RunSummary
 from pipeline.run import check_raw
@@ -37,6 +38,7 @@ from pipeline.run.publish import publish, run_summary
 from pipeline.run.site_job import SiteBuilt, SiteJob
 from pipeline.run.sites import build_sites, plan_sites
 from pipeline.store.gc import TASK_CACHE_DIR
+from pipeline.store.objstore import RunOutput
 from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables
@@ -141,25 +143,29 @@ def process(
     page_timeout: float = ExtractConfig.page_timeout,
     layout_sample: int = ExtractConfig.layout_sample,
     dask_address: str | None = None,
+    work: str | None = None,
 ) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
     only changed sites re-learned; in a site of 4 x `layout_sample` pages or more, trafilatura runs on
-    a 2-4 x `layout_sample` sample and the rest take the layout learned from it. With `dask_address`
-    (tcp://host:port of a running Dask scheduler), parsing and the site builds run on that cluster
-    (its workers must see `out`'s staging folder). Returns the run summary."""
+    a 2-4 x `layout_sample` sample and the rest take the layout learned from it. `raw` and `out` are
+    folders or fsspec URLs (s3://bucket/raw); a remote `out` is written in the local folder `work`
+    (default: a cache folder per URL), then published to the store. With `dask_address` (tcp://host:port
+    of a running Dask scheduler), parsing and the site builds run on that cluster (its workers must see
+    the staging folder: `out`, or `work`). Returns the run summary."""
     logger = get_run_logger()
     cfg, limits = (
         make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample),
         ResourceLimits(),
     )
-    raw_dir, out_dir = Path(raw), Path(out)
-    check_raw(raw_dir)
-    cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
-    with RunLock(out_dir), open_executor(workers, limits, dask_address) as pool:
-        staging, now = Staging(out_dir, cfg), dt.datetime.now(dt.UTC)
+    raw_root, output = location(raw), RunOutput.of(location(out), Path(work) if work else None)
+    check_raw(raw_root)
+    cached_parse = parse_pages.with_options(result_storage=(output.folder / TASK_CACHE_DIR).resolve())
+    with RunLock(output.folder), open_executor(workers, limits, dask_address) as pool:
+        output.pull()
+        staging, now = Staging(output.folder, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
-        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_dir))
+        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_root))
         progress = RunProgress(("list", "parse", "build sites", "publish"), "sitesift run")
         progress.start()
         parse_progress = ParseProgress(progress, files_per_folder)
@@ -177,7 +183,7 @@ def process(
 
         submit = parse_submitter(cfg, cached_parse, pool, parse_progress)
         folders = parse_folders(
-            raw_dir,
+            raw_root,
             staging,
             previous,
             cfg,
@@ -193,9 +199,10 @@ def process(
         dups = dedup_task(built, staging.view(), cfg, staging.run_id)
         publishing.advance()
         summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
+        output.push(cfg.store.keep_superseded_s)  # a remote output: the upload, then its one switch
         publishing.advance()
     create_table_artifact(
-        summary_rows(summary, out_dir),
+        summary_rows(summary, str(output.remote) if output.remote else output.folder),
         key="sitesift-process-summary",
         description=f"pages {summary['pages']} (new {summary['pages_new']}, "
         f"changed {summary['pages_changed']}, unchanged {summary['pages_unchanged']}, "

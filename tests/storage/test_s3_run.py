@@ -17,12 +17,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from distributed import LocalCluster
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline import dataset_url, read_dataset, run_incremental
 from pipeline.locations import Remote
 from pipeline.store.objstore import POINTER, remote_current
+from tests.flows import cli_process
 from tests.storage import s3_server
 from tests.support import REPO, ROW_KEYS, RUN_COLUMNS, drift_site, gazette, story_page, write_files
 
@@ -190,3 +192,22 @@ def test_a_run_killed_while_publishing_leaves_the_previous_version_current(s3, t
     assert_same(f"{url}/out", tmp_path / "fresh")
     info = json.loads(out.fs().cat_file(out.key(f"_runs/{done['run_id']}/run.json")))
     assert info["previous"] == first["run_id"]
+
+
+def test_the_command_runs_bucket_to_bucket_on_a_dask_cluster(s3, tmp_path):
+    """`sitesift run --raw s3://... --out s3://... --dask-address ...`, as the README says."""
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/cli"
+    upload(raw, f"{url}/raw")
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        args = ["run", "--raw", f"{url}/raw", "--out", f"{url}/out", "--work", str(tmp_path / "work")]
+        done = cli_process.run(
+            [*args, "--dask-address", cluster.scheduler_address, "-q"], cli_process.cli_env(tmp_path / "home")
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        ran = {name: p.state_counts["memory"] for name, p in cluster.scheduler.task_prefixes.items()}
+    assert ran.get("parse_to_tables", 0) >= 2 and ran.get("build_site_job") == 3, ran
+    assert f"--out {url}/out" in done.stdout
+    run_incremental(raw, tmp_path / "local")
+    assert_same(f"{url}/out", tmp_path / "local")
