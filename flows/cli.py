@@ -232,10 +232,17 @@ def print_summary(summary: dict, out: Location) -> None:
         soft_wrap=True,
         markup=False,
     )
+    where = f"{out}/_runs/{summary.get('run_id', '')}" if isinstance(out, Remote) else out
     console.print(
-        f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/, changes/",
+        f"datasets written under [bold]{where}[/bold]: documents/, blocks/, boilerplate/, skipped/, changes/",
         soft_wrap=True,
     )
+    if isinstance(out, Remote):
+        console.print(
+            f"current version named by {out}/_runs/current (`from pipeline import read_dataset` follows it)",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 def _process(

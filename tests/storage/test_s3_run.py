@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import polars as pl
 import pytest
 from distributed import LocalCluster
 from warcio.statusandheaders import StatusAndHeaders
@@ -150,6 +151,9 @@ def test_run_and_rerun_on_s3_equal_local_runs(s3, tmp_path):
     local_counts = duckdb.sql(query.format(dataset_url(tmp_path / "local", "documents"))).df()
     pd.testing.assert_frame_equal(remote_counts, local_counts)
     assert remote_counts.pages.sum() == again["pages"]
+    # polars with its own S3 client (object_store), from the same AWS variables
+    by_polars = pl.scan_parquet(f"{dataset_url(f'{url}/out', 'documents')}/*.parquet").group_by("site").len()
+    assert sorted(by_polars.collect().rows()) == list(zip(local_counts.site, local_counts.pages))
 
 
 RUN = (
