@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import write_site  # noqa: E402
-from pipeline import run_incremental  # noqa: E402
+from bench.generate import write_site
+from pipeline import run_incremental
 
 
 def timed_run(raw: Path, out: Path, dask_address: str | None) -> tuple[float, dict]:
@@ -45,7 +45,9 @@ def main() -> None:
     pages = args.sites * args.pages
     times: dict[str, list[float]] = {"local, 1 process": [], "dask, 1 worker": [], "dask, 2 workers": []}
     clusters = {
-        n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+        n: LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
         for n in (1, 2)
     }
     try:
