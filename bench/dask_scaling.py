@@ -10,6 +10,7 @@ publishing) and the scheduler take from the same cores.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -60,7 +61,10 @@ def main() -> None:
         for cluster in clusters.values():
             cluster.close()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"{args.sites} sites x {args.pages} pages = {pages} pages, median of {args.repeat}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{args.sites} sites x {args.pages} pages = {pages} pages, median of {args.repeat}; load average {load}"
+    )
     print("| run | wall time | pages/s |")
     print("|---|---:|---:|")
     for key, values in times.items():

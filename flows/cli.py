@@ -125,10 +125,13 @@ def _capped_workers(workers: int) -> int:
 
 
 def _stop_parsers() -> None:
-    """End the parser processes of a run in progress: threads wait on them."""
+    """End the parser processes (or cancel the Dask tasks) of a run in progress: threads wait on them."""
     parallel = sys.modules.get("pipeline.run.pool")  # not imported yet: no run has started
     if parallel is not None:
         parallel.ParsePool.cancel_all()
+    cluster = sys.modules.get("pipeline.run.dask_pool")
+    if cluster is not None:
+        cluster.DaskPool.cancel_all()
 
 
 def _api_requests_fail_fast() -> None:

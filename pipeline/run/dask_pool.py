@@ -6,9 +6,10 @@ closes the client, never the workers. Touches the network (the scheduler) only."
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import CancelledError
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pipeline.config import PipelineConfig, ResourceLimits
 from pipeline.records import RawInput
@@ -23,6 +24,8 @@ class DaskPool:
     killed, so there is no per-page time limit here: a page stuck in the parser holds one worker
     thread until it ends (the local pool's limit applies only to local runs)."""
 
+    _open: ClassVar[weakref.WeakSet[DaskPool]] = weakref.WeakSet()  # for cancel_all (signal handlers)
+
     def __init__(self, address: str, limits: ResourceLimits | None = None):
         self.address = address
         self.limits = limits or ResourceLimits()
@@ -35,9 +38,11 @@ class DaskPool:
         from distributed import Client
 
         self._client = Client(self.address, set_as_default=False)
+        DaskPool._open.add(self)
         return self
 
     def __exit__(self, *exc) -> None:
+        DaskPool._open.discard(self)
         if exc[0] is not None:
             self.cancel()
         if self._client is not None:
@@ -62,6 +67,12 @@ class DaskPool:
             awaited, self._awaited = list(self._awaited), set()
         if self._client is not None and awaited:
             self._client.cancel(awaited)
+
+    @classmethod
+    def cancel_all(cls) -> None:
+        """cancel() every pool open in this process: its tasks are cancelled, its waiters released."""
+        for pool in list(cls._open):
+            pool.cancel()
 
     def parse(
         self, inputs: list[RawInput], cfg: PipelineConfig, on_parsed: Callable[[int], None] | None = None

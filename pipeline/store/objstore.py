@@ -116,6 +116,7 @@ def _download(out: Remote, run_id: str, into: Path) -> None:
     fs.get(keys, [str(p) for p in local])
     for dataset in PUBLISHED:
         (tmp / dataset).mkdir(exist_ok=True)
+    shutil.rmtree(into, ignore_errors=True)  # a download that died part-way
     os.rename(tmp, into)
 
 
@@ -137,12 +138,16 @@ def _upload(out: Remote, version: Path, previous: Path | None) -> None:
         else:
             local.append(str(path))
             remote.append(target.key(rel))
-    for src, dst in copies:
-        try:
-            fs.copy(src, dst)
-        except FileNotFoundError:  # not in the store after all: upload it
-            local.append(str(version / dst[len(target.path) + 1 :]))
-            remote.append(dst)
+    try:
+        if copies:
+            fs.copy([src for src, _ in copies], [dst for _, dst in copies])  # many at once
+    except FileNotFoundError:  # one is not in the store after all: copy what is, upload the rest
+        for src, dst in copies:
+            try:
+                fs.copy(src, dst)
+            except FileNotFoundError:
+                local.append(str(version / dst[len(target.path) + 1 :]))
+                remote.append(dst)
     if local:
         fs.put(local, remote)
 
