@@ -35,10 +35,11 @@ from pipeline.run.parse import SubmitFn
 from pipeline.run.plan import FolderPlan, folder_of_path
 from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
+from pipeline.run.remote_sites import SitesOnStore, build_run_sites, sites_on_store
 from pipeline.run.site_job import SiteBuilt, SiteJob
-from pipeline.run.sites import build_sites, plan_sites
+from pipeline.run.sites import plan_sites
 from pipeline.store.gc import TASK_CACHE_DIR
-from pipeline.store.objstore import RunOutput
+from pipeline.store.objstore import InStore, RunOutput
 from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables
@@ -75,11 +76,17 @@ def parse_pages(
 
 
 @task(name="build-sites", cache_policy=NO_CACHE)
-def build_sites_task(jobs: list[SiteJob], pool: Executor, progress: RunProgress) -> list[SiteBuilt]:
+def build_sites_task(
+    jobs: list[SiteJob],
+    pool: Executor,
+    version: StagedVersion,
+    on_store: SitesOnStore | None,
+    progress: RunProgress,
+) -> tuple[list[SiteBuilt], InStore]:
     """Every site, on the run's executor: its workers when several need re-learning or on a Dask
-    cluster, else this process."""
+    cluster (through the store when the output is remote), else this process."""
     stage = progress.stage("build sites", total=len(jobs))
-    built = build_sites(jobs, pool, on_built=lambda site: stage.advance())
+    built = build_run_sites(jobs, pool, version, on_store, on_built=lambda site: stage.advance())
     stage.finish()
     return built
 
@@ -194,12 +201,13 @@ def process(
         )
         parse_progress.finish()
         jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
-        built = build_sites_task(jobs, pool, progress)
+        on_store = sites_on_store(output, dask_address, staging.run_id)
+        built, in_store = build_sites_task(jobs, pool, staging, on_store, progress)
         publishing = progress.stage("publish", total=2)  # near-duplicates, then the switch
         dups = dedup_task(built, staging.view(), cfg, staging.run_id)
         publishing.advance()
         summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
-        output.push(cfg.store.keep_superseded_s)  # a remote output: the upload, then its one switch
+        output.push(cfg.store.keep_superseded_s, in_store)  # a remote output: the upload, then the switch
         publishing.advance()
     create_table_artifact(
         summary_rows(summary, str(output.remote) if output.remote else output.folder),

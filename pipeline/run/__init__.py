@@ -26,7 +26,8 @@ from pipeline.run.executor import open_executor
 from pipeline.run.folders import FolderHook, parse_folders
 from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
-from pipeline.run.sites import build_sites, plan_sites
+from pipeline.run.remote_sites import build_run_sites, sites_on_store
+from pipeline.run.sites import plan_sites
 from pipeline.store.objstore import RunOutput
 from pipeline.store.parquet import Staging
 
@@ -57,12 +58,12 @@ def run_incremental(
         folders = parse_folders(
             raw_root, staging, previous, cfg, limits, lambda batch: pool.submit(batch, cfg), on_folder
         )
-        built = build_sites(
-            plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id), pool
-        )
+        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
+        on_store = sites_on_store(output, dask_address, staging.run_id)
+        built, in_store = build_run_sites(jobs, pool, staging, on_store)
         dups = near_duplicates(built, staging, cfg, staging.run_id)
         summary = publish(staging, folders, run_summary(folders, built, dups), cfg, now)
-        output.push(cfg.store.keep_superseded_s)
+        output.push(cfg.store.keep_superseded_s, in_store)
         return summary
 
 

@@ -104,12 +104,16 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
 
 
 def build_sites(
-    jobs: list[SiteJob], pool: Executor, on_built: Callable[[str], None] | None = None
+    jobs: list[SiteJob],
+    pool: Executor,
+    on_built: Callable[[str], None] | None = None,
+    remote_build: Callable[[SiteJob], SiteBuilt] | None = None,
 ) -> list[SiteBuilt]:
     """Every site of the run: in this process when the executor says so (local processes and at most
     one site to re-learn: the parser workers are ended first, so their memory is back before a large
     site is learned here), else side by side on its workers (processes, or a Dask cluster).
-    `on_built(site)` hears of each (progress)."""
+    `on_built(site)` hears of each (progress). `remote_build` replaces build_site_job on the workers
+    when they do not share this disk (remote_sites.py); a reused site is then linked here."""
     built_one = on_built or (lambda site: None)
     heavy = [j for j in jobs if j.mode != REUSED]
     if pool.builds_here(len(heavy)):
@@ -121,7 +125,10 @@ def build_sites(
         return built
 
     def build(job: SiteJob) -> SiteBuilt:
-        site = pool.call(build_site_job, job)
+        if remote_build is None:
+            site = pool.call(build_site_job, job)
+        else:
+            site = build_site_job(job) if job.mode == REUSED else pool.call(remote_build, job)
         built_one(job.site)
         return site
 

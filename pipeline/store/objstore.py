@@ -33,6 +33,8 @@ from pipeline.store.parquet import (
 )
 
 POINTER = f"{RUNS_DIR}/{CURRENT}"  # on a store: an object whose text is the current run id
+# a version's file -> (inode, mtime_ns) as it was put into or fetched from the store: not sent again
+InStore = dict[str, tuple[int, int]]
 
 
 def default_work_folder(out: Remote) -> Path:
@@ -86,15 +88,16 @@ class RunOutput:
             _download(self.remote, want, runs / want)
         point_current(self.folder, want)
 
-    def push(self, keep_superseded_s: float) -> str | None:
+    def push(self, keep_superseded_s: float, in_store: InStore | None = None) -> str | None:
         """Publish the work folder's current version to the store and switch the store to it; returns
-        its run id (None for a local output: the local switch was the publish)."""
+        its run id (None for a local output: the local switch was the publish). `in_store`: files of the
+        version already there, by (inode, mtime_ns) as they were put or fetched (unchanged: not sent)."""
         if self.remote is None:
             return None
         version = current_run(self.folder)
         assert version is not None, "push after a local commit only"
         previous = json.loads((version / RUN_INFO).read_text()).get("previous")
-        _upload(self.remote, version, self.folder / RUNS_DIR / previous if previous else None)
+        _upload(self.remote, version, self.folder / RUNS_DIR / previous if previous else None, in_store or {})
         fs = self.remote.fs()
         fs.pipe_file(self.remote.key(POINTER), version.name.encode())  # the switch
         if previous is not None:
@@ -120,9 +123,10 @@ def _download(out: Remote, run_id: str, into: Path) -> None:
     os.rename(tmp, into)
 
 
-def _upload(out: Remote, version: Path, previous: Path | None) -> None:
+def _upload(out: Remote, version: Path, previous: Path | None, in_store: InStore) -> None:
     """Every file of a local version under <out>/_runs/<run id>/: a file hard-linked from the previous
-    version (a site the run did not change) is copied inside the store, the rest uploaded."""
+    version (a site the run did not change) is copied inside the store, one already there as it is
+    left, the rest uploaded."""
     fs, target = out.fs(), version_url(out, version.name)
     old_id = previous.name if previous is not None else ""
     local: list[str] = []
@@ -130,7 +134,8 @@ def _upload(out: Remote, version: Path, previous: Path | None) -> None:
     copies: list[tuple[str, str]] = []
     for path in sorted(p for p in version.rglob("*") if p.is_file()):
         rel = path.relative_to(version).as_posix()
-        if rel == SUPERSEDED:
+        st = path.stat()
+        if rel == SUPERSEDED or in_store.get(rel) == (st.st_ino, st.st_mtime_ns):
             continue
         old = previous / rel if previous is not None else None
         if old is not None and old.is_file() and os.path.samefile(path, old):

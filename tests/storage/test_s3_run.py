@@ -198,20 +198,55 @@ def test_a_run_killed_while_publishing_leaves_the_previous_version_current(s3, t
     assert info["previous"] == first["run_id"]
 
 
-def test_the_command_runs_bucket_to_bucket_on_a_dask_cluster(s3, tmp_path):
+@pytest.fixture(scope="module")
+def cluster(s3) -> Iterator[LocalCluster]:
+    """Two worker processes on 127.0.0.1, started after the AWS variables are set (they reach the store)."""
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as c:
+        yield c
+
+
+def done_on(cluster: LocalCluster) -> dict[str, int]:
+    """What the workers computed so far, by function."""
+    return {name: p.state_counts["memory"] for name, p in cluster.scheduler.task_prefixes.items()}
+
+
+def test_a_dask_run_to_a_bucket_builds_sites_through_the_store(s3, cluster, tmp_path):
+    """Workers that do not share the driver's disk: each site's build fetches its inputs from the store
+    and puts its files there; a re-run appends and reuses as a local one."""
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/dask"
+    upload(raw, f"{url}/raw")
+    before = done_on(cluster)
+    run_incremental(
+        f"{url}/raw", f"{url}/out", dask_address=cluster.scheduler_address, work=tmp_path / "work"
+    )
+    edit(raw)
+    upload(raw, f"{url}/raw")
+    again = run_incremental(
+        f"{url}/raw", f"{url}/out", dask_address=cluster.scheduler_address, work=tmp_path / "work"
+    )
+    after = done_on(cluster)
+    ran = {name: n - before.get(name, 0) for name, n in after.items()}
+    # 3 sites, then gazette again (garden and herald are reused: hard links made by the driver)
+    assert ran.get("build_site_on_store") == 3 + 1 and not ran.get("build_site_job"), ran
+    assert ran.get("parse_to_tables", 0) >= 2, ran
+    assert again["sites_rebuilt"] == ["gazette"]
+    run_incremental(raw, tmp_path / "fresh")
+    assert_same(f"{url}/out", tmp_path / "fresh")
+
+
+def test_the_command_runs_bucket_to_bucket_on_a_dask_cluster(s3, cluster, tmp_path):
     """`sitesift run --raw s3://... --out s3://... --dask-address ...`, as the README says."""
     raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/cli"
     upload(raw, f"{url}/raw")
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as cluster:
-        args = ["run", "--raw", f"{url}/raw", "--out", f"{url}/out", "--work", str(tmp_path / "work")]
-        done = cli_process.run(
-            [*args, "--dask-address", cluster.scheduler_address, "-q"], cli_process.cli_env(tmp_path / "home")
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        ran = {name: p.state_counts["memory"] for name, p in cluster.scheduler.task_prefixes.items()}
-    assert ran.get("parse_to_tables", 0) >= 2 and ran.get("build_site_job") == 3, ran
+    before = done_on(cluster)
+    args = ["run", "--raw", f"{url}/raw", "--out", f"{url}/out", "--work", str(tmp_path / "work")]
+    env = cli_process.cli_env(tmp_path / "home")
+    done = cli_process.run([*args, "--dask-address", cluster.scheduler_address, "-q"], env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = {name: n - before.get(name, 0) for name, n in done_on(cluster).items()}
+    assert ran.get("parse_to_tables", 0) >= 2 and ran.get("build_site_on_store") == 3, ran
     assert f"--out {url}/out" in done.stdout
     run_incremental(raw, tmp_path / "local")
     assert_same(f"{url}/out", tmp_path / "local")
