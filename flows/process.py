@@ -158,8 +158,8 @@ def process(
     a 2-4 x `layout_sample` sample and the rest take the layout learned from it. `raw` and `out` are
     folders or fsspec URLs (s3://bucket/raw); a remote `out` is written in the local folder `work`
     (default: a cache folder per URL), then published to the store. With `dask_address` (tcp://host:port
-    of a running Dask scheduler), parsing and the site builds run on that cluster (its workers must see
-    the staging folder: `out`, or `work`). Returns the run summary."""
+    of a running Dask scheduler), parsing and the site builds run on that cluster (with a local `out`,
+    its workers must see it; with a remote one, only the store). Returns the run summary."""
     logger = get_run_logger()
     cfg, limits = (
         make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample),
