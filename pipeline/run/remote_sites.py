@@ -17,7 +17,7 @@ from pipeline.locations import Remote
 from pipeline.run.executor import Executor
 from pipeline.run.site_job import REUSED, SiteBuilt, SiteJob
 from pipeline.run.sites import build_site_job, build_sites
-from pipeline.store.objstore import InStore, RunOutput, version_url
+from pipeline.store.objstore import InStore, RunOutput, put_version_files, version_url
 from pipeline.store.parquet import StagedVersion
 from pipeline.store.state_layout import PARSED_DIR, folder_blocks, folder_pages
 
@@ -36,12 +36,11 @@ class SitesOnStore:
     run_id: str
 
     def share(self, version: StagedVersion) -> InStore:
-        """The folder state the run wrote, into the store (the publish would upload it anyway)."""
+        """The run's folder state, into the store (the publish would send it anyway): a folder's state
+        carried over from the last version is copied inside the store, a new one uploaded."""
         files = sorted(p for p in (version.dir / PARSED_DIR).glob("*.parquet"))
-        target = version_url(self.store, self.run_id)
         rels = [p.relative_to(version.dir).as_posix() for p in files]
-        if files:
-            self.store.fs().put([str(p) for p in files], [target.key(r) for r in rels])
+        put_version_files(self.store, self.run_id, version.dir, version.previous, rels)
         return {r: _stamp(p) for r, p in zip(rels, files)}
 
     def fetch(self, version: StagedVersion, jobs: list[SiteJob]) -> InStore:

@@ -124,34 +124,40 @@ def _download(out: Remote, run_id: str, into: Path) -> None:
 
 
 def _upload(out: Remote, version: Path, previous: Path | None, in_store: InStore) -> None:
-    """Every file of a local version under <out>/_runs/<run id>/: a file hard-linked from the previous
-    version (a site the run did not change) is copied inside the store, one already there as it is
-    left, the rest uploaded."""
-    fs, target = out.fs(), version_url(out, version.name)
-    old_id = previous.name if previous is not None else ""
+    """Every file of a local version under <out>/_runs/<run id>/ but those already there as they are."""
+    rels = []
+    for path in sorted(p for p in version.rglob("*") if p.is_file()):
+        rel, st = path.relative_to(version).as_posix(), path.stat()
+        if rel != SUPERSEDED and in_store.get(rel) != (st.st_ino, st.st_mtime_ns):
+            rels.append(rel)
+    put_version_files(out, version.name, version, previous, rels)
+
+
+def put_version_files(out: Remote, run_id: str, folder: Path, previous: Path | None, rels: list[str]) -> None:
+    """These files of a local version folder under <out>/_runs/<run_id>/: a file hard-linked from the
+    previous version (a site or folder the run did not change) is copied inside the store, the rest
+    uploaded, many at a time."""
+    fs, target = out.fs(), version_url(out, run_id)
+    before = version_url(out, previous.name) if previous is not None else None
     local: list[str] = []
     remote: list[str] = []
     copies: list[tuple[str, str]] = []
-    for path in sorted(p for p in version.rglob("*") if p.is_file()):
-        rel = path.relative_to(version).as_posix()
-        st = path.stat()
-        if rel == SUPERSEDED or in_store.get(rel) == (st.st_ino, st.st_mtime_ns):
-            continue
-        old = previous / rel if previous is not None else None
-        if old is not None and old.is_file() and os.path.samefile(path, old):
-            copies.append((version_url(out, old_id).key(rel), target.key(rel)))
+    for rel in rels:
+        path, old = folder / rel, previous / rel if previous is not None else None
+        if before is not None and old is not None and old.is_file() and os.path.samefile(path, old):
+            copies.append((before.key(rel), target.key(rel)))
         else:
             local.append(str(path))
             remote.append(target.key(rel))
     try:
         if copies:
-            fs.copy([src for src, _ in copies], [dst for _, dst in copies])  # many at once
+            fs.copy([src for src, _ in copies], [dst for _, dst in copies])
     except FileNotFoundError:  # one is not in the store after all: copy what is, upload the rest
-        for src, dst in copies:
+        for (src, dst), rel in zip(copies, [d[len(target.path) + 1 :] for _, d in copies]):
             try:
                 fs.copy(src, dst)
             except FileNotFoundError:
-                local.append(str(version / dst[len(target.path) + 1 :]))
+                local.append(str(folder / rel))
                 remote.append(dst)
     if local:
         fs.put(local, remote)

@@ -14,16 +14,19 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 @dataclass
 class Gate:
-    """Holds a PUT whose path ends with `suffix` while closed: `reached` is set when one arrives, and
-    when the gate opens the held request fails (503), so the writer that was waiting never gets it."""
+    """Notes every PUT; holds one whose path ends with `suffix` while closed: `reached` is set when one
+    arrives, and when the gate opens the held request fails (503), so the writer never gets it."""
 
     suffix: str | None = None
     reached: threading.Event = field(default_factory=threading.Event)
     opened: threading.Event = field(default_factory=threading.Event)
+    writes: list[tuple[str, bool]] = field(default_factory=list)  # (path, a copy inside the store) per PUT
 
     def wsgi(self, app):
         def gated(environ, start_response):
             path = environ.get("PATH_INFO", "")
+            if environ["REQUEST_METHOD"] == "PUT":
+                self.writes.append((path, "HTTP_X_AMZ_COPY_SOURCE" in environ))
             if self.suffix and environ["REQUEST_METHOD"] == "PUT" and path.endswith(self.suffix):
                 self.reached.set()
                 self.opened.wait(60)

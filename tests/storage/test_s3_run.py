@@ -127,7 +127,16 @@ def test_run_and_rerun_on_s3_equal_local_runs(s3, tmp_path):
     edit(raw)
     upload(raw, f"{url}/raw")
     # another machine: an empty work folder, so the state comes from the store
+    s3.gate.writes.clear()
     again = run_incremental(f"{url}/raw", f"{url}/out", work=tmp_path / "work-2")
+    version = f"/{BUCKET}/full/out/_runs/{again['run_id']}/"
+    sent = {path[len(version) :]: copied for path, copied in s3.gate.writes if path.startswith(version)}
+    assert (
+        sent["documents/garden.parquet"] and sent["_state/parsed/garden.pages.parquet"]
+    )  # copied in the store
+    assert (
+        not sent["documents/gazette.parquet"] and not sent["_state/parsed/gazette.pages.parquet"]
+    )  # uploaded
     local_again = run_incremental(raw, tmp_path / "local")
     assert (again["pages_new"], again["pages_changed"], again["sites_rebuilt"]) == (1, 1, ["gazette"])
     assert again["parsed"] == local_again["parsed"] < again["pages"], again
