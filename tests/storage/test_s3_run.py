@@ -259,3 +259,21 @@ def test_the_command_runs_bucket_to_bucket_on_a_dask_cluster(s3, cluster, tmp_pa
     assert f"--out {url}/out" in done.stdout
     run_incremental(raw, tmp_path / "local")
     assert_same(f"{url}/out", tmp_path / "local")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--raw", f"s3://{BUCKET}/nothing-here"], f"error: --raw s3://{BUCKET}/nothing-here does not exist"),
+        (
+            ["--out", "s3://no-such-bucket/out"],
+            "error: --out s3://no-such-bucket/out: bucket no-such-bucket does not exist",
+        ),
+    ],
+)
+def test_a_url_the_run_cannot_use_is_one_line_before_prefect_starts(s3, tmp_path, args, line):
+    raw = write_files(tmp_path / "raw", gazette())
+    done = cli_process.run(
+        ["run", "--raw", str(raw), *args], cli_process.cli_env(tmp_path / "home"), timeout=120
+    )
+    assert (done.returncode, done.stderr.strip()) == (2, line)
