@@ -1,6 +1,7 @@
 """Checks of the command's inputs that run before Prefect starts, so a bad path fails at once with
-one line instead of a traceback after the API's start-up. Standard library only (milliseconds).
-Touches disk: a folder to write to is created, and a small probe file written and removed in it."""
+one line instead of a traceback after the API's start-up. Standard library only for local folders
+(milliseconds). Touches disk: a folder to write to is created, and a small probe file written and
+removed in it; a URL is checked on its store (one or two requests)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import errno
 import os
 import shutil
 import tempfile
-from pathlib import Path
+
+from pipeline.locations import Location, Remote, location
 
 MIN_FREE_BYTES = 32 << 20  # below this on the output's disk a run would fail part-way
 PROBE_BYTES = 4096  # one block: a full disk refuses it
@@ -27,8 +29,30 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def readable_folder(path: Path, option: str) -> None:
+def location_of(value: str, option: str) -> Location:
+    """A folder or a URL as the run takes it."""
+    try:
+        return location(value)
+    except ValueError as exc:
+        raise BadInput(f"{option} {exc}") from exc
+
+
+def _remote_folder(where: Remote, option: str, must_exist: bool) -> None:
+    """A folder on a store: its bucket can be reached, and (to read from) the folder has objects."""
+    fs, bucket = where.fs(), where.path.split("/", 1)[0]
+    try:
+        if not fs.exists(bucket):
+            raise BadInput(f"{option} {where}: bucket {bucket} does not exist")
+        if must_exist and not fs.isdir(where.path):
+            raise BadInput(f"{option} {where} does not exist")
+    except OSError as exc:
+        raise BadInput(f"{option} {where} cannot be reached: {type(exc).__name__}: {exc}") from exc
+
+
+def readable_folder(path: Location, option: str) -> None:
     """A folder to read from: exists, is a folder, can be listed."""
+    if isinstance(path, Remote):
+        return _remote_folder(path, option, must_exist=True)
     if not path.exists():
         raise BadInput(f"{option} {path} does not exist")
     if not path.is_dir():
@@ -37,9 +61,15 @@ def readable_folder(path: Path, option: str) -> None:
         raise BadInput(f"{option} {path} is not readable (permission denied)")
 
 
-def has_pages(raw: Path) -> bool:
+def has_pages(raw: Location) -> bool:
     """Any file the run would read under `raw`: the rules of pipeline.acquire.files.list_relative
     (hidden files and folders skipped, symbolic links not followed), stopping at the first."""
+    if isinstance(raw, Remote):
+        prefix = raw.path + "/"
+        return any(
+            not any(part.startswith(".") for part in key[len(prefix) :].split("/"))
+            for key in raw.fs().find(raw.path)
+        )
     for dirpath, dirnames, filenames in os.walk(raw):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
@@ -48,9 +78,11 @@ def has_pages(raw: Path) -> bool:
     return False
 
 
-def writable_folder(path: Path, option: str) -> None:
+def writable_folder(path: Location, option: str) -> None:
     """A folder to write to: created if missing, a probe block written and removed, and room left on
-    its disk. Each failure is one line naming the option and the path."""
+    its disk (on a store: its bucket exists). Each failure is one line naming the option and the path."""
+    if isinstance(path, Remote):
+        return _remote_folder(path, option, must_exist=False)
     if path.exists() and not path.is_dir():
         raise BadInput(f"{option} {path} is a file, not a folder")
     ancestor = next((p for p in (path, *path.parents) if p.exists()), None)

@@ -31,6 +31,7 @@ from flows.console import StageBars, Verbosity, err, error, route_prefect_logs, 
 from flows.console import out as console
 from flows.signals import Interrupts, end_children, exit_now
 from pipeline.config import ExtractConfig
+from pipeline.locations import Location, Remote
 
 T = TypeVar("T")
 LAYOUT_SAMPLE = ExtractConfig.layout_sample
@@ -124,10 +125,13 @@ def _capped_workers(workers: int) -> int:
 
 
 def _stop_parsers() -> None:
-    """End the parser processes of a run in progress: threads wait on them."""
+    """End the parser processes (or cancel the Dask tasks) of a run in progress: threads wait on them."""
     parallel = sys.modules.get("pipeline.run.pool")  # not imported yet: no run has started
     if parallel is not None:
         parallel.ParsePool.cancel_all()
+    cluster = sys.modules.get("pipeline.run.dask_pool")
+    if cluster is not None:
+        cluster.DaskPool.cancel_all()
 
 
 def _api_requests_fail_fast() -> None:
@@ -145,13 +149,17 @@ def _api_requests_fail_fast() -> None:
     ).__enter__()  # never left: the process is ending
 
 
-def _published(out: Path) -> str | None:
+def _published(out: Location) -> str | None:
     """The run version the datasets under `out` point to (None before the first run)."""
+    if isinstance(out, Remote):
+        from pipeline.store.objstore import remote_current
+
+        return remote_current(out)
     link = out / "documents"
     return os.readlink(link) if link.is_symlink() else None
 
 
-def _run_farewell(out: Path, before: str | None) -> Callable[[], str]:
+def _run_farewell(out: Location, before: str | None) -> Callable[[], str]:
     def farewell() -> str:
         if _published(out) == before:
             return "interrupted: previous dataset kept" if before else "interrupted: no dataset written"
@@ -192,7 +200,7 @@ def _nothing_more_on_the_terminal() -> None:
     os.dup2(devnull, 2)
 
 
-def print_summary(summary: dict, out: Path) -> None:
+def print_summary(summary: dict, out: Location) -> None:
     table = Table(title="sitesift run")
     for col in ("site", "pages", "boilerplate share", "clusters", "titles", "published", "updated"):
         table.add_column(col, justify="left" if col == "site" else "right")
@@ -227,15 +235,22 @@ def print_summary(summary: dict, out: Path) -> None:
         soft_wrap=True,
         markup=False,
     )
+    where = f"{out}/_runs/{summary.get('run_id', '')}" if isinstance(out, Remote) else out
     console.print(
-        f"datasets written under [bold]{out}[/bold]: documents/, blocks/, boilerplate/, skipped/, changes/",
+        f"datasets written under [bold]{where}[/bold]: documents/, blocks/, boilerplate/, skipped/, changes/",
         soft_wrap=True,
     )
+    if isinstance(out, Remote):
+        console.print(
+            f"current version named by {out}/_runs/current (`from pipeline import read_dataset` follows it)",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 def _process(
-    raw: Path,
-    out: Path,
+    raw: Location,
+    out: Location,
     verbosity: Verbosity,
     min_pages: int = 3,
     min_share: float = 0.0,
@@ -244,6 +259,7 @@ def _process(
     page_timeout: float = 60.0,
     layout_sample: int = LAYOUT_SAMPLE,
     dask_address: str | None = None,
+    work: Path | None = None,
 ) -> None:
     """`sitesift run` once its values are checked: the paths, then the flow, then the summary."""
     workers = _capped_workers(checks.usable_cpus() if workers is None else workers)
@@ -253,10 +269,12 @@ def _process(
             err.print(f"no pages under {raw}: nothing to do", highlight=False)
             return
         checks.writable_folder(out, "--out")
+        if work is not None:
+            checks.writable_folder(work, "--work")
     except checks.BadInput as exc:
         error(str(exc))
         raise typer.Exit(2) from exc
-    if workers > 0:
+    if workers > 0 and not dask_address:
         from pipeline.forkserver import start_fork_server
 
         start_fork_server()  # its imports overlap Prefect's start-up
@@ -276,6 +294,7 @@ def _process(
                 page_timeout=page_timeout,
                 layout_sample=layout_sample,
                 dask_address=dask_address,
+                work=str(work) if work is not None else None,
             )
         except RunLocked as exc:
             error(str(exc))
@@ -287,8 +306,13 @@ def _process(
 
 @app.command(cls=Command)
 def run(
-    raw: Annotated[Path, typer.Option(help="folder of raw pages: raw/<site>/**")] = Path("raw"),
-    out: Annotated[Path, typer.Option(help="folder for the Parquet datasets")] = Path("processed"),
+    raw: Annotated[
+        str,
+        typer.Option(help="folder of raw pages, raw/<site>/**, or a URL (s3://bucket/raw, gs://, file://)"),
+    ] = "raw",
+    out: Annotated[
+        str, typer.Option(help="folder or URL (s3://bucket/out) for the Parquet datasets")
+    ] = "processed",
     min_pages: Annotated[
         int, typer.Option(min=1, help="a block repeated on this many pages of a site is boilerplate")
     ] = 3,
@@ -319,7 +343,11 @@ def run(
         ),
     ] = LAYOUT_SAMPLE,
     dask_address: Annotated[
-        str | None, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to run the per-site work on")
+        str | None, typer.Option(help="tcp://HOST:PORT of a Dask scheduler to parse and build sites on")
+    ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(help="local work folder of a remote --out (default: a cache folder per URL)"),
     ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -327,12 +355,13 @@ def run(
     """Process raw pages into documents/, blocks/, boilerplate/ and skipped/ Parquet datasets."""
     try:
         verbosity = _verbosity(quiet, verbose)
+        raw_root, out_root = checks.location_of(raw, "--raw"), checks.location_of(out, "--out")
     except checks.BadInput as exc:
         error(str(exc))
         raise typer.Exit(2) from exc
     _process(
-        raw,
-        out,
+        raw_root,
+        out_root,
         verbosity,
         min_pages=min_pages,
         min_share=min_share,
@@ -341,6 +370,7 @@ def run(
         page_timeout=page_timeout,
         layout_sample=layout_sample,
         dask_address=dask_address,
+        work=work,
     )
 
 

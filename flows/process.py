@@ -1,7 +1,8 @@
 """Prefect flow `process`: raw pages -> site boilerplate stripped -> titles and dates -> Parquet.
 
 Only wiring: the same steps as pipeline.run.run_incremental (plan and parse, sites, near-duplicates,
-publish), with parsing as cached tasks and the per-site work as tasks (on a Dask cluster when asked).
+publish), with parsing as cached tasks and the site builds as one task; both run on the executor
+chosen once (local parser processes, or a Dask cluster when asked).
 Tasks take plain values and records, never a run object.
 """
 
@@ -23,19 +24,22 @@ from flows.signals import deferred_interrupts
 from pipeline.acquire.files import list_relative
 from pipeline.acquire.load import content_hash
 from pipeline.config import PIPELINE_VERSION, BoilerplateConfig, ExtractConfig, PipelineConfig, ResourceLimits
+from pipeline.locations import location
 from pipeline.locks import RunLock
 from pipeline.records import RawInput, RunSummary
 from pipeline.run import check_raw
 from pipeline.run.dedup import NearDuplicates, near_duplicates
+from pipeline.run.executor import Executor, open_executor
 from pipeline.run.folders import RunFolders, parse_folders
 from pipeline.run.parse import SubmitFn
 from pipeline.run.plan import FolderPlan, folder_of_path
-from pipeline.run.pool import ParsePool
 from pipeline.run.previous import PreviousRun
 from pipeline.run.publish import publish, run_summary
+from pipeline.run.remote_sites import SitesOnStore, build_run_sites, sites_on_store
 from pipeline.run.site_job import SiteBuilt, SiteJob
-from pipeline.run.sites import build_site_job, build_sites, plan_sites
+from pipeline.run.sites import plan_sites
 from pipeline.store.gc import TASK_CACHE_DIR
+from pipeline.store.objstore import InStore, RunOutput
 from pipeline.store.parquet import StagedVersion, Staging
 from pipeline.store.report import summary_rows
 from pipeline.store.state import ParsedTables
@@ -60,35 +64,31 @@ def parse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     cache_result_in_memory=False,
 )
 def parse_pages(
-    batch: list[RawInput], cfg: PipelineConfig, pool: ParsePool, progress: ChunkProgress
+    batch: list[RawInput], cfg: PipelineConfig, pool: Executor, progress: ChunkProgress
 ) -> ParsedTables:
-    """Parse a chunk of pages (up to ResourceLimits.parse_chunk) on the run's worker processes (per-page
-    time limit), reporting progress as they go; cached on content hashes. One task per chunk: smaller
-    tasks left the workers idle while Prefect recorded each one (the CLI ran at half the library's speed).
+    """Parse a chunk of pages (up to ResourceLimits.parse_chunk) on the run's executor (local worker
+    processes with a per-page time limit, or a Dask cluster), reporting progress as they go; cached on
+    content hashes. One task per chunk: smaller tasks left the workers idle while Prefect recorded each
+    one (the CLI ran at half the library's speed).
     Not kept in memory once persisted: Prefect's in-memory result cache (1,000 results) held every
     chunk's tables for the whole run, 4.6 GB at 100,000 pages instead of the library's 2.2 GB."""
     return pool.parse(batch, cfg, on_parsed=progress.advance)
 
 
-@task(name="build-site", cache_policy=NO_CACHE)
-def build_site_task(job: SiteJob) -> SiteBuilt:
-    return build_site_job(job)
-
-
 @task(name="build-sites", cache_policy=NO_CACHE)
-def build_sites_local(jobs: list[SiteJob], pool: ParsePool, progress: RunProgress) -> list[SiteBuilt]:
-    """Every site, on the run's worker processes when several need re-learning."""
+def build_sites_task(
+    jobs: list[SiteJob],
+    pool: Executor,
+    version: StagedVersion,
+    on_store: SitesOnStore | None,
+    progress: RunProgress,
+) -> tuple[list[SiteBuilt], InStore]:
+    """Every site, on the run's executor: its workers when several need re-learning or on a Dask
+    cluster (through the store when the output is remote), else this process."""
     stage = progress.stage("build sites", total=len(jobs))
-    built = build_sites(jobs, pool, on_built=lambda site: stage.advance())
+    built = build_run_sites(jobs, pool, version, on_store, on_built=lambda site: stage.advance())
     stage.finish()
     return built
-
-
-@flow(name="build-sites", validate_parameters=False)
-def build_sites_on_cluster(jobs: list[SiteJob]) -> list[SiteBuilt]:
-    """The per-site work, submitted to this flow's task runner (a Dask cluster when one is given)."""
-    futures = [build_site_task.submit(job) for job in jobs]
-    return [f.result() for f in futures]
 
 
 @task(name="near-duplicates", cache_policy=NO_CACHE)
@@ -121,7 +121,7 @@ def make_config(
     )
 
 
-def parse_submitter(cfg: PipelineConfig, cached_parse, pool: ParsePool, progress: ParseProgress) -> SubmitFn:
+def parse_submitter(cfg: PipelineConfig, cached_parse, pool: Executor, progress: ParseProgress) -> SubmitFn:
     """parse_folders' `submit` through the cached parse task: the task is submitted to the flow's
     task runner (a thread), so the next folder's first chunk is queued while a folder finishes."""
 
@@ -150,25 +150,29 @@ def process(
     page_timeout: float = ExtractConfig.page_timeout,
     layout_sample: int = ExtractConfig.layout_sample,
     dask_address: str | None = None,
+    work: str | None = None,
 ) -> dict:
     """Process the pages under `raw` into the Parquet datasets under `out`, incrementally: only new
     and changed pages are parsed (on `workers` processes, each page within `page_timeout` seconds),
     only changed sites re-learned; in a site of 4 x `layout_sample` pages or more, trafilatura runs on
-    a 2-4 x `layout_sample` sample and the rest take the layout learned from it. With `dask_address`
-    (tcp://host:port of a running Dask scheduler whose workers share this file system), the per-site
-    work runs on that cluster. Returns the run summary."""
+    a 2-4 x `layout_sample` sample and the rest take the layout learned from it. `raw` and `out` are
+    folders or fsspec URLs (s3://bucket/raw); a remote `out` is written in the local folder `work`
+    (default: a cache folder per URL), then published to the store. With `dask_address` (tcp://host:port
+    of a running Dask scheduler), parsing and the site builds run on that cluster (with a local `out`,
+    its workers must see it; with a remote one, only the store). Returns the run summary."""
     logger = get_run_logger()
     cfg, limits = (
         make_config(min_pages, min_share, use_trafilatura, page_timeout, layout_sample),
         ResourceLimits(),
     )
-    raw_dir, out_dir = Path(raw), Path(out)
-    check_raw(raw_dir)
-    cached_parse = parse_pages.with_options(result_storage=(out_dir / TASK_CACHE_DIR).resolve())
-    with RunLock(out_dir), ParsePool(workers, limits) as pool:
-        staging, now = Staging(out_dir, cfg), dt.datetime.now(dt.UTC)
+    raw_root, output = location(raw), RunOutput.of(location(out), Path(work) if work else None)
+    check_raw(raw_root)
+    cached_parse = parse_pages.with_options(result_storage=(output.folder / TASK_CACHE_DIR).resolve())
+    with RunLock(output.folder), open_executor(workers, limits, dask_address) as pool:
+        output.pull()
+        staging, now = Staging(output.folder, cfg), dt.datetime.now(dt.UTC)
         previous = PreviousRun.read(staging, cfg)
-        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_dir))
+        files_per_folder = Counter(folder_of_path(rel) for rel in list_relative(raw_root))
         progress = RunProgress(("list", "parse", "build sites", "publish"), "sitesift run")
         progress.start()
         parse_progress = ParseProgress(progress, files_per_folder)
@@ -186,7 +190,7 @@ def process(
 
         submit = parse_submitter(cfg, cached_parse, pool, parse_progress)
         folders = parse_folders(
-            raw_dir,
+            raw_root,
             staging,
             previous,
             cfg,
@@ -197,23 +201,16 @@ def process(
         )
         parse_progress.finish()
         jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
-        if dask_address:
-            from prefect_dask import DaskTaskRunner
-
-            stage = progress.stage("build sites", total=len(jobs))
-            runner = DaskTaskRunner(address=dask_address)  # its futures are PrefectFutures: stubs disagree
-            built = build_sites_on_cluster.with_options(task_runner=runner)(jobs)  # type: ignore[arg-type]
-            stage.advance(len(built))
-            stage.finish()
-        else:
-            built = build_sites_local(jobs, pool, progress)
+        on_store = sites_on_store(output, dask_address, staging.run_id)
+        built, in_store = build_sites_task(jobs, pool, staging, on_store, progress)
         publishing = progress.stage("publish", total=2)  # near-duplicates, then the switch
         dups = dedup_task(built, staging.view(), cfg, staging.run_id)
         publishing.advance()
         summary = publish_task(staging, folders, run_summary(folders, built, dups), cfg, now)
+        output.push(cfg.store.keep_superseded_s, in_store)  # a remote output: the upload, then the switch
         publishing.advance()
     create_table_artifact(
-        summary_rows(summary, out_dir),
+        summary_rows(summary, str(output.remote) if output.remote else output.folder),
         key="sitesift-process-summary",
         description=f"pages {summary['pages']} (new {summary['pages_new']}, "
         f"changed {summary['pages_changed']}, unchanged {summary['pages_unchanged']}, "

@@ -8,11 +8,13 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
-from pipeline.acquire import warc
+from pipeline.acquire import remote_raw, warc
 from pipeline.acquire.paths import NotRegularFile, open_regular, path_of, source_of, special_kind
 from pipeline.config import LoadConfig
+from pipeline.locations import Location, Remote
 from pipeline.records import RawInput, Skipped, UnchangedFile
 
 DEFAULT_SITE = "_root"  # site for files lying directly in the raw root
@@ -59,9 +61,16 @@ def _listing(raw_root: Path) -> list[tuple[str, str, OSError | None]]:
     return sorted(out, key=lambda e: (_folder(e[0]), e[0]))
 
 
-def list_relative(raw_root: Path) -> list[str]:
+def list_relative(raw_root: Location) -> list[str]:
     """The source of every non-hidden file below raw_root, in the order a run reads them."""
+    if isinstance(raw_root, Remote):
+        return [source for source, _, _ in _remote_listing(raw_root)]
     return [source for source, _, error in _listing(raw_root) if error is None]
+
+
+def _remote_listing(root: Remote) -> list[tuple[str, int, int | None]]:
+    """remote_raw.listing in the order of _listing: by raw folder, then source."""
+    return sorted(remote_raw.listing(root), key=lambda e: (_folder(e[0]), e[0]))
 
 
 def unreadable_folders(items: list) -> tuple[str, ...]:
@@ -98,13 +107,16 @@ def _read_limited(path: Path, limit: int) -> bytes:
 
 
 def iter_raw_inputs(
-    raw_root: Path, cfg: LoadConfig, unchanged: Callable[[str, tuple[int, int]], bool] | None = None
+    raw_root: Location, cfg: LoadConfig, unchanged: Callable[[str, tuple[int, int]], bool] | None = None
 ) -> Iterator[RawInput | Skipped | UnchangedFile]:
     """Yield one RawInput per page file or WARC response record, raw folder by raw folder; inputs
     that cannot be used as Skipped (a sub-folder that cannot be listed too, reason
     `unreadable_folder`, source "folder/"); and, when `unchanged(source, (size, mtime_ns))` says a
     plain file is as it was, an UnchangedFile instead of reading it (WARC files are always read:
     their records supersede each other). Only regular files are ever opened."""
+    if isinstance(raw_root, Remote):
+        yield from _iter_remote_inputs(raw_root, cfg, unchanged)
+        return
     for source, rel, error in _listing(raw_root):
         site = _folder(source)
         if error is not None:
@@ -131,7 +143,36 @@ def iter_raw_inputs(
         if unchanged is not None and unchanged(source, stat):
             yield UnchangedFile(site, source)
             continue
-        yield _read_input(path, source, site, kind, stat, cfg)
+        yield _read_input(partial(_read_limited, path, cfg.max_page_bytes), source, site, kind, stat, cfg)
+
+
+def _iter_remote_inputs(
+    root: Remote, cfg: LoadConfig, unchanged: Callable[[str, tuple[int, int]], bool] | None
+) -> Iterator[RawInput | Skipped | UnchangedFile]:
+    """iter_raw_inputs on object storage: no special files or unlistable folders there; an object
+    whose store gives no modification time is always read."""
+    for source, size, mtime in _remote_listing(root):
+        site, kind = _folder(source), _kind_of(source, cfg)
+        if kind is None:
+            suffix = Path(source).suffix or "(none)"
+            yield Skipped(site, source, "unsupported_type", f"suffix {suffix} is not read")
+        elif kind == "warc":
+            yield from _remote_warc(root, source, site, cfg)
+        elif mtime is not None and unchanged is not None and unchanged(source, (size, mtime)):
+            yield UnchangedFile(site, source)
+        else:
+            read = partial(remote_raw.read_limited, root, source, cfg.max_page_bytes)
+            yield _read_input(read, source, site, kind, (size, mtime or 0), cfg)
+
+
+def _remote_warc(root: Remote, source: str, site: str, cfg: LoadConfig) -> Iterator[RawInput | Skipped]:
+    try:
+        fh = remote_raw.open_source(root, source)
+    except OSError as exc:
+        yield Skipped(site, source, "unreadable", f"WARC: {_why(exc)}")
+        return
+    with fh:
+        yield from warc.iter_warc_records(fh, lambda: fh.size, source, site, cfg)
 
 
 def _why(exc: OSError) -> str:
@@ -140,10 +181,10 @@ def _why(exc: OSError) -> str:
 
 
 def _read_input(
-    path: Path, source: str, site: str, kind: str, stat: tuple[int, int], cfg: LoadConfig
+    read: Callable[[], bytes], source: str, site: str, kind: str, stat: tuple[int, int], cfg: LoadConfig
 ) -> RawInput | Skipped:
     try:
-        data = _read_limited(path, cfg.max_page_bytes)
+        data = read()
     except NotRegularFile as exc:
         return Skipped(site, source, "special_file", str(exc))
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -153,19 +194,26 @@ def _read_input(
     return RawInput(site_hint=site, source=source, data=data, kind=kind, file_stat=stat)
 
 
-def read_file_input(raw_root: Path, source: str, cfg: LoadConfig) -> RawInput | Skipped:
+def read_file_input(raw_root: Location, source: str, cfg: LoadConfig) -> RawInput | Skipped:
     """One plain page file again (a re-run that must parse an unchanged file after all)."""
-    path = path_of(raw_root, source)
     site = _folder(source)
     kind = _kind_of(source, cfg)
+    read: Callable[[], bytes]
     try:
-        st = os.lstat(path)
+        if isinstance(raw_root, Remote):
+            stat = remote_raw.stat_of(raw_root, source)
+            read = partial(remote_raw.read_limited, raw_root, source, cfg.max_page_bytes)
+        else:
+            path = path_of(raw_root, source)
+            st = os.lstat(path)
+            stat = (st.st_size, st.st_mtime_ns)
+            read = partial(_read_limited, path, cfg.max_page_bytes)
     except OSError as exc:
         return Skipped(site, source, "unreadable", _why(exc))
     if kind not in ("html", "text"):
         suffix = Path(source).suffix or "(none)"
         return Skipped(site, source, "unsupported_type", f"suffix {suffix} is not read")
-    return _read_input(path, source, site, kind, (st.st_size, st.st_mtime_ns), cfg)
+    return _read_input(read, source, site, kind, stat, cfg)
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
@@ -188,13 +236,17 @@ def unload(raw: RawInput) -> RawInput:
     return replace(raw, data=b"", unloaded=True)
 
 
-def load(raw_root: Path, raw: RawInput, cfg: LoadConfig) -> RawInput | Skipped:
+def load(raw_root: Location, raw: RawInput, cfg: LoadConfig) -> RawInput | Skipped:
     """An unloaded input with its bytes again (as they are now on disk), else the input itself."""
     if not raw.unloaded:
         return raw
     if (where := _warc_location(raw)) is not None:
         try:
-            data = warc.read_record(path_of(raw_root, where[0]), where[1], cfg)
+            if isinstance(raw_root, Remote):
+                with remote_raw.open_source(raw_root, where[0]) as fh:
+                    data = warc.read_record_at(fh, where[1], cfg)
+            else:
+                data = warc.read_record(path_of(raw_root, where[0]), where[1], cfg)
         except OSError as exc:
             return Skipped(raw.site_hint, raw.source, "unreadable", f"{type(exc).__name__}: {exc}")
         return replace(raw, data=data, unloaded=False)

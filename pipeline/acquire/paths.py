@@ -33,13 +33,18 @@ def source_of(rel: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", rel)
 
 
-def path_of(raw_root: Path, source: str) -> Path:
-    """The file a source (as made by source_of) names below raw_root."""
+def rel_of(source: str) -> str:
+    """The path relative to the raw root that a source (as made by source_of) names."""
     if "\\" not in source:
-        return raw_root / source
-    return raw_root / _ESCAPE.sub(
+        return source
+    return _ESCAPE.sub(
         lambda m: "\\" if m.group(1) == "\\" else chr(0xDC00 + int(m.group(1)[1:], 16)), source
     )
+
+
+def path_of(raw_root: Path, source: str) -> Path:
+    """The file a source (as made by source_of) names below raw_root."""
+    return raw_root / rel_of(source)
 
 
 def special_kind(mode: int) -> str | None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.config import PipelineConfig, ResourceLimits
+from pipeline.locations import Location
 from pipeline.records import ParsedPage, Skipped
 from pipeline.run.parse import FolderParsed, FolderParser, SubmitFn
 from pipeline.run.plan import FolderPlan, gone_folders, plan_folders
@@ -44,7 +44,7 @@ FolderHook = Callable[[FolderPlan], None]
 
 
 def parse_folders(
-    raw_root: Path,
+    raw_root: Location,
     version: StagedVersion,
     previous: PreviousRun,
     cfg: PipelineConfig,

@@ -19,6 +19,7 @@ from pipeline.acquire.files import load
 from pipeline.acquire.load import make_doc_id, stub_page
 from pipeline.acquire.sample import in_sample, take_into_sample
 from pipeline.config import PipelineConfig, ResourceLimits
+from pipeline.locations import Location
 from pipeline.memory import gc_paused
 from pipeline.records import Page, ParsedPage, RawInput, Skipped
 from pipeline.run.plan import FolderPlan
@@ -134,7 +135,7 @@ class FolderParser:
 
     def __init__(
         self,
-        raw_root: Path,
+        raw_root: Location,
         version_dir: Path,
         cfg: PipelineConfig,
         limits: ResourceLimits,

@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import groupby
-from pathlib import Path
 
 from pipeline.acquire.files import (
     DEFAULT_SITE,
@@ -22,6 +21,7 @@ from pipeline.acquire.files import (
 from pipeline.acquire.load import content_hash, make_doc_id
 from pipeline.acquire.sample import in_sample, sample_group
 from pipeline.config import LoadConfig, PipelineConfig
+from pipeline.locations import Location
 from pipeline.records import RawInput, Skipped, UnchangedFile
 from pipeline.run.previous import PreviousRun, PrevPage
 
@@ -84,7 +84,7 @@ def newest_records(inputs: list[RawInput]) -> tuple[list[RawInput], list[Skipped
     return [r for r in inputs if id(r) in kept], superseded
 
 
-def plan_folders(raw_root: Path, cfg: PipelineConfig, previous: PreviousRun) -> Iterator[FolderPlan]:
+def plan_folders(raw_root: Location, cfg: PipelineConfig, previous: PreviousRun) -> Iterator[FolderPlan]:
     """One FolderPlan per raw folder, in name order; holds only that folder's inputs. With
     `trust_file_stat`, a plain file whose size and mtime did not change is not even read (its content
     hash stands)."""
@@ -100,7 +100,7 @@ def plan_folders(raw_root: Path, cfg: PipelineConfig, previous: PreviousRun) -> 
 
 
 def _plan_folder(
-    raw_root: Path,
+    raw_root: Location,
     folder: str,
     listed: list[RawInput | Skipped | UnchangedFile],
     cfg: PipelineConfig,
@@ -143,11 +143,11 @@ def _plan_folder(
     return plan
 
 
-def _file_rereader(raw_root: Path, source: str, cfg: LoadConfig) -> Reread:
+def _file_rereader(raw_root: Location, source: str, cfg: LoadConfig) -> Reread:
     return lambda: read_file_input(raw_root, source, cfg)
 
 
-def _input_rereader(raw_root: Path, raw: RawInput, cfg: LoadConfig) -> Reread:
+def _input_rereader(raw_root: Location, raw: RawInput, cfg: LoadConfig) -> Reread:
     return lambda: load(raw_root, raw, cfg)
 
 

@@ -188,6 +188,11 @@ class ParsePool:
                 ],
             )
 
+    def builds_here(self, heavy: int) -> bool:
+        """With fewer than two workers or two sites to re-learn, sites are built in this process (the
+        workers ended first, so their memory is back before a large site is learned here)."""
+        return self.workers < 2 or heavy < 2
+
     def stop_workers(self) -> None:
         """End the worker processes now (parsing is over and what is left runs here): their memory is
         given back before a large site is built in this process."""

@@ -1,5 +1,5 @@
 """The records of the site step: what one site's build needs (SiteJob, plain values that can go to
-another process or a Dask worker sharing the file system) and what it gives back (SiteBuilt)."""
+another process or a Dask worker) and what it gives back (SiteBuilt)."""
 
 from __future__ import annotations
 

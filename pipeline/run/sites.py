@@ -21,8 +21,8 @@ from pipeline.config import PipelineConfig, ResourceLimits
 from pipeline.memory import arrow_returns_memory, gc_paused, give_back_freed_memory
 from pipeline.records import SiteSummary
 from pipeline.run.append import append_pages
+from pipeline.run.executor import Executor
 from pipeline.run.folders import RunFolders
-from pipeline.run.pool import ParsePool
 from pipeline.run.previous import PreviousRun
 from pipeline.run.site_job import APPENDED, REBUILT, REUSED, SiteBuilt, SiteJob
 from pipeline.run.site_state import DocIndexer, write_clusters_and_stats, write_layout, write_texts
@@ -105,14 +105,19 @@ def build_site_job(job: SiteJob) -> SiteBuilt:
 
 
 def build_sites(
-    jobs: list[SiteJob], pool: ParsePool, on_built: Callable[[str], None] | None = None
+    jobs: list[SiteJob],
+    pool: Executor,
+    on_built: Callable[[str], None] | None = None,
+    remote_build: Callable[[SiteJob], SiteBuilt] | None = None,
 ) -> list[SiteBuilt]:
-    """Every site of the run: in this process when at most one site needs re-learning (the parser
-    workers are ended first, so their memory is back before a large site is learned here), else the
-    re-learned sites side by side on the worker processes. `on_built(site)` hears of each (progress)."""
+    """Every site of the run: in this process when the executor says so (local processes and at most
+    one site to re-learn: the parser workers are ended first, so their memory is back before a large
+    site is learned here), else side by side on its workers (processes, or a Dask cluster).
+    `on_built(site)` hears of each (progress). `remote_build` replaces build_site_job on the workers
+    when they do not share this disk (remote_sites.py); a reused site is then linked here."""
     built_one = on_built or (lambda site: None)
     heavy = [j for j in jobs if j.mode != REUSED]
-    if pool.workers < 2 or len(heavy) < 2:
+    if pool.builds_here(len(heavy)):
         pool.stop_workers()
         built = []
         for job in jobs:
@@ -121,11 +126,14 @@ def build_sites(
         return built
 
     def build(job: SiteJob) -> SiteBuilt:
-        site = pool.call(build_site_job, job)
+        if remote_build is None:
+            site = pool.call(build_site_job, job)
+        else:
+            site = build_site_job(job) if job.mode == REUSED else pool.call(remote_build, job)
         built_one(job.site)
         return site
 
-    with ThreadPoolExecutor(max_workers=pool.workers) as threads:  # threads only wait on the processes
+    with ThreadPoolExecutor(max_workers=pool.workers) as threads:  # threads only wait on the workers
         try:
             return list(threads.map(build, jobs))
         except BaseException:  # Ctrl-C, SIGTERM: release the threads before the executor waits on them

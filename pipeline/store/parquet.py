@@ -220,6 +220,14 @@ def _replace_link(link: Path, target: str) -> None:
     _fsync_dir(link.parent)
 
 
+def point_current(out: Path, run_id: str) -> None:
+    """Make <out>/_runs/<run_id> the current version (the one link switched), and the dataset names
+    links through it."""
+    _replace_link(out / RUNS_DIR / CURRENT, run_id)
+    for name in PUBLISHED:
+        _dataset_link(out, name)
+
+
 def _dataset_link(out: Path, name: str) -> None:
     """<out>/<name> -> _runs/current/<name>, unless it is already that link."""
     link, target = out / name, os.path.join(RUNS_DIR, CURRENT, name)

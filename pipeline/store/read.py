@@ -1,12 +1,17 @@
-"""Reading the published datasets back, with the dtypes analysts expect. Touches disk (reads only)."""
+"""Reading the published datasets back, with the dtypes analysts expect, from a local output folder
+or a remote one (the version its `_runs/current` pointer names). Touches disk or the network (reads
+only)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from pipeline.locations import Remote, location
 from pipeline.schemas import DATASETS
+from pipeline.store.objstore import remote_current, version_url
 from pipeline.store.parquet import current_run
 
 
@@ -17,15 +22,41 @@ def published_version(out: Path) -> Path:
     return current_run(out) or out
 
 
-def read_dataset(out: Path, name: str, version: Path | None = None) -> pd.DataFrame:
-    """One dataset (of `version`, else of the version published now) as a DataFrame with Arrow-backed
-    dtypes: dates are date32, strings are strings, nulls are nulls (no object columns)."""
+def dataset_url(out: Path | str, name: str) -> str:
+    """Where the published version of a dataset is now: a local folder, or a URL on the store (for
+    DuckDB, polars, Spark). Resolved once: it keeps naming that version after a later publish."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
-    path = (version or published_version(out)) / name
+    where = location(out)
+    if isinstance(where, Remote):
+        run_id = remote_current(where)
+        if run_id is None:
+            raise FileNotFoundError(f"{where} has no published version: run `sitesift run --out {where}`")
+        return version_url(where, run_id).child(name).url
+    path = published_version(where) / name
     if not path.exists():
-        raise FileNotFoundError(f"{out / name} does not exist: run `sitesift run --out {out}` first")
-    return pd.read_parquet(path, dtype_backend="pyarrow")
+        raise FileNotFoundError(f"{where / name} does not exist: run `sitesift run --out {where}` first")
+    return str(path)
+
+
+def read_dataset(
+    out: Path | str,
+    name: str,
+    version: Path | None = None,
+    columns: list[str] | None = None,
+    filters: Any = None,
+) -> pd.DataFrame:
+    """One dataset of the version published now (or of `version`, a local version folder) as a
+    DataFrame with Arrow-backed dtypes: dates are date32, strings are strings, nulls are nulls (no
+    object columns). `out` is a folder or a URL (s3://bucket/out); `columns` and `filters` go to
+    pyarrow as they are (`filters=[("site", "==", "naht")]`)."""
+    url = str(version / name) if version is not None else dataset_url(out, name)
+    where = location(url)
+    if isinstance(where, Remote):
+        return pd.read_parquet(
+            where.path, filesystem=where.fs(), dtype_backend="pyarrow", columns=columns, filters=filters
+        )
+    return pd.read_parquet(where, dtype_backend="pyarrow", columns=columns, filters=filters)
 
 
 def read_all(out: Path) -> dict[str, pd.DataFrame]:

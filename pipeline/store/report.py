@@ -223,11 +223,11 @@ def changes_section(out: Path, run_id: str | None, n: int = EXAMPLES) -> str:
     return f"<h2>Last run's changes</h2>{_table(pd.DataFrame(rows))}"
 
 
-def summary_rows(summary: dict, out: Path) -> list[dict]:
+def summary_rows(summary: dict, out: Path | str) -> list[dict]:
     """The run summary as table rows for the `process` flow's artifact: per site its pages, shares as
     percentages and its documents file, then a row for all sites with the output folder (absolute: the
-    Prefect UI is read far from the worker's working folder)."""
-    out = out.resolve()
+    Prefect UI is read far from the worker's working folder; a URL as it is)."""
+    root = out if isinstance(out, str) else str(out.resolve())
 
     def count(n: int, of: int) -> str:
         return f"{n} ({percent(n / of)})" if of else str(n)
@@ -246,7 +246,7 @@ def summary_rows(summary: dict, out: Path) -> list[dict]:
                 "with updated": count(s["with_updated"], pages),
                 "duplicate pages": s.get("duplicate_pages", 0),
                 "re-learned": "yes" if s["site"] in summary["sites_rebuilt"] else "no",
-                "output": str(out / SiteFiles.of(s["site"]).documents),
+                "output": f"{root}/{SiteFiles.of(s['site']).documents}",
             }
         )
     pages = summary["pages"]
@@ -261,7 +261,7 @@ def summary_rows(summary: dict, out: Path) -> list[dict]:
             "with updated": count(sum(s["with_updated"] for s in summary["sites"]), pages),
             "duplicate pages": summary["duplicate_pages"],
             "re-learned": str(len(summary["sites_rebuilt"])),
-            "output": str(out),
+            "output": root,
         }
     )
     return rows

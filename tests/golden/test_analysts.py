@@ -25,23 +25,34 @@ def _readme_python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
-def run_snippet(code: str):
-    """Run a README snippet as a notebook would: everything, and the value of its last expression."""
+def run_snippet(code: str, scope: dict | None = None):
+    """Run a README snippet as a notebook would: everything, and the value of its last expression
+    (`scope`: the names earlier cells of the same notebook left)."""
     tree = ast.parse(code)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    scope: dict = {}
+    scope = {} if scope is None else scope
     exec(compile(tree, "<README>", "exec"), scope)
     return eval(compile(ast.Expression(last.value), "<README>", "eval"), scope) if last else None
 
 
 def test_readme_examples_run_as_written(processed_naht, monkeypatch):
     monkeypatch.chdir(processed_naht.parent)
-    pandas_example, duckdb_example, dataset_example = _readme_python_blocks()
+    pandas_example, duckdb_example, reader_example, others_example, dataset_example = _readme_python_blocks()
     docs = run_snippet(pandas_example)
     assert len(docs) == 5 and list(docs.columns) == ["site", "title", "published", "updated"]
     assert docs.published.dtype == pd.ArrowDtype(pa.date32())
     per_site = run_snippet(duckdb_example)
     assert per_site.to_dict("records") == [{"site": "naht", "pages": 5, "dated": 5, "removed_blocks": 105}]
+    notebook: dict = {}
+    read = run_snippet(reader_example, notebook)
+    assert list(read.columns) == ["site", "title", "published"] and len(read) == 5
+    assert notebook["url"].startswith(str(processed_naht.resolve() / "_runs")) and notebook["url"].endswith(
+        "/documents"
+    )
+    counts = run_snippet(others_example, notebook)
+    assert counts.rows() == [("naht", 5)] and notebook["pages"].to_dict("records") == [
+        {"site": "naht", "pages": 5}
+    ]
     removed = run_snippet(dataset_example)
     assert len(removed) == 105 and set(removed.columns) == {"site", "doc_id", "text"}
 

@@ -3,7 +3,7 @@ under TYPE_CHECKING count as much as top-level ones:
 
     core <- acquire, clean <- store <- run <- flows      (acquire and clean never import each other)
 
-core is config, records, schemas, memory, forkserver and locks; acquire, clean and store are their folders;
+core is config, records, schemas, memory, forkserver, locks and locations; acquire, clean and store are their folders;
 run is pipeline/run/ and every other module directly under pipeline/, the package's own __init__ too (it
 is the public entry, `pipeline.run_incremental`, a lazy call of the run); flows is flows/. A module may import its own layer and the layers below it. Also: no import cycle between
 modules, and no Prefect under pipeline/. Each test lists every offending import, one per line.
@@ -28,6 +28,7 @@ CORE = {
     "pipeline.memory",
     "pipeline.forkserver",
     "pipeline.locks",
+    "pipeline.locations",
 }
 RANK = {"core": 0, "acquire": 1, "clean": 1, "store": 2, "run": 3, "flows": 4}
 SIBLINGS = {"acquire", "clean"}  # same rank, and never import each other

@@ -1,0 +1,279 @@
+"""Raw pages and datasets on a real S3-compatible server (moto's, on 127.0.0.1, one for the module):
+a full run and an incremental re-run give a local run's tables, read back with pandas and DuckDB;
+a run killed while publishing leaves the previous version current."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pytest
+from distributed import LocalCluster
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline import dataset_url, read_dataset, run_incremental
+from pipeline.locations import Remote
+from pipeline.store.objstore import POINTER, remote_current
+from tests.flows import cli_process
+from tests.storage import s3_server
+from tests.support import REPO, ROW_KEYS, RUN_COLUMNS, drift_site, gazette, story_page, write_files
+
+BUCKET = "sitesift-test"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[s3_server.S3Server]:
+    """The server, the AWS variables every S3 client here reads (this process and its children), and
+    one bucket."""
+    import s3fs
+
+    server = s3_server.start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", server.endpoint)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_CONFIG_FILE", os.devnull)
+        env.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        s3fs.S3FileSystem.clear_instance_cache()
+        Remote(f"s3://{BUCKET}").fs().mkdir(BUCKET)
+        yield server
+        s3fs.S3FileSystem.clear_instance_cache()
+    server.stop()
+
+
+def warc_file(records: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    for url, body in records:
+        headers = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+        )
+        writer.write_record(
+            writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+        )
+    return buf.getvalue()
+
+
+@functools.cache  # one build: a WARC file's record ids and dates differ from one build to the next
+def corpus() -> dict[str, str | bytes]:
+    """Two folders of page files and a crawl of a third site in a WARC file (read by range)."""
+    crawl = [
+        (f"https://herald.example/news/{i}", story_page(i, f"Herald {i}", "2024-03-0{i}", None).encode())
+        for i in range(1, 5)
+    ]
+    return {**gazette(), **drift_site(), "crawl/herald.warc.gz": warc_file(crawl)}
+
+
+def upload(local: Path, url: str) -> None:
+    """Every file below a local folder to the same names below a URL."""
+    remote = Remote(url)
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    remote.fs().put([str(p) for p in files], [remote.key(p.relative_to(local).as_posix()) for p in files])
+
+
+def canonical(out: str | Path) -> dict[str, pd.DataFrame]:
+    """Every dataset but `changes` through the public reader, in row-key order, without run columns."""
+    return {
+        name: read_dataset(out, name)
+        .drop(columns=RUN_COLUMNS, errors="ignore")
+        .sort_values(key)
+        .reset_index(drop=True)
+        for name, key in ROW_KEYS.items()
+    }
+
+
+def assert_same(remote: str, local: Path) -> None:
+    got, expected = canonical(remote), canonical(local)
+    for name in expected:
+        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
+
+
+def edit(raw: Path) -> dict[str, str | bytes]:
+    """A new page and a changed one."""
+    return write_files(
+        raw,
+        {
+            "gazette/story-9.html": story_page(0, "A late story", "2024-05-01", None).replace(
+                "Story 0", "Story 9"
+            ),
+            "gazette/story-1.html": story_page(1, "Changed title", "2020-06-24", "2021-01-01"),
+        },
+    )
+
+
+def test_run_and_rerun_on_s3_equal_local_runs(s3, tmp_path):
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/full"
+    upload(raw, f"{url}/raw")
+    first = run_incremental(f"{url}/raw", f"{url}/out", work=tmp_path / "work")
+    run_incremental(raw, tmp_path / "local")
+    assert first["pages"] == 5 + 6 + 4 and first["skipped"] == 0, first
+    assert_same(f"{url}/out", tmp_path / "local")
+    fs = Remote(url).fs()
+    assert fs.cat_file(f"{BUCKET}/full/out/{POINTER}").decode() == first["run_id"]
+    assert fs.ls(f"{BUCKET}/full/out", detail=False) == [f"{BUCKET}/full/out/_runs"]  # no links on a store
+
+    edit(raw)
+    upload(raw, f"{url}/raw")
+    # another machine: an empty work folder, so the state comes from the store
+    s3.gate.writes.clear()
+    again = run_incremental(f"{url}/raw", f"{url}/out", work=tmp_path / "work-2")
+    version = f"/{BUCKET}/full/out/_runs/{again['run_id']}/"
+    sent = {path[len(version) :]: copied for path, copied in s3.gate.writes if path.startswith(version)}
+    assert (
+        sent["documents/garden.parquet"] and sent["_state/parsed/garden.pages.parquet"]
+    )  # copied in the store
+    assert (
+        not sent["documents/gazette.parquet"] and not sent["_state/parsed/gazette.pages.parquet"]
+    )  # uploaded
+    local_again = run_incremental(raw, tmp_path / "local")
+    assert (again["pages_new"], again["pages_changed"], again["sites_rebuilt"]) == (1, 1, ["gazette"])
+    assert again["parsed"] == local_again["parsed"] < again["pages"], again
+    assert_same(f"{url}/out", tmp_path / "local")
+    run_incremental(raw, tmp_path / "fresh")
+    assert_same(f"{url}/out", tmp_path / "fresh")
+
+    docs = read_dataset(
+        f"{url}/out",
+        "documents",
+        columns=["site", "title", "published"],
+        filters=[("site", "==", "herald.example")],
+    )
+    assert list(docs.columns) == ["site", "title", "published"] and len(docs) == 4
+    assert str(docs.published.dtype) == "date32[day][pyarrow]"
+
+    query = "select site, count(*) as pages, count(published) as dated from read_parquet('{}/*.parquet') group by site order by site"
+    con = duckdb.connect()
+    con.register_filesystem(fs)  # DuckDB reads s3:// through fsspec: no httpfs extension to download
+    remote_counts = con.sql(query.format(dataset_url(f"{url}/out", "documents"))).df()
+    local_counts = duckdb.sql(query.format(dataset_url(tmp_path / "local", "documents"))).df()
+    pd.testing.assert_frame_equal(remote_counts, local_counts)
+    assert remote_counts.pages.sum() == again["pages"]
+    # polars with its own S3 client (object_store), from the same AWS variables
+    by_polars = pl.scan_parquet(f"{dataset_url(f'{url}/out', 'documents')}/*.parquet").group_by("site").len()
+    assert sorted(by_polars.collect().rows()) == list(zip(local_counts.site, local_counts.pages))
+
+
+RUN = (
+    "import sys; from pathlib import Path; from pipeline import run_incremental; "
+    "run_incremental(sys.argv[1], sys.argv[2], work=Path(sys.argv[3]))"
+)
+
+
+def test_a_run_killed_while_publishing_leaves_the_previous_version_current(s3, tmp_path):
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/killed"
+    upload(raw, f"{url}/raw")
+    first = run_incremental(f"{url}/raw", f"{url}/out", work=tmp_path / "work")
+    before = canonical(f"{url}/out")
+    edit(raw)
+    upload(raw, f"{url}/raw")
+
+    s3.gate.suffix = f"/killed/out/{POINTER}"  # hold the switch: the new version is uploaded by then
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN, f"{url}/raw", f"{url}/out", str(tmp_path / "work")], cwd=REPO
+    )
+    try:
+        assert s3.gate.reached.wait(180), "the run never reached its switch"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        s3.gate.suffix = None
+        s3.gate.opened.set()
+    out = Remote(f"{url}/out")
+    assert remote_current(out) == first["run_id"]
+    after = canonical(f"{url}/out")
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name], obj=name)
+    versions = [p.rsplit("/", 1)[-1] for p in out.fs().ls(out.key("_runs"), detail=False, refresh=True)]
+    assert len(versions) == 3, versions  # the old version, the unpublished one, the pointer
+
+    done = run_incremental(f"{url}/raw", f"{url}/out", work=tmp_path / "work")
+    assert remote_current(out) == done["run_id"] != first["run_id"]
+    assert done["pages_new"] == 1 and done["pages_changed"] == 1
+    run_incremental(raw, tmp_path / "fresh")
+    assert_same(f"{url}/out", tmp_path / "fresh")
+    info = json.loads(out.fs().cat_file(out.key(f"_runs/{done['run_id']}/run.json")))
+    assert info["previous"] == first["run_id"]
+
+
+@pytest.fixture(scope="module")
+def cluster(s3) -> Iterator[LocalCluster]:
+    """Two worker processes on 127.0.0.1, started after the AWS variables are set (they reach the store)."""
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as c:
+        yield c
+
+
+def done_on(cluster: LocalCluster) -> dict[str, int]:
+    """What the workers computed so far, by function."""
+    return {name: p.state_counts["memory"] for name, p in cluster.scheduler.task_prefixes.items()}
+
+
+def test_a_dask_run_to_a_bucket_builds_sites_through_the_store(s3, cluster, tmp_path):
+    """Workers that do not share the driver's disk: each site's build fetches its inputs from the store
+    and puts its files there; a re-run appends and reuses as a local one."""
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/dask"
+    upload(raw, f"{url}/raw")
+    before = done_on(cluster)
+    run_incremental(
+        f"{url}/raw", f"{url}/out", dask_address=cluster.scheduler_address, work=tmp_path / "work"
+    )
+    edit(raw)
+    upload(raw, f"{url}/raw")
+    again = run_incremental(
+        f"{url}/raw", f"{url}/out", dask_address=cluster.scheduler_address, work=tmp_path / "work"
+    )
+    after = done_on(cluster)
+    ran = {name: n - before.get(name, 0) for name, n in after.items()}
+    # 3 sites, then gazette again (garden and herald are reused: hard links made by the driver)
+    assert ran.get("build_site_on_store") == 3 + 1 and not ran.get("build_site_job"), ran
+    assert ran.get("parse_to_tables", 0) >= 2, ran
+    assert again["sites_rebuilt"] == ["gazette"]
+    run_incremental(raw, tmp_path / "fresh")
+    assert_same(f"{url}/out", tmp_path / "fresh")
+
+
+def test_the_command_runs_bucket_to_bucket_on_a_dask_cluster(s3, cluster, tmp_path):
+    """`sitesift run --raw s3://... --out s3://... --dask-address ...`, as the README says."""
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/cli"
+    upload(raw, f"{url}/raw")
+    before = done_on(cluster)
+    args = ["run", "--raw", f"{url}/raw", "--out", f"{url}/out", "--work", str(tmp_path / "work")]
+    env = cli_process.cli_env(tmp_path / "home")
+    done = cli_process.run([*args, "--dask-address", cluster.scheduler_address, "-q"], env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = {name: n - before.get(name, 0) for name, n in done_on(cluster).items()}
+    assert ran.get("parse_to_tables", 0) >= 2 and ran.get("build_site_on_store") == 3, ran
+    assert f"--out {url}/out" in done.stdout
+    run_incremental(raw, tmp_path / "local")
+    assert_same(f"{url}/out", tmp_path / "local")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--raw", f"s3://{BUCKET}/nothing-here"], f"error: --raw s3://{BUCKET}/nothing-here does not exist"),
+        (
+            ["--out", "s3://no-such-bucket/out"],
+            "error: --out s3://no-such-bucket/out: bucket no-such-bucket does not exist",
+        ),
+    ],
+)
+def test_a_url_the_run_cannot_use_is_one_line_before_prefect_starts(s3, tmp_path, args, line):
+    raw = write_files(tmp_path / "raw", gazette())
+    done = cli_process.run(
+        ["run", "--raw", str(raw), *args], cli_process.cli_env(tmp_path / "home"), timeout=120
+    )
+    assert (done.returncode, done.stderr.strip()) == (2, line)
