@@ -131,6 +131,8 @@ def warm(sides: Sides, data_dir: Path) -> None:
     """One untimed `sitesift run` on a few pages (Prefect's database created), and every input read
     once (the page cache warm for every side alike)."""
     tiny = sides.work / "warm-raw"
+    shutil.rmtree(tiny, ignore_errors=True)
+    shutil.rmtree(sides.work / "warm-out", ignore_errors=True)
     many_sites(data_dir, tiny, copies=0, singles=5)
     timed(
         [*sitesift_command(), "run", "--raw", str(tiny), "--out", str(sides.work / "warm-out")],
@@ -164,7 +166,14 @@ def rounds(
                 remove(added)
                 remove(sides.work / "added-src")
             shutil.rmtree(out, ignore_errors=True)
-            print(f"round {r + 1} {side}: {results[side][-1].seconds:.1f} s", file=sys.stderr, flush=True)
+            for name in (side, f"{side} re-run"):
+                if results.get(name) and len(results[name]) == r + 1:
+                    t = results[name][-1]
+                    print(
+                        f"round {r + 1} {name}: {t.seconds:.1f} s, peak {t.peak_mb:,.0f} MB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     return results
 
 
