@@ -18,6 +18,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 import urllib.error
@@ -70,11 +71,14 @@ def free_port() -> int:
 class TemporaryServer:
     """`start()` launches the server and points PREFECT_API_URL at it (for this process and its
     children); `wait_ready()` blocks until it answers; `stop()` ends it (as Prefect ends its own:
-    terminate, then kill after 5 s)."""
+    terminate, then kill after 5 s). Its output goes to an unnamed temporary file, not the terminal:
+    a Ctrl-C reaches the server too, and what it logs while dying would bury the CLI's one line; the
+    file's end is in the error when the server does not come up."""
 
     def __init__(self) -> None:
         self.port = 0
         self.process: subprocess.Popen | None = None
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115  # open as long as the server runs
 
     @property
     def api_url(self) -> str:
@@ -94,7 +98,12 @@ class TemporaryServer:
         command = [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory"]
         command += ["prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--log-level", "error", "--lifespan", "on"]
-        return subprocess.Popen(command, env=env)
+        return subprocess.Popen(command, env=env, stdout=self.output, stderr=subprocess.STDOUT)
+
+    def _tail(self) -> str:
+        self.output.seek(0)
+        text = self.output.read().decode(errors="replace").strip()
+        return f": {text[-2000:]}" if text else ""
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -105,7 +114,7 @@ class TemporaryServer:
                 self.start()
                 continue
             if code is not None:
-                raise ServerFailed(f"Prefect's temporary API server exited with code {code}")
+                raise ServerFailed(f"Prefect's temporary API server exited with code {code}{self._tail()}")
             with (
                 contextlib.suppress(urllib.error.URLError, OSError),
                 urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response,
@@ -113,15 +122,17 @@ class TemporaryServer:
                 if response.status == 200:
                     return
             time.sleep(0.05)
-        raise ServerFailed(f"Prefect's temporary API server did not answer within {timeout:g} s")
+        raise ServerFailed(
+            f"Prefect's temporary API server did not answer within {timeout:g} s{self._tail()}"
+        )
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.output.close()
