@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol
@@ -103,9 +104,14 @@ class Stage:
         run.changed()
 
 
+ARTIFACT_EVERY_S = 2.0  # the progress artifact is updated at most this often, and once at 100%
+
+
 class RunProgress:
     """The stages of one run. The artifact shows the mean of the declared stages' fractions, updated
-    once per percentage point (each update is an API call)."""
+    once per percentage point and at most every ARTIFACT_EVERY_S seconds: each update is an API call
+    and, from a task's thread, a new API client (20-40 ms of CPU for its TLS context alone), which a
+    short run paid a hundred times on the threads that feed the parser processes."""
 
     def __init__(self, stages: Sequence[str], description: str, key: str = "sitesift-progress"):
         self.names, self.description, self.key = tuple(stages), description, key
@@ -115,7 +121,7 @@ class RunProgress:
         if self.display is not None:
             self.display.flow_started()
         self.artifact_id: UUID | None = None
-        self.reported = -1.0
+        self.reported, self.reported_at = -1.0, 0.0
 
     def start(self) -> None:
         self.artifact_id = create_progress_artifact(0.0, key=self.key, description=self.description)  # type: ignore[assignment]  # sync in a flow
@@ -132,11 +138,12 @@ class RunProgress:
         return 100.0 * sum(fractions) / len(fractions) if fractions else 100.0
 
     def changed(self) -> None:
-        pct = self.percent()
+        pct, now = self.percent(), time.monotonic()
         with self.lock:
-            due = pct >= self.reported + 1.0 or (pct == 100.0 > self.reported)
+            soon = now - self.reported_at < ARTIFACT_EVERY_S
+            due = (pct >= self.reported + 1.0 and not soon) or (pct == 100.0 > self.reported)
             if due:
-                self.reported = pct
+                self.reported, self.reported_at = pct, now
         if due and self.artifact_id is not None:
             update_progress_artifact(self.artifact_id, pct)
 
