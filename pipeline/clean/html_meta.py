@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import html
 
@@ -55,6 +56,7 @@ class HtmlMeta:
     og_title: str | None = None
     url: str | None = None  # canonical link or og:url
     dates: list[DateCandidate] = field(default_factory=list)
+    jsonld: list[Any] = field(default_factory=list)  # the parsed JSON-LD scripts
 
 
 def _clean(s: str | None) -> str | None:
@@ -64,13 +66,20 @@ def _clean(s: str | None) -> str | None:
     return s or None
 
 
-def _jsonld_dates(root: html.HtmlElement) -> list[DateCandidate]:
-    out: list[DateCandidate] = []
+def jsonld_documents(root: html.HtmlElement) -> list[Any]:
+    """The page's JSON-LD scripts, parsed once (dates here, the other fields in page_meta.py)."""
+    out: list[Any] = []
     for script in root.xpath('//script[@type="application/ld+json"]'):
         try:
-            data = json.loads(script.text or "")
+            out.append(json.loads(script.text or ""))
         except (json.JSONDecodeError, RecursionError):
             continue
+    return out
+
+
+def _jsonld_dates(documents: list[Any]) -> list[DateCandidate]:
+    out: list[DateCandidate] = []
+    for data in documents:
         stack = [data]
         seen = 0
         while stack and seen < 500:
@@ -139,7 +148,8 @@ def extract_html_meta(root: html.HtmlElement) -> HtmlMeta:
             break
     if meta.url and not meta.url.lower().startswith(("http://", "https://")):
         meta.url = None
-    meta.dates = _jsonld_dates(root) + _meta_dates(root) + _time_dates(root)
+    meta.jsonld = jsonld_documents(root)
+    meta.dates = _jsonld_dates(meta.jsonld) + _meta_dates(root) + _time_dates(root)
     return meta
 
 

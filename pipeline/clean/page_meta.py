@@ -4,7 +4,6 @@ not), then completed from trafilatura's metadata on the pages it ran on. Pure.""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -14,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
+from pipeline.clean.html_meta import jsonld_documents
 from pipeline.clean.language import choose_language
 from pipeline.clean.layout import page_teaches
 from pipeline.records import DocumentMeta, PageMeta, ParsedPage
@@ -65,14 +65,10 @@ def _metas(root: html.HtmlElement) -> dict[str, list[str]]:
     return out
 
 
-def _jsonld_nodes(root: html.HtmlElement) -> list[dict[str, Any]]:
+def _jsonld_nodes(documents: list[Any]) -> list[dict[str, Any]]:
     """Every JSON-LD object of the page, outer ones first (an @graph's items after the graph)."""
     out: list[dict[str, Any]] = []
-    for script in root.xpath('//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "")
-        except (json.JSONDecodeError, RecursionError):
-            continue
+    for data in documents:
         queue = [data]
         while queue and len(out) < MAX_JSONLD_NODES:
             node = queue.pop(0)
@@ -273,9 +269,11 @@ def _declared_language(found: _Found, root: html.HtmlElement) -> tuple[str | Non
     return (code, "meta") if code else (None, None)
 
 
-def read_page_meta(root: html.HtmlElement, page_url: str | None) -> PageMeta:
-    """The page's own metadata: <meta> names and properties, JSON-LD, <html lang>."""
-    found = _Found(_metas(root), _jsonld_nodes(root))
+def read_page_meta(root: html.HtmlElement, page_url: str | None, jsonld: list[Any] | None = None) -> PageMeta:
+    """The page's own metadata: <meta> names and properties, JSON-LD (`jsonld`: the scripts as
+    html_meta.extract_html_meta parsed them; read here when not given), <html lang>."""
+    documents = jsonld_documents(root) if jsonld is None else jsonld
+    found = _Found(_metas(root), _jsonld_nodes(documents))
     author, author_source = _author(found)
     description, description_source = _description(found)
     sitename, sitename_source = _sitename(found)

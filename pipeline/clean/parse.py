@@ -67,7 +67,7 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool, site_of: SiteOf)
             html_title=meta.title,
             og_title=meta.og_title,
             date_candidates=list(meta.dates),
-            meta=read_page_meta(root, url),
+            meta=read_page_meta(root, url, meta.jsonld),
         )
         if page.url is None and meta.url:
             parsed.page = Page(**{**page.__dict__, "url": meta.url})
