@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.filesystems import RemoteFileSystem
 
 from flows.progress import ChunkProgress, ParseProgress, RunProgress
 from flows.signals import deferred_interrupts
@@ -106,6 +107,18 @@ def publish_task(
         return publish(staging, folders, summary, cfg, now)
 
 
+def task_cache_storage(output: RunOutput) -> Path | RemoteFileSystem:
+    """Prefect's persisted parses sit beside the output: on a store, so a run that died after parsing
+    and is started again elsewhere (another machine, an empty work folder) parses nothing again.
+    Prefect takes only a block saved on its API as a task's storage: one per output URL, named by it."""
+    if output.remote is None:
+        return (output.folder / TASK_CACHE_DIR).resolve()
+    where = output.remote.child(TASK_CACHE_DIR).url
+    storage = RemoteFileSystem(basepath=where)
+    storage.save(f"sitesift-task-cache-{hashlib.sha1(where.encode()).hexdigest()[:16]}", overwrite=True)
+    return storage
+
+
 def make_config(
     min_pages: int,
     min_share: float,
@@ -167,7 +180,7 @@ def process(
     )
     raw_root, output = location(raw), RunOutput.of(location(out), Path(work) if work else None)
     check_raw(raw_root)
-    cached_parse = parse_pages.with_options(result_storage=(output.folder / TASK_CACHE_DIR).resolve())
+    cached_parse = parse_pages.with_options(result_storage=task_cache_storage(output))
     with RunLock(output.folder), open_executor(workers, limits, dask_address) as pool:
         output.pull()
         staging, now = Staging(output.folder, cfg), dt.datetime.now(dt.UTC)

@@ -5,6 +5,7 @@ asserts on the Parquet it wrote. tests/conftest.py wraps these in fixtures named
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import shutil
@@ -12,6 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from pipeline import run_incremental
 from pipeline.config import ExtractConfig, PipelineConfig
@@ -460,3 +465,26 @@ RUN_SCRIPT = (
     "import sys; from pathlib import Path; from pipeline import run_incremental; "
     "print(run_incremental(Path(sys.argv[1]), Path(sys.argv[2]))['pages'])"
 )
+
+
+def parse_states(state) -> list[str]:
+    """The state names of a flow run's parse-pages task runs ("Cached" when the result came from the cache)."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    return [r.state.name for r in runs if r.name.startswith("parse-pages")]
+
+
+def warc_file(records: list[tuple[str, bytes]]) -> bytes:
+    """A gzipped WARC file of one HTML response record per (URL, body)."""
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    for url, body in records:
+        headers = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+        )
+        writer.write_record(
+            writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+        )
+    return buf.getvalue()

@@ -9,13 +9,10 @@ import shutil
 import subprocess
 import sys
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
 from flows.process import TASK_CACHE_DIR, parse_pages, process
 from pipeline.config import ResourceLimits
 from pipeline.store import gc
-from tests.support import REPO, write_files
+from tests.support import REPO, parse_states, write_files
 
 EXTRA = {
     "naht/zz_extra.txt": "Home Menu\n\nA page added later\n\nIts own paragraph.\n\nFirst published 2 May 2024"
@@ -28,15 +25,6 @@ def test_gc_and_the_readme_use_the_cache_life_and_folder_the_flow_uses():
     assert TASK_CACHE_DIR == gc.TASK_CACHE_DIR
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert f"task cache is keyed on page bytes and parse settings and lives for {days} days" in readme
-
-
-def parse_states(state) -> list[str]:
-    """The state names of a flow run's parse-pages task runs ("Cached" when the result came from the cache)."""
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
-        )
-    return [r.state.name for r in runs if r.name.startswith("parse-pages")]
 
 
 def test_gc_drops_cache_entries_older_than_the_cache_life(naht_raw, tmp_path):

@@ -2,16 +2,14 @@
 crawled record's site is its URL's host (with a non-default port), a web-archive capture belongs to
 the host it captured."""
 
-import io
 from pathlib import Path
 
 import pandas as pd
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from pipeline import run_incremental
 from pipeline.acquire.sites import site_of_url
 from pipeline.config import LoadConfig, PipelineConfig
+from tests.support import warc_file
 
 
 def _page(title: str, canonical: str | None) -> str:
@@ -48,16 +46,9 @@ def test_host_based_sites_when_asked(tmp_path):
 
 def _warc(path: Path, urls: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True)
-        for i, url in enumerate(urls):
-            body = _page(f"Captured page {i}", None).encode()
-            headers = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-            )
-            writer.write_record(
-                writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
-            )
+    path.write_bytes(
+        warc_file([(url, _page(f"Captured page {i}", None).encode()) for i, url in enumerate(urls)])
+    )
 
 
 def test_crawled_hosts_keep_their_port_and_archive_captures_their_original_host(tmp_path):
@@ -96,15 +87,7 @@ def _host_page(host: str, i: int) -> bytes:
 
 def _host_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True)
-        for url, body in pages:
-            headers = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-            )
-            writer.write_record(
-                writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
-            )
+    path.write_bytes(warc_file(pages))
 
 
 def test_the_hosts_of_one_warc_file_are_built_as_when_each_has_its_own_folder(tmp_path):

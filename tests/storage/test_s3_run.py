@@ -1,33 +1,32 @@
 """Raw pages and datasets on a real S3-compatible server (moto's, on 127.0.0.1, one for the module):
 a full run and an incremental re-run give a local run's tables, read back with pandas and DuckDB;
-a run killed while publishing leaves the previous version current."""
+a run killed while publishing leaves the previous version current, and its parses in the store's
+task cache for the run started again elsewhere."""
 
 from __future__ import annotations
 
-import functools
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import polars as pl
 import pytest
 from distributed import LocalCluster
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
+from flows.process import process
 from pipeline import dataset_url, read_dataset, run_incremental
 from pipeline.locations import Remote
+from pipeline.store.gc import TASK_CACHE_DIR
 from pipeline.store.objstore import POINTER, remote_current
 from tests.flows import cli_process
 from tests.storage import s3_server
-from tests.support import REPO, ROW_KEYS, RUN_COLUMNS, drift_site, gazette, story_page, write_files
+from tests.storage.runs import assert_same, canonical, corpus, edit, upload
+from tests.support import REPO, gazette, parse_states, write_files
 
 BUCKET = "sitesift-test"
 
@@ -51,66 +50,6 @@ def s3() -> Iterator[s3_server.S3Server]:
         yield server
         s3fs.S3FileSystem.clear_instance_cache()
     server.stop()
-
-
-def warc_file(records: list[tuple[str, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    writer = WARCWriter(buf, gzip=True)
-    for url, body in records:
-        headers = StatusAndHeaders(
-            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-        )
-        writer.write_record(
-            writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
-        )
-    return buf.getvalue()
-
-
-@functools.cache  # one build: a WARC file's record ids and dates differ from one build to the next
-def corpus() -> dict[str, str | bytes]:
-    """Two folders of page files and a crawl of a third site in a WARC file (read by range)."""
-    crawl = [
-        (f"https://herald.example/news/{i}", story_page(i, f"Herald {i}", "2024-03-0{i}", None).encode())
-        for i in range(1, 5)
-    ]
-    return {**gazette(), **drift_site(), "crawl/herald.warc.gz": warc_file(crawl)}
-
-
-def upload(local: Path, url: str) -> None:
-    """Every file below a local folder to the same names below a URL."""
-    remote = Remote(url)
-    files = sorted(p for p in local.rglob("*") if p.is_file())
-    remote.fs().put([str(p) for p in files], [remote.key(p.relative_to(local).as_posix()) for p in files])
-
-
-def canonical(out: str | Path) -> dict[str, pd.DataFrame]:
-    """Every dataset but `changes` through the public reader, in row-key order, without run columns."""
-    return {
-        name: read_dataset(out, name)
-        .drop(columns=RUN_COLUMNS, errors="ignore")
-        .sort_values(key)
-        .reset_index(drop=True)
-        for name, key in ROW_KEYS.items()
-    }
-
-
-def assert_same(remote: str, local: Path) -> None:
-    got, expected = canonical(remote), canonical(local)
-    for name in expected:
-        pd.testing.assert_frame_equal(got[name], expected[name], obj=name)
-
-
-def edit(raw: Path) -> dict[str, str | bytes]:
-    """A new page and a changed one."""
-    return write_files(
-        raw,
-        {
-            "gazette/story-9.html": story_page(0, "A late story", "2024-05-01", None).replace(
-                "Story 0", "Story 9"
-            ),
-            "gazette/story-1.html": story_page(1, "Changed title", "2020-06-24", "2021-01-01"),
-        },
-    )
 
 
 def test_run_and_rerun_on_s3_equal_local_runs(s3, tmp_path):
@@ -205,6 +144,38 @@ def test_a_run_killed_while_publishing_leaves_the_previous_version_current(s3, t
     assert_same(f"{url}/out", tmp_path / "fresh")
     info = json.loads(out.fs().cat_file(out.key(f"_runs/{done['run_id']}/run.json")))
     assert info["previous"] == first["run_id"]
+
+
+def test_a_run_killed_after_parsing_leaves_its_parses_in_the_store_for_the_next_machine(s3, tmp_path):
+    """Prefect's parse cache is beside the output: the flow started again with an empty work folder
+    (another machine) takes every parse from the store and publishes a local run's tables."""
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/cached"
+    upload(raw, f"{url}/raw")
+    s3.gate.reached.clear()
+    s3.gate.opened.clear()
+    s3.gate.suffix = f"/cached/out/{POINTER}"  # the parses are done and cached by then
+    args = ["run", "--raw", f"{url}/raw", "--out", f"{url}/out", "--work", str(tmp_path / "work"), "-q"]
+    with cli_process.started(args, cli_process.cli_env(tmp_path / "home")) as proc:
+        try:
+            while not s3.gate.reached.wait(0.5):
+                assert proc.poll() is None, proc.communicate()[1][-3000:]  # it ended before its switch
+            os.killpg(proc.pid, signal.SIGKILL)
+        finally:
+            s3.gate.suffix = None
+            s3.gate.opened.set()
+    out = Remote(f"{url}/out")
+    assert remote_current(out) is None
+    assert out.fs().ls(out.key(TASK_CACHE_DIR), detail=False, refresh=True)
+    assert not (tmp_path / "work" / TASK_CACHE_DIR).exists()
+
+    elsewhere = tmp_path / "elsewhere"
+    state = process(raw=f"{url}/raw", out=f"{url}/out", work=str(elsewhere), workers=0, return_state=True)
+    assert state.is_completed()
+    states = parse_states(state)
+    assert states and set(states) == {"Cached"}, states
+    assert not (elsewhere / TASK_CACHE_DIR).exists()
+    run_incremental(raw, tmp_path / "local")
+    assert_same(f"{url}/out", tmp_path / "local")
 
 
 @pytest.fixture(scope="module")
