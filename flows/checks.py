@@ -38,8 +38,13 @@ def location_of(value: str, option: str) -> Location:
 
 
 def _remote_folder(where: Remote, option: str, must_exist: bool) -> None:
-    """A folder on a store: its bucket can be reached, and (to read from) the folder has objects."""
-    fs, bucket = where.fs(), where.path.split("/", 1)[0]
+    """A folder on a store: fsspec knows its protocol and has the package for it, its bucket can be
+    reached, and (to read from) the folder has objects."""
+    try:
+        fs = where.fs()
+    except (ImportError, ValueError) as exc:  # "Install gcsfs to access ...", "Protocol not known: ..."
+        raise BadInput(f"{option} {where}: {exc}") from exc
+    bucket = where.path.split("/", 1)[0]
     try:
         if not fs.exists(bucket):
             raise BadInput(f"{option} {where}: bucket {bucket} does not exist")

@@ -72,6 +72,19 @@ def test_raw_naming_a_file_or_nothing(home, tmp_path):
     assert "does not exist" in one_error_line(sitesift(home, "run", "--raw", tmp_path / "nope"), home)
 
 
+@pytest.mark.parametrize(
+    ("option", "url", "says"),
+    [
+        ("--raw", "nosuchfs://bucket/raw", "Protocol not known: nosuchfs"),
+        ("--out", "abfs://container/out", "Install adlfs"),  # fsspec knows it; its package is not here
+    ],
+)
+def test_a_store_fsspec_cannot_open_is_one_line(home, naht_raw, option, url, says):
+    args = {"--raw": str(naht_raw), "--out": "processed", option: url}
+    line = one_error_line(sitesift(home, "run", *[x for kv in args.items() for x in kv]), home)
+    assert line.startswith(f"error: {option} {url}: ") and says in line, line
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root (see the read-only test)")
 def test_out_not_writable(home, tmp_path, naht_raw):
     locked = tmp_path / "locked"
