@@ -602,7 +602,9 @@ def changes(
 
 @app.command("gc")
 def gc_command(
-    out: Annotated[Path, typer.Option(help="output folder to tidy")] = Path("processed"),
+    out: Annotated[
+        str, typer.Option(help="output folder to tidy, or its URL (s3://bucket/out)")
+    ] = "processed",
     keep: Annotated[
         int, typer.Option(help="run versions kept, newest first (the current and the previous always stay)")
     ] = 2,
@@ -615,10 +617,18 @@ def gc_command(
 ) -> None:
     """Remove old run versions, staging of dead runs and expired task-cache entries; prints what it frees."""
     from pipeline.store.gc import collect, describe
+    from pipeline.store.remote_gc import collect_remote
 
     try:
-        report = collect(out, keep=keep, all_cache=cache, dry_run=dry_run)
-    except (ValueError, FileNotFoundError) as exc:
+        where = checks.location_of(out, "--out")
+        if isinstance(where, Remote):
+            report = collect_remote(where, keep=keep, all_cache=cache, dry_run=dry_run)
+        else:
+            report = collect(where, keep=keep, all_cache=cache, dry_run=dry_run)
+    except checks.BadInput as exc:
+        error(str(exc))
+        raise typer.Exit(2) from exc
+    except (ValueError, FileNotFoundError, ImportError) as exc:
         error(f"{exc}")
         raise typer.Exit(2) from exc
     for line in describe(report):

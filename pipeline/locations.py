@@ -35,6 +35,11 @@ class Remote:
         """The file system's name of `rel` below this folder."""
         return f"{self.path}/{rel}" if rel else self.path
 
+    @property
+    def name(self) -> str:
+        """The last part of the folder's path, as Path.name."""
+        return self.url.rsplit("/", 1)[-1]
+
     def child(self, rel: str) -> Remote:
         return Remote(f"{self.url}/{rel}")
 

@@ -27,11 +27,11 @@ def listing(root: Remote) -> list[tuple[str, int, int | None]]:
         rel = name[len(prefix) :]
         if any(part.startswith(".") for part in rel.split("/")):
             continue
-        out.append((source_of(rel), int(info.get("size") or 0), _mtime_ns(info)))
+        out.append((source_of(rel), int(info.get("size") or 0), mtime_ns(info)))
     return out
 
 
-def _mtime_ns(info: dict) -> int | None:
+def mtime_ns(info: dict) -> int | None:
     """The object's modification time as the stores spell it (S3 LastModified, GCS updated, mtime)."""
     for key in ("LastModified", "mtime", "updated", "last_modified"):
         value = info.get(key)
@@ -54,7 +54,7 @@ def open_source(root: Remote, source: str) -> Any:
 
 def stat_of(root: Remote, source: str) -> tuple[int, int]:
     info = root.fs().info(root.key(rel_of(source)))
-    return int(info.get("size") or 0), _mtime_ns(info) or 0
+    return int(info.get("size") or 0), mtime_ns(info) or 0
 
 
 def read_limited(root: Remote, source: str, limit: int) -> bytes:

@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.filesize import decimal
 
 from pipeline.config import ResourceLimits
+from pipeline.locations import Location, Remote
 from pipeline.locks import LOCK_NAME, RunLock, RunLocked
 from pipeline.store.parquet import RUN_INFO, RUNS_DIR, current_run
 
@@ -37,7 +38,7 @@ PREEXISTING = "preexisting-"  # a plain dataset folder found where a link goes, 
 @dataclass(frozen=True)
 class Removal:
     kind: str  # VERSION, STAGING or CACHE
-    path: Path
+    path: Path | Remote
     freed: int  # bytes of disk given back; a file hard-linked from what stays gives back nothing
 
 
@@ -45,7 +46,7 @@ class Removal:
 class GcReport:
     """What `collect` removed (or, in a dry run, would remove) and what it kept."""
 
-    out: Path
+    out: Location
     dry_run: bool
     cache_days: int
     all_cache: bool
@@ -98,6 +99,7 @@ def collect(
         report.removals = _measure(candidates)
         if not dry_run:
             for r in report.removals:
+                assert isinstance(r.path, Path)
                 _remove(r.path)
     return report
 

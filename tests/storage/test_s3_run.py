@@ -5,6 +5,7 @@ task cache for the run started again elsewhere."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from distributed import LocalCluster
 from flows.process import process
 from pipeline import dataset_url, read_dataset, run_incremental
 from pipeline.locations import Remote
+from pipeline.store import remote_gc as gc
 from pipeline.store.gc import TASK_CACHE_DIR
 from pipeline.store.objstore import POINTER, remote_current
 from tests.flows import cli_process
@@ -176,6 +178,38 @@ def test_a_run_killed_after_parsing_leaves_its_parses_in_the_store_for_the_next_
     assert not (elsewhere / TASK_CACHE_DIR).exists()
     run_incremental(raw, tmp_path / "local")
     assert_same(f"{url}/out", tmp_path / "local")
+
+
+def test_gc_on_a_bucket_removes_versions_past_their_grace_and_expired_cache_entries(s3, tmp_path):
+    raw, url = write_files(tmp_path / "raw", corpus()), f"s3://{BUCKET}/gc"
+    upload(raw, f"{url}/raw")
+    work = tmp_path / "work"
+    process(raw=f"{url}/raw", out=f"{url}/out", work=str(work), workers=0)  # a version and the cache
+    first = remote_current(Remote(f"{url}/out"))
+    for _ in range(2):
+        run_incremental(f"{url}/raw", f"{url}/out", work=work)
+    out = Remote(f"{url}/out")
+    before = canonical(f"{url}/out")
+    entries = out.fs().find(out.key(TASK_CACHE_DIR))
+    assert len(entries) >= 1
+
+    env = cli_process.cli_env(tmp_path / "home")
+    done = cli_process.run(["gc", "--out", f"{url}/out", "--dry-run"], env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "old run versions: would remove 0, 0 bytes" in done.stdout  # the oldest was replaced just now
+    assert f"{first} (replaced less than 3600 s ago)" in done.stdout
+    assert f"task cache entries (older than 30 days): would remove 0 of {len(entries)}" in done.stdout
+
+    later = gc.collect_remote(out, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=31))
+    assert [(r.kind, r.path.name) for r in later.removals if r.kind == gc.VERSION] == [(gc.VERSION, first)]
+    assert sum(r.kind == gc.CACHE for r in later.removals) == len(entries)
+    assert later.freed() > 0
+    names = sorted(p.rsplit("/", 1)[-1] for p in out.fs().ls(out.key("_runs"), detail=False, refresh=True))
+    assert first not in names and len(names) == 3, names  # two versions and the pointer
+    assert out.fs().find(out.key(TASK_CACHE_DIR)) == []
+    after = canonical(f"{url}/out")
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name], obj=name)
 
 
 @pytest.fixture(scope="module")
