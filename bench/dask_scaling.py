@@ -34,6 +34,13 @@ from bench.generate import write_site
 from bench.real_corpus import many_sites
 from pipeline import run_incremental
 
+SIDES: dict[str, tuple[int, int]] = {  # name -> (local worker processes, Dask workers)
+    "local in process": (0, 0),
+    "local 2 processes": (2, 0),
+    "dask 1 worker": (0, 1),
+    "dask 2 workers": (0, 2),
+}
+
 
 @dataclass
 class Measured:
@@ -108,19 +115,15 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=4, help="with --generated")
     ap.add_argument("--pages", type=int, default=100, help="pages per site, with --generated")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--sides", help="comma-separated, of: " + ", ".join(SIDES) + " (default: all)")
     args = ap.parse_args()
+    sides = {name: SIDES[name] for name in (args.sides.split(",") if args.sides else SIDES)}
     root = Path(tempfile.mkdtemp(prefix="sitesift-dask-bench-"))
     raw = root / "raw"
     pages, corpus = write_corpus(args, raw)
-    sides: dict[str, tuple[int, int]] = {  # name -> (local workers, Dask workers)
-        "local, in process": (0, 0),
-        "local, 2 processes": (2, 0),
-        "dask, 1 worker": (0, 1),
-        "dask, 2 workers": (0, 2),
-    }
     results: dict[str, list[Measured]] = {name: [] for name in sides}
     clusters, processes = {}, {}
-    for n in (1, 2):
+    for n in sorted({n for _, n in sides.values() if n}):
         before = descendants()
         clusters[n] = LocalCluster(
             n_workers=n,
