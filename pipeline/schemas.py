@@ -231,7 +231,8 @@ BLOCKS_SCHEMA = pa.schema(
             "in_main",
             pa.bool_(),
             "Main content: kept by trafilatura on pages of the site's layout sample, by the layout "
-            "model learned from them on the other pages of a large site (always true for plain text).",
+            "model learned from them on the other pages of a large site (always true for plain text); "
+            "when all they kept is boilerplate, every block that is not.",
             "true",
             nullable=False,
         ),

@@ -98,6 +98,11 @@ _KIND = {
     "plaintext": "code",
 }
 _DIGITS = re.compile(r"\d+")
+# where two adjacent inline elements are not separate items: the second starts with punctuation that
+# closes the first one's word ("<a>requirement</a><span>.</span>"), or the first ends with one that
+# opens the next ("<span>(</span><a>link</a>")
+_CLOSING = frozenset(".,;:!?)]}%'’”»…")
+_OPENING = frozenset("([{‘“«$£€#")
 MAX_CLASSES = 3  # of an element, in its layout path step
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
@@ -144,6 +149,15 @@ def _tag_name(tag: str) -> str:
 
 def _holds_blocks(el: html.HtmlElement) -> bool:
     return any(isinstance(d.tag, str) and _tag_name(d.tag) in BLOCK_TAGS for d in el.iterdescendants())
+
+
+def _attached(before: str, el: html.HtmlElement) -> bool:
+    """Whether an inline element's text continues the text before it with no space between: it
+    starts with closing punctuation, or the text before ends with opening punctuation."""
+    if before and before[-1] in _OPENING:
+        return True
+    first = el.text or next((t for t in el.itertext() if t), "")
+    return bool(first) and first[0] in _CLOSING
 
 
 def segment_html(root: html.HtmlElement) -> list[Block]:
@@ -198,10 +212,11 @@ def segment_html(root: html.HtmlElement) -> list[Block]:
                 stack.append((tag, sys.intern("/".join(path_tags)), sys.intern("/".join(layout_steps))))
                 if tag == "pre":
                     in_pre += 1
-            elif closed_bare and parts and not in_pre and tag != "br":
+            elif closed_bare and parts and not in_pre and tag != "br" and not _attached(parts[-1], el):
                 # an inline element that starts right where another ended ("<span>2026</span><span>1h
                 # </span>") is a separate item: its words do not run into the other's. Text that goes
-                # on after an element ("<b>W</b>ord", "H<sub>2</sub>O") is its tail and stays joined.
+                # on after an element ("<b>W</b>ord", "H<sub>2</sub>O") is its tail and stays joined,
+                # and so does punctuation in an element of its own ("<a>word</a><span>.</span>").
                 parts.append(" ")
             if tag == "br":
                 parts.append("\n")

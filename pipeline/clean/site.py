@@ -120,8 +120,19 @@ def compose_text(blocks: list[Block]) -> str:
     return "".join(out)
 
 
+def _template_only_main(p: ParsedPage) -> None:
+    """A page whose main content, as the extractor or the layout model chose it, is all site template
+    (a cookie banner on a product listing) did not get its content found: like a page the extractor
+    finds nothing on, it keeps every block the site model does not know as template."""
+    if p.page.kind != "html" or any(b.in_main and not b.is_boilerplate for b in p.blocks):
+        return
+    for b in p.blocks:
+        b.in_main = not b.is_boilerplate
+
+
 def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: PipelineConfig) -> Document:
     """One page's clean row, once its blocks carry their boilerplate flags."""
+    _template_only_main(p)
     title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
     published, updated = choose_dates(page_dates(p, cfg.extract))
     _mark_removed(p, title_block, cfg.extract)

@@ -86,3 +86,20 @@ def test_adjacent_inline_elements_are_separate_words_and_an_elements_tail_is_not
         "unbelievable H2O, the 10th first second.",
         "def(x):",  # code keeps its characters as they are
     ]
+
+
+def test_punctuation_in_an_element_of_its_own_stays_with_its_word():
+    # a paragraph as WordPress stores text pasted from a word processor: every run in its own span,
+    # links between them, the punctuation after a link in the next span
+    html = """<html><body><article><p><span style="font-weight: 400;">Personal safety comes first. Also,
+    it's a </span><a href="https://example.org/osha"><span style="font-weight: 400;">requirement</span></a><span
+    style="font-weight: 400;">. Insulated gloves protect against shock (</span><a href="/ppe">see our
+    <b>PPE guide</b></a><span>), and the right</span><b> event trends</b><span style="font-weight: 400;">,
+    as the </span><a href="/report">report</a><span>’s authors say, matter</span><span>!</span></p>
+    <ul class="price"><li><span>From </span><span>$</span><span>599</span><span>2026</span><span>1h</span></li></ul>
+    </article></body></html>"""
+    assert [b.text for b in segment_html(parse_html(html))] == [
+        "Personal safety comes first. Also, it's a requirement. Insulated gloves protect against shock "
+        "(see our PPE guide), and the right event trends, as the report’s authors say, matter!",
+        "From $599 2026 1h",  # separate items are still separate words
+    ]
