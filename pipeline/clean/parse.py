@@ -11,8 +11,9 @@ from pipeline.clean.main_content import mark_main, run_trafilatura
 from pipeline.clean.page_meta import extractor_meta, read_page_meta
 from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
 from pipeline.clean.segment_text import segment_text
+from pipeline.clean.site_dates import date_hints
 from pipeline.config import ExtractConfig
-from pipeline.records import Page, ParsedPage, Skipped
+from pipeline.records import HTMLDATE_ASKED, HTMLDATE_DEFERRED, Page, ParsedPage, Skipped
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -78,9 +79,16 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool, site_of: SiteOf)
     ud = url_date(parsed.page.url)
     if ud:
         parsed.date_candidates.append(ud)
-    if page.kind != "text" and not any(c.role == "published" for c in parsed.date_candidates):
-        guess = htmldate_guess(root, parsed.page.url)
-        if guess:
-            parsed.date_candidates.append(guess)
     _flag_datelines(parsed)
+    if page.kind != "text" and not any(c.role == "published" for c in parsed.date_candidates):
+        # htmldate, the last resort: on the layout sample only; the site's date model, learned from
+        # the sample's answers and these hints, decides the other pages (clean/site_dates.py)
+        parsed.date_hints = date_hints(parsed.blocks)
+        if in_sample:
+            parsed.htmldate = HTMLDATE_ASKED
+            guess = htmldate_guess(root, parsed.page.url)
+            if guess:
+                parsed.date_candidates.append(guess)
+        else:
+            parsed.htmldate = HTMLDATE_DEFERRED
     return parsed
