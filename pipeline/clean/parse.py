@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
-from pipeline.clean.page_meta import extractor_meta, read_page_meta
+from pipeline.clean.page_meta import extractor_meta, needs_extractor_meta, read_page_meta
 from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
 from pipeline.clean.segment_text import segment_text
 from pipeline.clean.site_dates import date_hints
@@ -34,7 +34,8 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
         return "fallback-full-page"
     if not parsed.in_sample:
         return "segmented"  # the site's layout model decides, at build time
-    extraction = run_trafilatura(content, url, cfg.extractor_metadata)
+    # its metadata pass only when it can add to the page's own (page_meta.reconcile)
+    extraction = run_trafilatura(content, url, cfg.extractor_metadata and needs_extractor_meta(parsed.meta))
     if extraction is None:
         return "fallback-full-page"
     mark_main(parsed.blocks, extraction)
