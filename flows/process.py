@@ -213,7 +213,7 @@ def process(
             on_listed=lambda plan: parse_progress.listed(plan.folder, plan.to_parse),
         )
         parse_progress.finish()
-        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
+        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id, raw_root)
         on_store = sites_on_store(output, dask_address, staging.run_id)
         built, in_store = build_sites_task(jobs, pool, staging, on_store, progress)
         publishing = progress.stage("publish", total=2)  # near-duplicates, then the switch

@@ -10,7 +10,8 @@ import multiprocessing.forkserver
 # imported once by the fork server, not by every new worker (~1 s each); trafilatura and htmldate are
 # imported where they are called, so the main process, which never extracts, does not pay for them.
 # pandas: pyarrow imports it at the first array it makes from Python objects, which every parse does;
-# extractor_preload: trafilatura's fallback extractors loaded once (~0.4 s), not on each worker's first page
+# extractor_preload: trafilatura's fallback extractors loaded once (~0.4 s), not on each worker's first page;
+# language_preload: py3langid's model read once (~1 s), not by each worker that builds sites
 PRELOAD = [
     "pipeline.run.pages",
     "pipeline.run.sites",
@@ -18,6 +19,7 @@ PRELOAD = [
     "trafilatura",
     "htmldate",
     "pipeline.clean.extractor_preload",
+    "pipeline.clean.language_preload",
 ]
 
 

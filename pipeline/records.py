@@ -124,6 +124,13 @@ class ParsedPage:
     in_sample: bool = True  # in its site's layout sample: trafilatura runs on it (see clean/layout.py)
     meta: PageMeta = field(default_factory=PageMeta)  # what the page's own metadata says
     extractor_meta: PageMeta | None = None  # trafilatura's metadata, on the pages it ran on
+    # a page without a structured or URL published date: htmldate asked at parse (HTMLDATE_ASKED, the
+    # layout sample), or deferred to the site's date model (HTMLDATE_DEFERRED); None: not needed
+    htmldate: str | None = None
+    date_hints: list[tuple[str, dt.date]] = field(default_factory=list)  # clean/site_dates.date_hints
+
+
+HTMLDATE_ASKED, HTMLDATE_DEFERRED = "asked", "deferred"
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,7 @@ class Document:
     dup_cluster: str | None = None
     duplicate_of: str | None = None
     meta: DocumentMeta = field(default_factory=DocumentMeta)
+    date_decision: str | None = None  # clean/site_dates.py: what decided a page's dates without its own
 
 
 @dataclass

@@ -64,7 +64,8 @@ DOCUMENTS_SCHEMA = pa.schema(
         _f(
             "published_source",
             pa.string(),
-            "Where `published` came from: json-ld, meta, time, text, url or htmldate.",
+            "Where `published` came from: json-ld, meta, time, text, url, htmldate or site-model (the "
+            "site's date model: where htmldate found the date on the site's sampled pages).",
             "text",
         ),
         _f("updated", pa.date32(), "Last update date, later than `published`.", "2020-09-15"),
@@ -73,6 +74,17 @@ DOCUMENTS_SCHEMA = pa.schema(
             pa.string(),
             "Where `updated` came from (same values as published_source).",
             "text",
+        ),
+        _f(
+            "date_decision",
+            pa.string(),
+            "What decided the dates of a page without a published date of its own (structured, "
+            "date line or URL): `htmldate:sampled` (htmldate at parse, on the layout sample), "
+            "`site-model` (the site's date model), `htmldate:no-site-model` or `htmldate:not-covered` "
+            "(htmldate at site build: the sample taught no date source, or the page has none of "
+            "the learned ones), `htmldate:unreadable` (the page could not be read again); null: "
+            "the page's own dates decided.",
+            "site-model",
         ),
         _f(
             "author",
@@ -454,6 +466,8 @@ PAGES_STATE = pa.schema(
         ("in_sample", pa.bool_()),
         ("meta", PAGE_META_STATE),
         ("extractor_meta", PAGE_META_STATE),
+        ("htmldate", pa.string()),  # asked | deferred | null (records.ParsedPage.htmldate)
+        ("date_hints", pa.list_(pa.struct([("key", pa.string()), ("date", pa.date32())]))),
     ]
 )
 BLOCKS_STATE = pa.schema(

@@ -27,6 +27,11 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def load_model() -> None:
+    """Read the model now (the worker processes' fork server does, once for all of them)."""
+    _identifier()
+
+
 def detect(text: str) -> dict[str, float]:
     """Probability of each language for the start of `text`; {} when it has too few letters."""
     sample = text[:DETECT_CHARS]

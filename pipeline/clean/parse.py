@@ -8,11 +8,12 @@ from collections.abc import Callable
 from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
-from pipeline.clean.page_meta import extractor_meta, read_page_meta
+from pipeline.clean.page_meta import extractor_meta, needs_extractor_meta, read_page_meta
 from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
 from pipeline.clean.segment_text import segment_text
+from pipeline.clean.site_dates import date_hints
 from pipeline.config import ExtractConfig
-from pipeline.records import Page, ParsedPage, Skipped
+from pipeline.records import HTMLDATE_ASKED, HTMLDATE_DEFERRED, Page, ParsedPage, Skipped
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -33,7 +34,8 @@ def _extract(parsed: ParsedPage, content: str, url: str | None, cfg: ExtractConf
         return "fallback-full-page"
     if not parsed.in_sample:
         return "segmented"  # the site's layout model decides, at build time
-    extraction = run_trafilatura(content, url, cfg.extractor_metadata)
+    # its metadata pass only when it can add to the page's own (page_meta.reconcile)
+    extraction = run_trafilatura(content, url, cfg.extractor_metadata and needs_extractor_meta(parsed.meta))
     if extraction is None:
         return "fallback-full-page"
     mark_main(parsed.blocks, extraction)
@@ -78,9 +80,16 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool, site_of: SiteOf)
     ud = url_date(parsed.page.url)
     if ud:
         parsed.date_candidates.append(ud)
-    if page.kind != "text" and not any(c.role == "published" for c in parsed.date_candidates):
-        guess = htmldate_guess(root, parsed.page.url)
-        if guess:
-            parsed.date_candidates.append(guess)
     _flag_datelines(parsed)
+    if page.kind != "text" and not any(c.role == "published" for c in parsed.date_candidates):
+        # htmldate, the last resort: on the layout sample only; the site's date model, learned from
+        # the sample's answers and these hints, decides the other pages (clean/site_dates.py)
+        parsed.date_hints = date_hints(parsed.blocks)
+        if in_sample:
+            parsed.htmldate = HTMLDATE_ASKED
+            guess = htmldate_guess(root, parsed.page.url)
+            if guess:
+                parsed.date_candidates.append(guess)
+        else:
+            parsed.htmldate = HTMLDATE_DEFERRED
     return parsed

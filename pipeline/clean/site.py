@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -13,9 +13,26 @@ from pipeline.clean.dates import choose_dates, dateline_dates, labelled_dates
 from pipeline.clean.layout import LayoutModel, PathCounts, apply_layout, path_counts, teaches
 from pipeline.clean.page_meta import document_meta
 from pipeline.clean.site_columns import ClusterTable, SiteColumns, copy_groups, count_clusters
+from pipeline.clean.site_dates import (
+    LEARNED,
+    SAMPLED,
+    UNREADABLE,
+    DateEvidence,
+    DateModel,
+    HtmldateFallback,
+    evidence_of,
+    htmldate_of_content,
+)
 from pipeline.clean.titles import TitleAffixes, choose_title, learn_affixes, repeats_title
 from pipeline.config import ExtractConfig, PipelineConfig
-from pipeline.records import Block, BoilerplateCluster, DateCandidate, Document, ParsedPage
+from pipeline.records import (
+    HTMLDATE_ASKED,
+    Block,
+    BoilerplateCluster,
+    DateCandidate,
+    Document,
+    ParsedPage,
+)
 
 _SIDE_REGIONS = ("aside", "nav", "footer")
 
@@ -62,13 +79,60 @@ def _lists_dates(text_dates: list[DateCandidate], max_page_dates: int) -> bool:
     return len({c.date for c in text_dates}) > max_page_dates
 
 
+def _page_dates(page: ParsedPage, cfg: ExtractConfig) -> tuple[list[DateCandidate], bool]:
+    """page_dates, and whether the page is a listing."""
+    text = [c for b in _own_date_lines(page, cfg.body_min_words) for c in dateline_dates(b.text)]
+    if _lists_dates(text, cfg.max_page_dates):
+        return [c for c in page.date_candidates if c.source in ("json-ld", "meta", "time", "url")], True
+    return page.date_candidates + text, False
+
+
 def page_dates(page: ParsedPage, cfg: ExtractConfig) -> list[DateCandidate]:
     """All date candidates of a page. A listing page keeps only its structured metadata: its visible
     dates belong to the items it lists, and htmldate's guess would come from those same items."""
-    text = [c for b in _own_date_lines(page, cfg.body_min_words) for c in dateline_dates(b.text)]
-    if _lists_dates(text, cfg.max_page_dates):
-        return [c for c in page.date_candidates if c.source in ("json-ld", "meta", "time", "url")]
-    return page.date_candidates + text
+    return _page_dates(page, cfg)[0]
+
+
+def _last_resort_needed(cands: list[DateCandidate], listing: bool) -> bool:
+    """Whether htmldate's guess (ranked last) decides the page's published date: not on a listing,
+    and no other source gives one."""
+    return not listing and not any(c.role == "published" and c.source != "htmldate" for c in cands)
+
+
+def decide_dates(
+    pages: list[ParsedPage], dates: DateModel, fallback: HtmldateFallback, cfg: ExtractConfig
+) -> list[tuple[list[DateCandidate], str | None]]:
+    """Each page's date candidates and what decided them when the page has no published date of its
+    own (documents.date_decision): htmldate on the sample, the site's date model on the other pages,
+    htmldate again (`fallback`, on those pages only) where the model cannot decide."""
+    out: list[tuple[list[DateCandidate], str | None]] = []
+    missing: list[int] = []
+    for i, p in enumerate(pages):
+        cands, listing = _page_dates(p, cfg)
+        decision = None
+        if p.htmldate is not None and _last_resort_needed(cands, listing):
+            asked = p.htmldate == HTMLDATE_ASKED
+            if asked and p.in_sample:
+                decision = SAMPLED
+            elif (learned := dates.decide(p.date_hints)) is not None:
+                cands = [*(c for c in cands if c.source != "htmldate"), learned]
+                decision = LEARNED
+            elif asked:  # a page that left the sample keeps the htmldate answer it was parsed with
+                decision = dates.why_not()
+            else:
+                missing.append(i)
+        out.append((cands, decision))
+    if missing:
+        found = fallback([pages[i] for i in missing])
+        for i in missing:
+            cands, _ = out[i]
+            doc_id = pages[i].page.doc_id
+            if doc_id not in found:
+                out[i] = (cands, UNREADABLE)
+                continue
+            guess = found[doc_id]
+            out[i] = ([*cands, guess] if guess is not None else cands, dates.why_not())
+    return out
 
 
 def _mark_removed(page: ParsedPage, title_block: Block | None, cfg: ExtractConfig) -> None:
@@ -130,11 +194,19 @@ def _template_only_main(p: ParsedPage) -> None:
         b.in_main = not b.is_boilerplate
 
 
-def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: PipelineConfig) -> Document:
-    """One page's clean row, once its blocks carry their boilerplate flags."""
+def page_document(
+    site: str,
+    p: ParsedPage,
+    affixes: TitleAffixes,
+    cfg: PipelineConfig,
+    dates: tuple[list[DateCandidate], str | None] | None = None,
+) -> Document:
+    """One page's clean row, once its blocks carry their boilerplate flags; `dates` as decide_dates
+    gives them (without: the page's own candidates)."""
     _template_only_main(p)
     title, title_block = choose_title(p, affixes, cfg.extract.max_title_chars)
-    published, updated = choose_dates(page_dates(p, cfg.extract))
+    cands, decision = dates if dates is not None else (page_dates(p, cfg.extract), None)
+    published, updated = choose_dates(cands)
     _mark_removed(p, title_block, cfg.extract)
     if (
         title_block is not None
@@ -160,6 +232,7 @@ def page_document(site: str, p: ParsedPage, affixes: TitleAffixes, cfg: Pipeline
         chars_clean=len(text),
         content_hash=p.page.content_hash,
         meta=document_meta(p, text),
+        date_decision=decision,
     )
 
 
@@ -180,6 +253,7 @@ class SitePagesView(Protocol):
     def columns(self) -> SiteColumns: ...
     def titles(self) -> list[str | None]: ...
     def teaching_counts(self) -> PathCounts: ...
+    def date_evidence(self) -> list[DateEvidence]: ...
 
 
 class PagesInMemory:
@@ -200,6 +274,13 @@ class PagesInMemory:
     def teaching_counts(self) -> PathCounts:
         return path_counts([p for p in self.pages if teaches(p)])
 
+    def date_evidence(self) -> list[DateEvidence]:
+        return [
+            e
+            for p in self.pages
+            if (e := evidence_of(p.in_sample, p.htmldate, p.date_candidates, p.date_hints)) is not None
+        ]
+
 
 @dataclass
 class SiteLearned:
@@ -216,6 +297,7 @@ class SiteLearned:
     row_cluster: np.ndarray  # int32 per block row: index into cluster_names
     cluster_names: list[str]
     copies: int = 0  # pages counted as copies of another page's document by the template rule
+    dates: DateModel = field(default_factory=DateModel)  # where htmldate finds this site's dates
 
 
 TextsSink = Callable[[dict[str, np.ndarray], dict[str, str]], None]
@@ -261,21 +343,29 @@ def learn_site(
         counted.row_cluster,
         counted.names,
         n_pages - n_documents,
+        DateModel.learn(pages.date_evidence(), cfg.extract.min_evidence_blocks),
     )
 
 
 def finish_pages(
-    site: str, pages: list[ParsedPage], learned: SiteLearned, cfg: PipelineConfig, first_row: int
+    site: str,
+    pages: list[ParsedPage],
+    learned: SiteLearned,
+    cfg: PipelineConfig,
+    first_row: int,
+    fallback: HtmldateFallback = htmldate_of_content,
 ) -> list[Document]:
     """One chunk's clean rows (its blocks start at block row `first_row` of the site): main content
-    by the layout model, clusters and boilerplate marked, titles, dates."""
+    by the layout model, clusters and boilerplate marked, titles, dates (`fallback`: htmldate on the
+    pages the site's date model cannot decide)."""
     apply_layout(pages, learned.layout)
     blocks = [b for p in pages for b in p.blocks]
     names = learned.cluster_names
     for b, c in zip(blocks, learned.row_cluster[first_row : first_row + len(blocks)].tolist(), strict=True):
         b.cluster_id = names[c]
     mark(blocks, learned.template)
-    return [page_document(site, p, learned.affixes, cfg) for p in pages]
+    dates = decide_dates(pages, learned.dates, fallback, cfg.extract)
+    return [page_document(site, p, learned.affixes, cfg, d) for p, d in zip(pages, dates, strict=True)]
 
 
 def build_site(

@@ -58,7 +58,7 @@ def run_incremental(
         folders = parse_folders(
             raw_root, staging, previous, cfg, limits, lambda batch: pool.submit(batch, cfg), on_folder
         )
-        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id)
+        jobs = plan_sites(folders, previous, staging.view(), cfg, limits, now, staging.run_id, raw_root)
         on_store = sites_on_store(output, dask_address, staging.run_id)
         built, in_store = build_run_sites(jobs, pool, staging, on_store)
         dups = near_duplicates(built, staging, cfg, staging.run_id)

@@ -27,10 +27,12 @@ from pipeline.clean.boilerplate import (
 )
 from pipeline.clean.layout import LayoutModel, apply_layout, teaches
 from pipeline.clean.neardup import DocKey, doc_signatures
-from pipeline.clean.site import SiteResult, page_document, page_order, site_affixes
+from pipeline.clean.site import SiteResult, decide_dates, page_document, page_order, site_affixes
 from pipeline.clean.site_columns import SiteColumns, count_clusters
+from pipeline.clean.site_dates import DateModel
 from pipeline.config import BoilerplateConfig
 from pipeline.records import BoilerplateCluster, ParsedPage
+from pipeline.run.date_fallback import htmldate_again
 from pipeline.run.site_job import APPENDED, SiteBuilt, SiteJob
 from pipeline.run.site_state import read_doc_index, text_hash, write_doc_index, write_model, write_texts
 from pipeline.schemas import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA, LAYOUT_STATE, STATS_STATE
@@ -52,6 +54,19 @@ def _old_titles(job: SiteJob, new_ids: set[str]) -> list[str | None]:
             if site == job.site and reason is None and doc_id not in new_ids:
                 titles += [html_title, og_title]
     return titles
+
+
+def _date_model(job: SiteJob, new_ids: set[str]) -> DateModel | None:
+    """The site's date model over all its pages (as a re-learn would have it), or None when it is
+    not the one the old pages alone give."""
+    cols = ["doc_id", "site", "skip_reason", "in_sample", "htmldate", "date_candidates", "date_hints"]
+    parts = [pq.read_table(job.version.staged(folder_pages(f)), columns=cols) for f in job.folders]
+    t = pa.concat_tables(parts)
+    t = t.filter(pc.and_(pc.equal(t["site"], job.site), pc.is_null(t["skip_reason"])))
+    old = t.filter(pc.invert(pc.is_in(t["doc_id"], pa.array(sorted(new_ids), pa.string()))))
+    min_evidence = job.cfg.extract.min_evidence_blocks
+    now = DateModel.learn(state.date_evidence_of(t), min_evidence)
+    return now if now.keys == DateModel.learn(state.date_evidence_of(old), min_evidence).keys else None
 
 
 def append_pages(job: SiteJob) -> SiteBuilt | None:
@@ -162,7 +177,12 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
     ]
     clusters += boilerplate_clusters(merged, n_all, bp)
     mark(new_blocks, {c.cluster_id for c in clusters})
-    docs = [page_document(job.site, p, affixes, cfg) for p in pages]
+    dates = _date_model(job, {p.page.doc_id for p in pages})
+    if dates is None:
+        log.info("%s: re-learning, the new pages change the site's date model", job.site)
+        return None  # old pages' dates were decided by the model as it was
+    page_dates = decide_dates(pages, dates, htmldate_again(job.raw, cfg.load), cfg.extract)
+    docs = [page_document(job.site, p, affixes, cfg, d) for p, d in zip(pages, page_dates, strict=True)]
     result = SiteResult(
         site=job.site,
         n_pages=n_all,

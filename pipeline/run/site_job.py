@@ -10,6 +10,7 @@ import numpy as np
 
 from pipeline.clean.neardup import DocKey
 from pipeline.config import PipelineConfig, ResourceLimits
+from pipeline.locations import Location
 from pipeline.records import ParsedPage, SiteSummary
 from pipeline.store.parquet import StagedVersion
 from pipeline.store.state_layout import SiteFiles
@@ -30,6 +31,7 @@ class SiteJob:
     now: dt.datetime
     run_id: str  # written into every row the job writes
     new_pages: tuple[ParsedPage, ...] = ()  # the pages to append (mode APPENDED)
+    raw: Location | None = None  # raw/, for htmldate on the pages the site's date model cannot decide
 
     @property
     def files(self) -> SiteFiles:

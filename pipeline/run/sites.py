@@ -18,9 +18,11 @@ import pyarrow.parquet as pq
 from pipeline.clean.neardup import DocKey
 from pipeline.clean.site import finish_pages, learn_site
 from pipeline.config import PipelineConfig, ResourceLimits
+from pipeline.locations import Location
 from pipeline.memory import arrow_returns_memory, gc_paused, give_back_freed_memory
 from pipeline.records import SiteSummary
 from pipeline.run.append import append_pages
+from pipeline.run.date_fallback import htmldate_again
 from pipeline.run.executor import Executor
 from pipeline.run.folders import RunFolders
 from pipeline.run.previous import PreviousRun
@@ -68,6 +70,7 @@ def plan_sites(
     limits: ResourceLimits,
     now: dt.datetime,
     run_id: str,
+    raw: Location | None = None,
 ) -> list[SiteJob]:
     """One SiteJob per site of the run, in site order: plain values, so a job can run anywhere."""
     jobs = []
@@ -87,6 +90,7 @@ def plan_sites(
                 now=now,
                 run_id=run_id,
                 new_pages=tuple(folders.new_pages.get(site, ())) if mode == APPENDED else (),
+                raw=raw,
             )
         )
     return jobs
@@ -190,13 +194,14 @@ def _rebuild(job: SiteJob) -> SiteBuilt:
     give_back_freed_memory()
     counts: Counter = Counter()
     indexer = DocIndexer(job, files)
+    fallback = htmldate_again(job.raw, job.cfg.load)
     first_row = 0
     with (
         v.writer("documents", Path(files.documents).name) as write_docs,
         v.writer("blocks", Path(files.blocks).name) as write_blocks,
     ):
         for pages in reader.chunks():
-            documents = finish_pages(job.site, pages, learned, job.cfg, first_row)
+            documents = finish_pages(job.site, pages, learned, job.cfg, first_row, fallback)
             rows = [(p.page.doc_id, b) for p in pages for b in p.blocks]
             first_row += len(rows)
             docs_t, blocks_t = documents_table(documents, job.now, job.run_id), blocks_table(job.site, rows)

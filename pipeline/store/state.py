@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.clean.boilerplate import ClusterStats, SiteModel
 from pipeline.clean.layout import PathCounts, column_path_counts, page_teaches
 from pipeline.clean.site_columns import SiteColumns
-from pipeline.records import Block, DateCandidate, Page, PageMeta, ParsedPage, Skipped
+from pipeline.clean.site_dates import DateEvidence, evidence_of
+from pipeline.records import HTMLDATE_ASKED, Block, DateCandidate, Page, PageMeta, ParsedPage, Skipped
 from pipeline.schemas import BLOCKS_STATE, PAGES_STATE, STATS_STATE, TEXTS_STATE
 
 
@@ -49,6 +51,8 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "in_sample": p.in_sample,
                 "meta": asdict(p.meta),
                 "extractor_meta": asdict(p.extractor_meta) if p.extractor_meta is not None else None,
+                "htmldate": p.htmldate,
+                "date_hints": [{"key": k, "date": d} for k, d in p.date_hints],
             }
         )
     for page, skip in failed:
@@ -73,6 +77,8 @@ def parsed_tables(pages: list[ParsedPage], failed: list[tuple[Page, Skipped]]) -
                 "in_sample": None,
                 "meta": None,
                 "extractor_meta": None,
+                "htmldate": None,
+                "date_hints": [],
             }
         )
     rows.sort(key=lambda r: str(r["doc_id"]))
@@ -280,6 +286,10 @@ class SitePages:
         main = self.blocks.column("in_main").to_numpy()[rows].astype(bool)
         return column_path_counts(path, paths.to_pylist(), size, main)
 
+    def date_evidence(self) -> list[DateEvidence]:
+        """What the sampled pages teach the site's date model (clean/site_dates.py), from the columns."""
+        return date_evidence_of(self.pages)
+
     def columns(self) -> SiteColumns:
         """The site's blocks as integer columns in page order (clean/site_columns.SiteColumns)."""
         rows, counts = self._block_rows(self.order)
@@ -367,6 +377,25 @@ def _python_values(column: pa.ChunkedArray) -> list:
     return out
 
 
+def date_evidence_of(pages: pa.Table) -> list[DateEvidence]:
+    """clean/site_dates.evidence_of over page state rows (only sampled pages htmldate was asked of)."""
+    asked = pc.and_(
+        pc.fill_null(pages["in_sample"], False), pc.equal(pc.fill_null(pages["htmldate"], ""), HTMLDATE_ASKED)
+    )
+    t = pages.filter(asked).select(["in_sample", "htmldate", "date_candidates", "date_hints"]).to_pydict()
+    out = []
+    for sampled, htmldate, cands, hints in zip(*t.values()):
+        e = evidence_of(
+            sampled,
+            htmldate,
+            [DateCandidate(c["date"], c["role"], c["source"]) for c in cands or ()],
+            [(h["key"], h["date"]) for h in hints or ()],
+        )
+        if e is not None:
+            out.append(e)
+    return out
+
+
 def _parsed_page(r: dict, blocks: list[Block]) -> ParsedPage:
     page = Page(
         doc_id=r["doc_id"],
@@ -390,6 +419,8 @@ def _parsed_page(r: dict, blocks: list[Block]) -> ParsedPage:
         date_candidates=[DateCandidate(c["date"], c["role"], c["source"]) for c in r["date_candidates"]],
         meta=_page_meta(r["meta"]) or PageMeta(),
         extractor_meta=_page_meta(r["extractor_meta"]),
+        htmldate=r["htmldate"],
+        date_hints=[(h["key"], h["date"]) for h in r["date_hints"] or ()],
     )
 
 

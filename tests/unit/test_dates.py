@@ -106,17 +106,18 @@ def _parsed(html: str, in_sample: bool):
 _ARTICLE = "<p>" + "The words of a long article about something. " * 30 + "</p>"
 
 
-def test_htmldate_is_the_last_resort_and_asked_of_sampled_and_unsampled_pages_alike():
-    # an unmarked <time> is no structured date of ours, so only htmldate finds this page's date
+def test_htmldate_is_the_last_resort_asked_of_sampled_pages_and_deferred_on_the_others():
+    # an unmarked <time> is no structured date of ours, so only htmldate finds this page's date; outside
+    # the layout sample the site's date model decides it at build (tests/unit/test_site_dates.py)
     page = (
         f"<html><head><title>Post</title></head><body><article><h1>Post</h1>"
         f"<p>Posted <time datetime='2021-03-05'>5 March</time></p>{_ARTICLE}</article></body></html>"
     )
     sampled, outside = _parsed(page, True), _parsed(page, False)
     assert sampled.extractor == "trafilatura" and outside.extractor == "segmented"
-    expected = [DateCandidate(D(2021, 3, 5), "published", "htmldate")]
-    assert sampled.date_candidates == expected
-    assert outside.date_candidates == expected
+    assert sampled.date_candidates == [DateCandidate(D(2021, 3, 5), "published", "htmldate")]
+    assert sampled.htmldate == "asked"
+    assert outside.date_candidates == [] and outside.htmldate == "deferred"
 
 
 def test_htmldate_is_not_asked_when_the_page_has_a_structured_date():

@@ -50,3 +50,19 @@ def test_without_a_declaration_the_text_decides_if_there_is_enough_of_it():
     assert detect("Read more") == {}
     assert choose_language(PageMeta(), "Read more · 12 comments") == (None, None)
     assert choose_language(declared("es"), "OK") == ("es", "html-lang")  # too short to argue with
+
+
+def _model_read() -> int:
+    from pipeline.clean import language
+
+    return language._identifier.cache_info().currsize
+
+
+def test_workers_inherit_the_model_their_fork_server_read():
+    import multiprocessing
+
+    from pipeline.forkserver import start_fork_server
+
+    start_fork_server()
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:
+        assert pool.apply(_model_read) == 1  # read before the worker was forked, not by it

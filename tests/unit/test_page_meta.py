@@ -4,15 +4,19 @@ state: each value with its source, None when the page does not say."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import trafilatura
 
 from pipeline.acquire.files import iter_raw_inputs
+from pipeline.clean.main_content import run_trafilatura
 from pipeline.clean.page_meta import (
     absolute_url,
     clean_author,
     document_meta,
     extractor_meta,
     language_code,
+    needs_extractor_meta,
     read_page_meta,
     reconcile,
     split_tags,
@@ -196,18 +200,37 @@ def test_the_page_own_metadata_wins_over_trafilatura():
 
 def test_meta_is_carried_through_the_parse_state(tmp_path):
     raw = write_files(
-        tmp_path / "raw", {"blog/bisect.html": WORDPRESS, "blog/notes.txt": "Plain words here."}
+        tmp_path / "raw",
+        {
+            "blog/bisect.html": WORDPRESS,
+            "blog/chain.html": BYLINE_ONLY,
+            "blog/notes.txt": "Plain words here.",
+        },
     )
     tables = parse_to_tables(list(iter_raw_inputs(raw, PipelineConfig().load)), PipelineConfig())
     back = {p.page.source: p for p in tables.parsed_pages(tables.pages.column("doc_id").to_pylist())}
     assert back["blog/bisect.html"].meta == meta_of(WORDPRESS, None)
     assert back["blog/bisect.html"].meta.tags == ("Git", "Debugging")
     assert back["blog/notes.txt"].meta == PageMeta() and back["blog/notes.txt"].extractor_meta is None
-    assert back["blog/bisect.html"].extractor_meta is not None  # trafilatura ran on it
-    assert back["blog/bisect.html"].extractor_meta.author_source == "trafilatura"
+    chain = back["blog/chain.html"].extractor_meta  # trafilatura ran on it with its metadata pass
+    assert chain is not None and chain.author_source == "trafilatura"
+    # the page's own metadata has every field: reconcile would take nothing, so the pass was not asked
+    assert not needs_extractor_meta(back["blog/bisect.html"].meta)
+    assert back["blog/bisect.html"].extractor_meta is None
     off = PipelineConfig(extract=ExtractConfig(extractor_metadata=False))
     without = parse_to_tables(list(iter_raw_inputs(raw, off.load)), off).parsed_pages(
         tables.pages.column("doc_id").to_pylist()
     )
-    assert [p.extractor_meta for p in without] == [None, None]
+    assert [p.extractor_meta for p in without] == [None, None, None]
     assert {p.page.source: p.meta for p in without} == {s: p.meta for s, p in back.items()}
+
+
+def test_the_metadata_pass_is_asked_only_when_it_can_add_something_and_the_body_is_the_same():
+    full = meta_of(WORDPRESS)
+    assert not needs_extractor_meta(full)
+    assert needs_extractor_meta(replace(full, tags=()))
+    assert needs_extractor_meta(replace(full, author="jdoe"))  # a user name gives way to a full name
+    assert needs_extractor_meta(meta_of(BYLINE_ONLY))
+    for page in (WORDPRESS, BYLINE_ONLY):
+        with_pass, without = run_trafilatura(page, URL, True), run_trafilatura(page, URL, False)
+        assert with_pass is not None and without is not None and with_pass.tokens == without.tokens
