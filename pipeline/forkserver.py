@@ -13,6 +13,7 @@ import multiprocessing.forkserver
 # extractor_preload: trafilatura's fallback extractors loaded once (~0.4 s), not on each worker's first page;
 # language_preload: py3langid's model read once (~1 s), not by each worker that builds sites
 PRELOAD = [
+    "pipeline.ignore_interrupts",  # first: every worker starts with Ctrl-C ignored
     "pipeline.run.pages",
     "pipeline.run.sites",
     "pandas",
