@@ -17,9 +17,9 @@ install: $(BIN)/.installed
 run: install  ## install, then process the bundled raw/ into processed/
 	$(BIN)/sitesift run --raw raw --out processed
 
-lint: install  ## ruff (lint and format) over the code, tests and benchmarks; mypy over the code
-	$(BIN)/ruff check $(CODE) tests bench conftest.py
-	$(BIN)/ruff format --check $(CODE) tests bench conftest.py
+lint: install  ## ruff (lint and format) over the whole checkout, notebooks and README code included; mypy over the code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(CODE)
 
 test: lint  ## install, lint, then run the whole test suite
