@@ -73,12 +73,7 @@ def collect(
     """Remove from `out`: run versions beyond the `keep` newest (the current one and the one before
     it always stay), staging folders of dead runs, and task-cache entries older than `cache_days`
     (every entry with `all_cache`). With `dry_run`, only measure."""
-    if keep < KEEP_RUNS:
-        raise ValueError(
-            f"--keep {keep}: at least {KEEP_RUNS}, the current version and the one before it stay"
-        )
-    if cache_days < 0:
-        raise ValueError(f"cache life of {cache_days} days: must be 0 or more")
+    check_limits(keep, cache_days)
     if not (out / RUNS_DIR).is_dir() and not (out / TASK_CACHE_DIR).is_dir():
         raise FileNotFoundError(f"{out} holds no sitesift output (no {RUNS_DIR}/ or {TASK_CACHE_DIR}/ in it)")
     report = GcReport(out=out, dry_run=dry_run, cache_days=cache_days, all_cache=all_cache)
@@ -102,6 +97,16 @@ def collect(
                 assert isinstance(r.path, Path)
                 _remove(r.path)
     return report
+
+
+def check_limits(keep: int, cache_days: int) -> None:
+    """What any output, local or on a store, must keep: the current version and the one before it."""
+    if keep < KEEP_RUNS:
+        raise ValueError(
+            f"--keep {keep}: at least {KEEP_RUNS}, the current version and the one before it stay"
+        )
+    if cache_days < 0:
+        raise ValueError(f"cache life of {cache_days} days: must be 0 or more")
 
 
 def describe(report: GcReport) -> list[str]:

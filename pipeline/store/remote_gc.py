@@ -17,7 +17,7 @@ import json
 from pipeline.acquire.remote_raw import mtime_ns
 from pipeline.config import ResourceLimits, StoreConfig
 from pipeline.locations import Remote
-from pipeline.store.gc import CACHE, KEEP_RUNS, TASK_CACHE_DIR, VERSION, GcReport, Removal
+from pipeline.store.gc import CACHE, KEEP_RUNS, TASK_CACHE_DIR, VERSION, GcReport, Removal, check_limits
 from pipeline.store.objstore import remote_current, version_url
 from pipeline.store.parquet import CURRENT, RUN_INFO, RUNS_DIR, SUPERSEDED
 
@@ -34,12 +34,7 @@ def collect_remote(
     """collect() for a store: versions beyond the `keep` newest (never the current one, the one
     before it, or one replaced within keep_superseded_s) and task-cache entries older than
     `cache_days` (all with `all_cache`). With `dry_run`, only measure."""
-    if keep < KEEP_RUNS:
-        raise ValueError(
-            f"--keep {keep}: at least {KEEP_RUNS}, the current version and the one before it stay"
-        )
-    if cache_days < 0:
-        raise ValueError(f"cache life of {cache_days} days: must be 0 or more")
+    check_limits(keep, cache_days)
     fs, now = out.fs(), now or dt.datetime.now(dt.UTC)
     fs.invalidate_cache(out.path)  # listings are cached per process; runs elsewhere write here too
     if not fs.isdir(out.key(RUNS_DIR)) and not fs.isdir(out.key(TASK_CACHE_DIR)):
