@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import html
+from lxml import etree, html
 
 from pipeline.clean.dates import parse_date
 from pipeline.records import DateCandidate
@@ -66,7 +66,7 @@ def _clean(s: str | None) -> str | None:
     return s or None
 
 
-def jsonld_documents(root: html.HtmlElement) -> list[Any]:
+def jsonld_documents(root: etree._Element) -> list[Any]:
     """The page's JSON-LD scripts, parsed once (dates here, the other fields in page_meta.py)."""
     out: list[Any] = []
     for script in root.xpath('//script[@type="application/ld+json"]'):
@@ -101,7 +101,7 @@ def _jsonld_dates(documents: list[Any]) -> list[DateCandidate]:
     return out
 
 
-def _meta_dates(root: html.HtmlElement) -> list[DateCandidate]:
+def _meta_dates(root: etree._Element) -> list[DateCandidate]:
     out: list[DateCandidate] = []
     for meta in root.iter("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
@@ -113,7 +113,7 @@ def _meta_dates(root: html.HtmlElement) -> list[DateCandidate]:
     return out
 
 
-def _time_dates(root: html.HtmlElement) -> list[DateCandidate]:
+def _time_dates(root: etree._Element) -> list[DateCandidate]:
     """<time datetime> marked as published/updated by itemprop or class; unmarked ones are ignored
     here (a listing page has dozens) and left to the text and htmldate fallbacks."""
     out: list[DateCandidate] = []
@@ -125,17 +125,17 @@ def _time_dates(root: html.HtmlElement) -> list[DateCandidate]:
             role = "published"
         else:
             continue
-        d = parse_date(el.get("datetime") or el.text_content() or "")
+        d = parse_date(el.get("datetime") or "".join(el.itertext()))
         if d:
             out.append(DateCandidate(d, role, "time"))
     return out
 
 
-def extract_html_meta(root: html.HtmlElement) -> HtmlMeta:
+def extract_html_meta(root: etree._Element) -> HtmlMeta:
     meta = HtmlMeta()
     titles = root.xpath("//head/title | //title")
     if titles:
-        meta.title = _clean(titles[0].text_content())
+        meta.title = _clean("".join(titles[0].itertext()))
     for el in root.iter("meta"):
         prop = (el.get("property") or el.get("name") or "").lower()
         if prop == "og:title" and not meta.og_title:

@@ -11,7 +11,7 @@ from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html
+from lxml import etree
 
 from pipeline.clean.html_meta import jsonld_documents
 from pipeline.clean.language import choose_language
@@ -55,7 +55,7 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def _metas(root: html.HtmlElement) -> dict[str, list[str]]:
+def _metas(root: etree._Element) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for el in root.iter("meta"):
         key = (el.get("property") or el.get("name") or el.get("http-equiv") or "").strip().lower()
@@ -233,7 +233,7 @@ def _jsonld_image(value: Any) -> str | None:
     return None
 
 
-def _image(found: _Found, root: html.HtmlElement, page_url: str | None) -> tuple[str | None, str | None]:
+def _image(found: _Found, root: etree._Element, page_url: str | None) -> tuple[str | None, str | None]:
     for key in _IMAGE_META:
         for value in found.meta.get(key, []):
             url = absolute_url(value, page_url)
@@ -257,7 +257,7 @@ def language_code(value: str | None) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def _declared_language(found: _Found, root: html.HtmlElement) -> tuple[str | None, str | None]:
+def _declared_language(found: _Found, root: etree._Element) -> tuple[str | None, str | None]:
     code = language_code(root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang"))
     if code:
         return code, "html-lang"
@@ -269,7 +269,7 @@ def _declared_language(found: _Found, root: html.HtmlElement) -> tuple[str | Non
     return (code, "meta") if code else (None, None)
 
 
-def read_page_meta(root: html.HtmlElement, page_url: str | None, jsonld: list[Any] | None = None) -> PageMeta:
+def read_page_meta(root: etree._Element, page_url: str | None, jsonld: list[Any] | None = None) -> PageMeta:
     """The page's own metadata: <meta> names and properties, JSON-LD (`jsonld`: the scripts as
     html_meta.extract_html_meta parsed them; read here when not given), <html lang>."""
     documents = jsonld_documents(root) if jsonld is None else jsonld

@@ -9,7 +9,7 @@ from pipeline.clean.dates import dateline_dates, url_date
 from pipeline.clean.html_meta import extract_html_meta, htmldate_guess
 from pipeline.clean.main_content import mark_main, run_trafilatura
 from pipeline.clean.page_meta import extractor_meta, needs_extractor_meta, read_page_meta
-from pipeline.clean.segment_html import UnparseableHtml, parse_html, segment_html
+from pipeline.clean.segment_html import UnparseableHtml, parse_html, parse_tree, segment_html
 from pipeline.clean.segment_text import segment_text
 from pipeline.clean.site_dates import date_hints
 from pipeline.config import ExtractConfig
@@ -56,7 +56,8 @@ def parse_page(page: Page, cfg: ExtractConfig, in_sample: bool, site_of: SiteOf)
         )
     else:
         try:
-            root = parse_html(page.content)
+            # htmldate takes only lxml.html's tree, and only a sampled page may ask it here
+            root = parse_html(page.content) if in_sample else parse_tree(page.content)
             blocks = segment_html(root)
         except UnparseableHtml as exc:
             return Skipped(page.site_hint, page.source, "unparseable", str(exc))

@@ -103,3 +103,34 @@ def test_punctuation_in_an_element_of_its_own_stays_with_its_word():
         "(see our PPE guide), and the right event trends, as the report’s authors say, matter!",
         "From $599 2026 1h",  # separate items are still separate words
     ]
+
+
+def test_plain_lxml_tree_reads_the_same_blocks_and_metadata_as_lxml_html():
+    """Unsampled pages are read from plain lxml elements (no per-element class lookup), sampled
+    ones from lxml.html's tree that htmldate takes: a page must come out the same either way."""
+    from pipeline.clean.html_meta import extract_html_meta
+    from pipeline.clean.page_meta import read_page_meta
+    from pipeline.clean.segment_html import parse_tree
+
+    page = """<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html><html lang="en-GB"><head>
+    <title>Rates rise again | The Ledger</title>
+    <meta property="og:title" content="Rates rise again"><meta name="author" content="A. Writer">
+    <meta name="description" content="Why rates rose."><link rel="canonical" href="https://ledger.test/rates">
+    <script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2026-03-04"}</script>
+    </head><body><nav class="menu-2 top">Home <a href="/">News</a></nav>
+    <article class="post post-123 12"><h1>Rates rise <em>again</em></h1>
+    <time class="published" datetime="2026-03-04T09:00">4 March</time>
+    <p>The bank raised rates<span>.</span> Markets <b>fell</b>.</p><!-- a comment -->
+    <table><tr><td>Rate</td><td>5%</td></tr></table><ul><li>One</li><li>Two</li></ul></article>
+    <button>Menu<div><p>Kept under an unclosed button</p></div></button></body></html>"""
+    plain, full = parse_tree(page), parse_html(page)
+    assert type(plain).__name__ == "_Element" and type(full).__name__ == "HtmlElement"
+    assert segment_html(plain) == segment_html(full)
+    assert extract_html_meta(plain) == extract_html_meta(full)
+    url = "https://ledger.test/rates"
+    assert read_page_meta(plain, url) == read_page_meta(full, url)
+    blocks = segment_html(plain)
+    assert [b.text for b in blocks][:3] == ["Home News", "Rates rise again", "4 March"]
+    assert blocks[1].layout_path.endswith("article.post.post-/h1")  # digits and digit-only classes dropped
+    meta = extract_html_meta(plain)
+    assert meta.title == "Rates rise again | The Ledger" and meta.url == url
