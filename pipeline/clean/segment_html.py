@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from lxml import etree, html
@@ -114,27 +113,28 @@ class UnparseableHtml(ValueError):
 
 
 def parse_html(content: str) -> html.HtmlElement:
-    """lxml.html's tree, which htmldate and trafilatura take: parse forgivingly; lxml refuses str
-    input that still carries an XML encoding declaration."""
-    return _parsed(content, html.document_fromstring, html.HTMLParser)
+    """lxml.html's tree, which htmldate and trafilatura take."""
+    return _parsed(content, html.HTMLParser)
 
 
 def parse_tree(content: str) -> etree._Element:
     """The same tree built of plain lxml elements, for segment_html and the meta readers: lxml.html
     looks up a Python class for every element the walk touches (~8% of a page's parse and
     segmentation on real pages); the blocks and metadata read from either tree are the same."""
-    return _parsed(content, etree.fromstring, etree.HTMLParser)
+    return _parsed(content, etree.HTMLParser)
 
 
-def _parsed(content: str, build: Callable[..., Any], parser_class: Callable[..., Any]) -> Any:
-    """A parser per call: lxml's parsers must not be shared between threads (a Dask worker's)."""
+def _parsed(content: str, parser_class: type[etree.HTMLParser]) -> Any:
+    """Parse forgivingly, with a parser per call (lxml's parsers must not be shared between a Dask
+    worker's threads); lxml refuses str input that still carries an XML encoding declaration."""
     content = _XML_DECL.sub("", content, count=1)
+    parser = parser_class(remove_comments=True, recover=True, huge_tree=True)
     try:
-        root = build(content, parser=parser_class(remove_comments=True, recover=True, huge_tree=True))
+        root = etree.fromstring(content, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise UnparseableHtml(str(exc)) from exc
     if root is None:
-        raise UnparseableHtml("empty document")
+        raise UnparseableHtml("Document is empty")  # lxml.html's own words, whichever tree was asked
     return root
 
 
