@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-PIPELINE_VERSION = "0.6.1"  # bump when parsing or state changes: re-runs then parse everything again
+PIPELINE_VERSION = "0.6.2"  # bump when parsing or state changes: re-runs then parse everything again
 
 
 @dataclass(frozen=True)

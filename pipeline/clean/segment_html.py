@@ -104,6 +104,7 @@ _DIGITS = re.compile(r"\d+")
 # opens the next ("<span>(</span><a>link</a>")
 _CLOSING = frozenset(".,;:!?)]}%'’”»…")
 _OPENING = frozenset("([{‘“«$£€#")
+LINE_NUMBER_CLASSES = frozenset({"ln", "lnt", "lineno", "linenos", "line-number", "line-numbers"})
 MAX_CLASSES = 3  # of an element, in its layout path step
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
@@ -164,6 +165,17 @@ def _holds_blocks(el: etree._Element) -> bool:
     return any(isinstance(d.tag, str) and _tag_name(d.tag) in BLOCK_TAGS for d in el.iterdescendants())
 
 
+def _is_line_number_mark(el: etree._Element) -> bool:
+    """A highlighter's line number set inline at the start of each code line (Hugo's chroma
+    `<span class="ln">`, Pygments' `linenos`, Rouge's `lineno`): layout, and glued to the line's first
+    word ("1package") if it were read as text."""
+    classes = el.get("class")
+    if not classes or LINE_NUMBER_CLASSES.isdisjoint(classes.split()):
+        return False
+    text = "".join(el.itertext()).strip()
+    return text.isascii() and text.isdigit()
+
+
 def _attached(before: str, el: etree._Element) -> bool:
     """Whether an inline element's text continues the text before it with no space between: it
     starts with closing punctuation, or the text before ends with opening punctuation."""
@@ -211,7 +223,12 @@ def segment_html(root: etree._Element) -> list[Block]:
         tag = el.tag
         tag = _tag_name(tag) if isinstance(tag, str) else ""
         if event == "start":
-            if not tag or tag in SKIP_TAGS or (tag in SKIP_UNLESS_BLOCKS and not _holds_blocks(el)):
+            if (
+                not tag
+                or tag in SKIP_TAGS
+                or (tag in SKIP_UNLESS_BLOCKS and not _holds_blocks(el))
+                or (in_pre and _is_line_number_mark(el))
+            ):
                 walker.skip_subtree()
                 path_tags.append(tag)
                 layout_steps.append(tag)
@@ -253,4 +270,30 @@ def segment_html(root: etree._Element) -> list[Block]:
                 parts.append(tail)
             closed_bare = not tail
     flush()
-    return blocks
+    return _without_line_numbers(blocks)
+
+
+def _without_line_numbers(blocks: list[Block]) -> list[Block]:
+    """Drop the line-number column that code highlighters set beside the code (Hexo, Pygments, Rouge,
+    Hugo's table mode: a table row whose first cell holds only "1 2 3 ...", the next the code): the
+    numbers are layout, not text, and would count as words of every page that shows code."""
+    gutters = {i for i in range(len(blocks) - 1) if _is_line_number_column(blocks[i], blocks[i + 1])}
+    if not gutters:
+        return blocks
+    kept = [b for i, b in enumerate(blocks) if i not in gutters]
+    for position, block in enumerate(kept):
+        block.position = position
+    return kept
+
+
+def _is_line_number_column(block: Block, following: Block) -> bool:
+    if block.kind != "code" or following.kind != "code":
+        return False
+    numbers = block.text.split()
+    if not all(n.isascii() and n.isdigit() for n in numbers):
+        return False
+    first = int(numbers[0])
+    if numbers != [str(n) for n in range(first, first + len(numbers))]:
+        return False
+    row = block.tag_path.rfind("/tr/")
+    return row >= 0 and following.tag_path.startswith(block.tag_path[: row + 4])

@@ -134,3 +134,38 @@ def test_plain_lxml_tree_reads_the_same_blocks_and_metadata_as_lxml_html():
     assert blocks[1].layout_path.endswith("article.post.post-/h1")  # digits and digit-only classes dropped
     meta = extract_html_meta(plain)
     assert meta.title == "Rates rise again | The Ledger" and meta.url == url
+
+
+def test_line_number_columns_of_code_highlighters_are_not_text():
+    """Hexo and Pygments set the numbers in a table cell beside the code, Hugo's chroma either in a
+    cell or inline before each line: none of them is a word of the page."""
+    html = """<html><body><article><p>Build it like this.</p>
+    <figure class="highlight scala"><table><tr><td class="gutter"><pre><span class="line">1</span><br>\
+<span class="line">2</span><br></pre></td><td class="code"><pre><span class="line">mvn package</span><br>\
+<span class="line">mvn install</span><br></pre></td></tr></table></figure>
+    <table class="highlighttable"><tr><td class="linenos"><div class="linenodiv"><pre>7
+8</pre></div></td><td class="code"><div class="highlight"><pre>x = 1
+y = 2</pre></div></td></tr></table>
+    <div class="highlight"><pre class="chroma"><code><span class="line"><span class="ln">1</span><span class="cl">package main</span></span>
+<span class="line"><span class="ln">2</span><span class="cl">import "fmt"</span></span></code></pre></div>
+    </article></body></html>"""
+    texts = [b.text for b in segment_html(parse_html(html))]
+    assert texts == [
+        "Build it like this.",
+        "mvn package\nmvn install",
+        "x = 1\ny = 2",
+        'package main\nimport "fmt"',
+    ]
+    assert [b.position for b in segment_html(parse_html(html))] == [0, 1, 2, 3]
+
+
+def test_numbers_that_are_content_stay():
+    """A table of numbers, a program's output printed in a <pre>, a number in a code line."""
+    html = """<html><body><article><table><tr><td>1</td><td>2</td></tr></table>
+    <pre>1
+2
+3</pre><p>Then:</p><pre>echo <span class="n">42</span></pre>
+    <table><tr><td><pre>1
+2</pre></td><td><p>two steps</p></td></tr></table></article></body></html>"""
+    texts = [b.text for b in segment_html(parse_html(html))]
+    assert texts == ["1 | 2", "1\n2\n3", "Then:", "echo 42", "1\n2", "two steps"]
