@@ -89,6 +89,16 @@ class FolderParse:
             rows += zip(*(t.column(c).to_pylist() for c in ("doc_id", "site", "content_hash", "in_sample")))
         return rows
 
+    def site_sizes(self) -> Counter:
+        """Pages of each site parsed so far, skipped ones included: the count its sample group had
+        before parsing, so a site that is its whole group keeps the sample its pages were parsed
+        with (redirect stubs and empty pages would otherwise raise the rate and send pages through
+        the extractor a second time)."""
+        sizes: Counter = Counter()
+        for t in self._pages:
+            sizes.update(t.column("site").to_pylist())
+        return sizes
+
     def pages_table(self) -> pa.Table:
         t = pa.concat_tables(self._pages) if self._pages else PAGES_STATE.empty_table()
         flags = [
@@ -160,8 +170,8 @@ class FolderParser:
         )
         self._parse_into(out, plan.to_parse, submit, started)
         known, parsed = plan.known, out.done.parsed_pages()
-        sites = Counter(site for _, site, _, _ in parsed)
-        sites.update(known[d].site for d in plan.unchanged if known[d].in_sample is not None)
+        sites = out.done.site_sizes()
+        sites.update(known[d].site for d in plan.unchanged)
         flags, again_ids = take_into_sample(parsed, sites, self.cfg.extract.sample_size)
         out.done.flags.update(flags)
         raws = {make_doc_id(r.site_hint, r.identity): r for r in plan.to_parse}

@@ -152,3 +152,21 @@ def test_layout_votes_from_state_columns_equal_votes_from_page_objects(layout_si
         by_page.add(p)
     by_columns.add_counts(pages.teaching_counts())
     assert by_page.table().equals(by_columns.table()) and by_columns.decisions()
+
+
+def test_empty_pages_of_a_site_do_not_send_its_pages_through_the_extractor_twice(tmp_path):
+    """Redirect stubs count in the site's size as they did in its sample group's before parsing, so
+    each page keeps the sample flag it was parsed with."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    cfg = layout_cfg(4)
+    write_layout_site(raw, range(40))
+    stub = (
+        '<html><head><meta http-equiv="refresh" content="0; url=/page{:04d}.html"></head><body></body></html>'
+    )
+    write_files(raw, {f"gazette/alias{i:04d}.html": stub.format(i) for i in range(24)})
+    summary = run_incremental(raw, out, cfg)
+    assert summary["skipped_by_reason"] == {"no_text": 24}
+    assert summary["parsed"] == 64 and summary["parsed_again"] == 0
+    state = pq.read_table(out / "_state" / "parsed" / "gazette.pages.parquet").to_pandas()
+    ok = state[state["skip_reason"].isna()]
+    assert ok["in_sample"].sum() == (ok["extractor"] == "trafilatura").sum() > 0
