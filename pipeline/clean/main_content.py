@@ -16,6 +16,8 @@ _TOKEN = re.compile(r"\w+")
 _SEPARATED = {"p", "head", "item", "cell", "row", "quote", "code", "list", "table", "lb", "graphic"}
 _MAX_GLUED_CHARS = 40  # longer tokens are not tried as glued ones (a URL, a hash)
 MIN_MATCHED_SHARE = 0.5  # a block is main content when at least this share of its tokens is in the output
+MIN_MOVED_RUN = 6  # tokens in a row before output found out of page order counts as a block's
+MAX_MOVED_PASSES = 4
 
 
 def norm_tokens(text: str) -> str:
@@ -76,7 +78,9 @@ def matched_shares(blocks: list[Block], ext: Extraction) -> list[float]:
     block that differs by a few tokens (a link suffix ", opens new tab", a dropped footnote mark)
     still counts as kept, and text the page carries twice is matched once. A page token that is two
     of the output's run together ("20261h" where it has "2026 1h": adjacent <span>s that a fallback
-    extractor separated) is split first."""
+    extractor separated) is split first. Output that the first alignment could not place (trafilatura
+    puts what a fallback extractor adds after its own text, out of page order) is aligned a second
+    time against the blocks still unmatched, by runs of at least `MIN_MOVED_RUN` tokens."""
     page_tokens: list[str] = []
     owner: list[int] = []  # block index of each page token
     sizes: list[int] = []
@@ -87,10 +91,46 @@ def matched_shares(blocks: list[Block], ext: Extraction) -> list[float]:
         owner += [i] * len(toks)
         sizes.append(len(toks))
     matched = [0] * len(blocks)
-    for a, _, size in SequenceMatcher(None, page_tokens, ext.tokens).get_matching_blocks():
-        for k in range(a, a + size):
-            matched[owner[k]] += 1
+    used = [False] * len(ext.tokens)
+    for a, b, size in SequenceMatcher(None, page_tokens, ext.tokens).get_matching_blocks():
+        for k in range(size):
+            matched[owner[a + k]] += 1
+            used[b + k] = True
+    _match_moved(page_tokens, owner, sizes, matched, ext.tokens, used)
     return [m / n if n else 0.0 for m, n in zip(matched, sizes)]
+
+
+def _match_moved(
+    page_tokens: list[str],
+    owner: list[int],
+    sizes: list[int],
+    matched: list[int],
+    out: list[str],
+    used: list[bool],
+) -> None:
+    """Align the output's unplaced tokens against the tokens of blocks that are not yet main content,
+    again while that places more (moved sections may be out of order among themselves too). Short
+    runs are not trusted: a nav's "Mac iPad" may match any stray words."""
+    for _ in range(MAX_MOVED_PASSES):
+        rest = [k for k, u in enumerate(used) if not u]
+        if len(rest) < MIN_MOVED_RUN:
+            return
+        short = {i for i, n in enumerate(sizes) if n and matched[i] < MIN_MATCHED_SHARE * n}
+        picked = [k for k, i in enumerate(owner) if i in short]
+        if not picked:
+            return
+        runs = SequenceMatcher(
+            None, [page_tokens[k] for k in picked], [out[k] for k in rest]
+        ).get_matching_blocks()
+        placed = False
+        for a, b, size in runs:
+            if size >= MIN_MOVED_RUN:
+                placed = True
+                for k in range(size):
+                    matched[owner[picked[a + k]]] += 1
+                    used[rest[b + k]] = True
+        if not placed:
+            return
 
 
 def split_glued(token: str, vocabulary: set[str]) -> list[str]:

@@ -120,3 +120,23 @@ def test_a_forum_threads_posts_are_main_content():
     for _, post in FORUM_POSTS:
         assert norm_tokens(post) in text
     assert "login" not in ext.tokens
+
+
+def test_output_that_the_extractor_moved_out_of_page_order_is_matched():
+    """trafilatura puts what a fallback extractor found after its own text: the page's FAQ answers
+    come last in its output, and in another order among themselves."""
+    question = [f"Question {i}: how do the council and the parks team handle request {i}?" for i in range(3)]
+    answer = [
+        "Fill in the online form and the parks team will reply within a week.",
+        "Permits for events of more than fifty people are issued by the council office.",
+        "Dogs are welcome on a lead everywhere except the playgrounds and the rose garden.",
+    ]
+    blocks = [Block(0, "paragraph", "Home Parks Libraries")]
+    for i in range(3):
+        blocks += [Block(len(blocks), "heading", question[i]), Block(len(blocks) + 1, "paragraph", answer[i])]
+    blocks.append(Block(len(blocks), "paragraph", "Subscribe to our newsletter"))
+    moved = [answer[2], answer[0], answer[1]]
+    output = " ".join(["subscribe to our newsletter", *question, *moved])
+    shares = matched_shares(blocks, Extraction(tokens=norm_tokens(output).split()))
+    assert all(share > 0.8 for share in shares[1:7]), shares
+    assert shares[0] < 0.5 and shares[7] == 0.0  # short runs of stray words are not trusted
