@@ -92,10 +92,10 @@ def matched_shares(blocks: list[Block], ext: Extraction) -> list[float]:
         sizes.append(len(toks))
     matched = [0] * len(blocks)
     used = [False] * len(ext.tokens)
-    for a, b, size in SequenceMatcher(None, page_tokens, ext.tokens).get_matching_blocks():
+    for a, at, size in SequenceMatcher(None, page_tokens, ext.tokens).get_matching_blocks():
         for k in range(size):
             matched[owner[a + k]] += 1
-            used[b + k] = True
+            used[at + k] = True
     _match_moved(page_tokens, owner, sizes, matched, ext.tokens, used)
     return [m / n if n else 0.0 for m, n in zip(matched, sizes)]
 
