@@ -46,6 +46,7 @@ BLOCK_TAGS = {
     "menu",
     "nav",
     "ol",
+    "option",
     "p",
     "pre",
     "section",
@@ -61,6 +62,9 @@ BLOCK_TAGS = {
     "plaintext",
     "xmp",
 }
+# A <select>'s options are read, one block each: a schedule's team picker or a size chart's choices
+# are content where the extractor keeps them; where it does not, or on the site's template, they go
+# with the rest of what it drops.
 SKIP_TAGS = {
     "script",
     "style",
@@ -72,8 +76,6 @@ SKIP_TAGS = {
     "object",
     "embed",
     "canvas",
-    "select",
-    "option",
     "input",
     "textarea",
     "audio",

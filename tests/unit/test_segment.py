@@ -169,3 +169,17 @@ def test_numbers_that_are_content_stay():
 2</pre></td><td><p>two steps</p></td></tr></table></article></body></html>"""
     texts = [b.text for b in segment_html(parse_html(html))]
     assert texts == ["1 | 2", "1\n2\n3", "Then:", "echo 42", "1\n2", "two steps"]
+
+
+def test_the_options_of_a_select_are_blocks_of_their_own():
+    """trafilatura keeps a <select>'s choices (a schedule's team picker); whether they are content
+    is main content's decision, as for any block."""
+    html = """<html><body><main><h1>Schedule</h1><select><option value="a">Arizona Cardinals</option>
+    <option value="b">Atlanta Falcons</option></select><p>Week 1</p></main></body></html>"""
+    blocks = segment_html(parse_html(html))
+    assert [(b.text, b.tag) for b in blocks] == [
+        ("Schedule", "h1"),
+        ("Arizona Cardinals", "option"),
+        ("Atlanta Falcons", "option"),
+        ("Week 1", "p"),
+    ]
