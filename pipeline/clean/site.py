@@ -139,7 +139,8 @@ def _mark_removed(page: ParsedPage, title_block: Block | None, cfg: ExtractConfi
     """Why each block is left out of the text. The page's own date lines are its metadata, except on
     a listing page, where they belong to the items listed; other date lines (a comment's) stay. A
     copy of the title or a breadcrumb ending in it goes with the title. A long block repeated within
-    one page (hidden copies, AMP duplicates) is kept once."""
+    one page (hidden copies, AMP duplicates) is kept once, unless it is a list item: lists side by
+    side share items on purpose (a feature in each pricing plan, a spec in each model's list)."""
     seen: set[str] = set()
     own = _own_date_lines(page, cfg.body_min_words)
     metadata_lines = (
@@ -158,7 +159,7 @@ def _mark_removed(page: ParsedPage, title_block: Block | None, cfg: ExtractConfi
             b.removed_by = "dateline"
         elif b is title_block or (title is not None and repeats_title(b.text, title)):
             b.removed_by = "title"  # the title, a copy of it or a breadcrumb ending in it
-        elif len(key) >= cfg.repeat_min_chars and key in seen:
+        elif len(key) >= cfg.repeat_min_chars and key in seen and b.kind != "list_item":
             b.removed_by = "repeat"
         else:
             b.removed_by = None
