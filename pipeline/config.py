@@ -63,9 +63,7 @@ class ExtractConfig:
     layout_sample: int = 8  # groups over 4x this many pages run trafilatura on a 2-4x sample only; 0 = on all
     min_evidence_blocks: int = 3  # sampled blocks under a layout path before it decides anything
     max_page_dates: int = 2  # "First published" twice is an article; more distinct date lines make a listing
-    repeat_min_chars: int = (
-        40  # a block this long repeated within one page (hidden copies) is kept once (list items: each)
-    )
+    repeat_min_chars: int = 40  # a block this long repeated within one page (hidden copies) is kept once
     # the first main-content block this long starts a page's body: a bare date after it is not the page's
     body_min_words: int = 40
 
