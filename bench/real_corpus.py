@@ -6,13 +6,15 @@ Two shapes:
               plus the single labelled pages under their own hosts (each host a site of one or a few);
   one site    the pages of one multi-page site copied under new URLs with a small text change each
               (title and first paragraph), so no page is an exact copy: a site of `pages` pages.
-`added_pages` makes the 1% of new pages of a re-run the same way.
+`added_pages` makes the 1% of new pages of a re-run from them too, with the words of each paragraph
+shuffled: new articles in the site's template, which no page of the site copies.
 
 Each page written is listed as (html file, url), which is what trafilatura alone is given.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from bench.quality import load_set, read_bytes, write_raw
 
 _TITLE_END = re.compile(rb"</title>", re.I)
 _FIRST_P = re.compile(rb"(<p(?:\s[^>]*)?>)", re.I)
+_P_TEXT = re.compile(rb"(<p(?:\s[^>]*)?>)([^<]+)", re.I)  # a paragraph's text up to its first tag
 
 
 @dataclass(frozen=True)
@@ -81,14 +84,35 @@ def variant(html: bytes, k: int) -> bytes:
     return _FIRST_P.sub(rb"\1" + f"Issue {k}. ".encode(), html, count=1)
 
 
+def new_article(html: bytes, k: int) -> bytes:
+    """The variant with the words of each paragraph shuffled (seeded by k): the same template and
+    length, a text no other page carries."""
+    rng = random.Random(k)
+
+    def shuffled(m: re.Match[bytes]) -> bytes:
+        words = m.group(2).split()
+        rng.shuffle(words)
+        return m.group(1) + b" ".join(words) + b" "
+
+    return _P_TEXT.sub(shuffled, variant(html, k))
+
+
 def variants(
-    data_dir: Path, name: str, src: Path, raw: Path, count: int, start: int, prefix: str, host_prefix: str
+    data_dir: Path,
+    name: str,
+    src: Path,
+    raw: Path,
+    count: int,
+    start: int,
+    prefix: str,
+    host_prefix: str,
+    fresh: bool = False,
 ) -> list[CorpusPage]:
     """`count` variants of the site's pages (numbered from `start`), written as html files under
     src/<name>/ and as the WARC records of raw/<name>/, each under a URL of its own
-    (https://<host_prefix>.<host>/<prefix>k/<path>)."""
-    _, pages = load_set(data_dir, name)
-    pages = [p for p in pages if p.get("url")]
+    (https://<host_prefix>.<host>/<prefix>k/<path>); `fresh`: as new articles (new_article)."""
+    labelled, pages = load_set(data_dir, name)
+    pages = [p for p in (labelled if fresh else pages) if p.get("url")]  # articles: text in paragraphs
     base = src / name
     written: list[dict] = []
     listed: list[CorpusPage] = []
@@ -98,7 +122,8 @@ def variants(
         rel = f"{prefix}{k}/{page['page_path'].removesuffix('.gz')}"
         target = base / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(variant(read_bytes(data_dir / name / page["page_path"]), k))
+        make = new_article if fresh else variant
+        target.write_bytes(make(read_bytes(data_dir / name / page["page_path"]), k))
         parts = urlsplit(page["url"])
         url = urlunsplit(
             parts._replace(netloc=f"{host_prefix}.{parts.netloc}", path=f"/{prefix}{k}{parts.path}")
@@ -117,8 +142,8 @@ def one_site(data_dir: Path, src: Path, raw: Path, pages: int, name: str | None 
 
 def added_pages(data_dir: Path, corpus: list[CorpusPage], src: Path, raw: Path, share: float) -> Path:
     """New pages for a re-run, `share` of the corpus, into one new folder of raw/ (returned, so that
-    it can be removed again): variants of a multi-page site's pages on the hosts of the corpus's
-    sites made from it, so those sites gain pages."""
+    it can be removed again): new articles made from a multi-page site's pages, on the hosts of the
+    corpus's sites made from it, so those sites gain pages."""
     multi, _ = sets_of(data_dir)
     name = multi[0]
     n = max(1, round(len(corpus) * share))
@@ -132,7 +157,9 @@ def added_pages(data_dir: Path, corpus: list[CorpusPage], src: Path, raw: Path, 
         take = min(per, n - made)
         if take <= 0:
             break
-        variants(data_dir, name, src / f"added-{h}", folder / h, take, 100_000 + made, "new", h.split(".")[0])
+        variants(
+            data_dir, name, src / f"added-{h}", folder / h, take, 100_000 + made, "new", h.split(".")[0], True
+        )
         made += take
     return folder
 
