@@ -118,7 +118,7 @@ def variants(
     listed: list[CorpusPage] = []
     for i in range(count):
         k = start + i
-        page = pages[i % len(pages)]
+        page = pages[k % len(pages)]
         rel = f"{prefix}{k}/{page['page_path'].removesuffix('.gz')}"
         target = base / rel
         target.parent.mkdir(parents=True, exist_ok=True)
