@@ -25,7 +25,7 @@ from bench.quality import load_set, read_bytes, write_raw
 
 _TITLE_END = re.compile(rb"</title>", re.I)
 _FIRST_P = re.compile(rb"(<p(?:\s[^>]*)?>)", re.I)
-_P_TEXT = re.compile(rb"(<p(?:\s[^>]*)?>)([^<]+)", re.I)  # a paragraph's text up to its first tag
+_P_TEXT = re.compile(_FIRST_P.pattern + rb"([^<]+)", re.I)  # a paragraph's text up to its first tag
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ def variants(
     (https://<host_prefix>.<host>/<prefix>k/<path>); `fresh`: as new articles (new_article)."""
     labelled, pages = load_set(data_dir, name)
     pages = [p for p in (labelled if fresh else pages) if p.get("url")]  # articles: text in paragraphs
+    make = new_article if fresh else variant
     base = src / name
     written: list[dict] = []
     listed: list[CorpusPage] = []
@@ -122,7 +123,6 @@ def variants(
         rel = f"{prefix}{k}/{page['page_path'].removesuffix('.gz')}"
         target = base / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        make = new_article if fresh else variant
         target.write_bytes(make(read_bytes(data_dir / name / page["page_path"]), k))
         parts = urlsplit(page["url"])
         url = urlunsplit(
