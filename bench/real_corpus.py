@@ -4,16 +4,18 @@ input (its `write_raw`: one WARC file per set, the URL as target URI, so sites a
 Two shapes:
   many sites  every multi-page labelled site (a manifest) copied `copies` times under new host names,
               plus the single labelled pages under their own hosts (each host a site of one or a few);
-  one site    the pages of one multi-page site copied under new URLs with a small text change each
-              (title and first paragraph), so no page is an exact copy: a site of `pages` pages.
-`added_pages` makes the 1% of new pages of a re-run from them too, with the words of each paragraph
-shuffled: new articles in the site's template, which no page of the site copies.
+  one site    new articles made from the labelled pages of one multi-page site, each under a URL of
+              its own: a site of `pages` pages, none of them a copy of another.
+A new article is a labelled page with the words of each run of its article's text shuffled: the
+site's template around a text that no other page carries. `added_pages` makes the 1% of new pages of
+a re-run the same way.
 
 Each page written is listed as (html file, url), which is what trafilatura alone is given.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import random
 import re
 import shutil
@@ -25,7 +27,7 @@ from bench.quality import load_set, read_bytes, write_raw
 
 _TITLE_END = re.compile(rb"</title>", re.I)
 _FIRST_P = re.compile(rb"(<p(?:\s[^>]*)?>)", re.I)
-_P_TEXT = re.compile(_FIRST_P.pattern + rb"([^<]+)", re.I)  # a paragraph's text up to its first tag
+_TEXT_RUN = re.compile(rb">([^<]+)<")  # the text between two tags
 
 
 @dataclass(frozen=True)
@@ -84,17 +86,30 @@ def variant(html: bytes, k: int) -> bytes:
     return _FIRST_P.sub(rb"\1" + f"Issue {k}. ".encode(), html, count=1)
 
 
-def new_article(html: bytes, k: int) -> bytes:
-    """The variant with the words of each paragraph shuffled (seeded by k): the same template and
-    length, a text no other page carries."""
-    rng = random.Random(k)
+def new_article(html: bytes, k: int, body_text: str) -> bytes:
+    """The variant with the words of its article shuffled across the article's text runs (seeded by
+    k; each run keeps its word count): the same template and length, a text no other page carries. A
+    run is the article's when its text is in the page's labelled body (headings, list items, cells
+    and code too), and it is more than one plain word (a menu's "Books" can be in the body as well);
+    the template's runs are left as they are."""
+    body = " ".join(body_text.split())
+    html = variant(html, k)
 
-    def shuffled(m: re.Match[bytes]) -> bytes:
-        words = m.group(2).split()
-        rng.shuffle(words)
-        return m.group(1) + b" ".join(words) + b" "
+    def article_run(run: bytes) -> bool:
+        words = run.split()
+        if not words or (len(words) == 1 and words[0].isalpha()):
+            return False
+        return " ".join(html_lib.unescape(run.decode("utf8", "replace")).split()) in body
 
-    return _P_TEXT.sub(shuffled, variant(html, k))
+    runs = [m for m in _TEXT_RUN.finditer(html) if article_run(m.group(1))]
+    words = [w for m in runs for w in m.group(1).split()]
+    random.Random(k).shuffle(words)
+    out, at, used = [], 0, 0
+    for m in runs:
+        n = len(m.group(1).split())
+        out += [html[at : m.start(1)], b" ".join(words[used : used + n]), b" "]
+        at, used = m.end(1), used + n
+    return b"".join([*out, html[at:]])
 
 
 def variants(
@@ -112,8 +127,7 @@ def variants(
     src/<name>/ and as the WARC records of raw/<name>/, each under a URL of its own
     (https://<host_prefix>.<host>/<prefix>k/<path>); `fresh`: as new articles (new_article)."""
     labelled, pages = load_set(data_dir, name)
-    pages = [p for p in (labelled if fresh else pages) if p.get("url")]  # articles: text in paragraphs
-    make = new_article if fresh else variant
+    pages = [p for p in (labelled if fresh else pages) if p.get("url")]  # articles: their body is known
     base = src / name
     written: list[dict] = []
     listed: list[CorpusPage] = []
@@ -123,7 +137,8 @@ def variants(
         rel = f"{prefix}{k}/{page['page_path'].removesuffix('.gz')}"
         target = base / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(make(read_bytes(data_dir / name / page["page_path"]), k))
+        html = read_bytes(data_dir / name / page["page_path"])
+        target.write_bytes(new_article(html, k, page["body_text"] or "") if fresh else variant(html, k))
         parts = urlsplit(page["url"])
         url = urlunsplit(
             parts._replace(netloc=f"{host_prefix}.{parts.netloc}", path=f"/{prefix}{k}{parts.path}")
@@ -135,9 +150,9 @@ def variants(
 
 
 def one_site(data_dir: Path, src: Path, raw: Path, pages: int, name: str | None = None) -> list[CorpusPage]:
-    """One site of `pages` pages: the first multi-page site's pages (or `name`'s), varied."""
+    """One site of `pages` new articles, made from the first multi-page site's pages (or `name`'s)."""
     multi, _ = sets_of(data_dir)
-    return variants(data_dir, name or multi[0], src, raw, pages, 0, "v", "big")
+    return variants(data_dir, name or multi[0], src, raw, pages, 0, "v", "big", fresh=True)
 
 
 def added_pages(data_dir: Path, corpus: list[CorpusPage], src: Path, raw: Path, share: float) -> Path:

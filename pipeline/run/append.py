@@ -26,6 +26,7 @@ from pipeline.clean.boilerplate import (
     text_clusters,
 )
 from pipeline.clean.layout import LayoutModel, apply_layout, teaches
+from pipeline.clean.main_content import norm_tokens
 from pipeline.clean.neardup import DocKey, doc_signatures
 from pipeline.clean.site import SiteResult, decide_dates, page_document, page_order, site_affixes
 from pipeline.clean.site_columns import SiteColumns, count_clusters
@@ -37,10 +38,12 @@ from pipeline.run.site_job import APPENDED, SiteBuilt, SiteJob
 from pipeline.run.site_state import read_doc_index, text_hash, write_doc_index, write_model, write_texts
 from pipeline.schemas import BLOCKS_SCHEMA, DOCUMENTS_SCHEMA, LAYOUT_STATE, STATS_STATE
 from pipeline.store import state
-from pipeline.store.state_layout import folder_pages
+from pipeline.store.state_layout import folder_blocks, folder_pages
 from pipeline.store.tables import blocks_table, boilerplate_table, documents_table, tables_summary
 
 log = logging.getLogger(__name__)
+
+MAX_FINISHED_AGAIN = 0.25  # share of the old pages that may be finished again instead of a re-learn
 
 
 def _old_titles(job: SiteJob, new_ids: set[str]) -> list[str | None]:
@@ -124,9 +127,7 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
     untouched = ~pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())).to_numpy(
         zero_copy_only=False
     )
-    if (untouched & (was != now)).any():
-        log.info("%s: re-learning, the site's page count moves clusters across the threshold", job.site)
-        return None
+    flipped = set(pc.filter(stats_t["cluster_id"], pa.array(untouched & (was != now))).to_pylist())
     old_stats = state.read_stats_rows(
         stats_t.filter(pc.is_in(stats_t["cluster_id"], pa.array(sorted(touched), pa.string())))
     )
@@ -149,12 +150,20 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         combined = base.merged(new_stats.get(new_id))
         if new_id != olds[0] or len(olds) > 1:
             combined.key = keys[base.key]
-        if any(is_template(old_stats[c], n_old, bp) != is_template(combined, n_all, bp) for c in olds):
-            log.info("%s: re-learning, cluster %s changes sides", job.site, olds[0])
-            return None  # an old block would change sides
+        flipped.update(
+            c for c in olds if is_template(old_stats[c], n_old, bp) != is_template(combined, n_all, bp)
+        )
         merged[new_id] = combined
     for cid, st in new_stats.items():
         merged.setdefault(cid, st)
+    shared_groups = [(n, c) for n, olds in groups.items() for c in olds if not old_stats[c].dateline]
+    before = np.array([old_stats[c].n_pages for _, c in shared_groups], np.int64)
+    after = np.array([merged[n].n_pages for n, _ in shared_groups], np.int64)
+    if _crosses_half(n_pages[untouched & ~dateline], n_pages[untouched & ~dateline], n_old, n_all) or (
+        _crosses_half(before, after, n_old, n_all)
+    ):
+        log.info("%s: re-learning, shared text crosses half the site's pages", job.site)
+        return None  # pages holding it may now be, or no longer be, copies of one document
     if _may_be_copies(pages, merged, n_all, bp):
         log.info("%s: re-learning, a new page shares an article's text with other pages", job.site)
         return None  # the template rule counts such pages once: only a whole count knows how
@@ -176,18 +185,32 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         if r["cluster_id"] in kept
     ]
     clusters += boilerplate_clusters(merged, n_all, bp)
-    mark(new_blocks, {c.cluster_id for c in clusters})
+    template = {c.cluster_id for c in clusters}
+    mark(new_blocks, template)
     dates = _date_model(job, {p.page.doc_id for p in pages})
     if dates is None:
         log.info("%s: re-learning, the new pages change the site's date model", job.site)
         return None  # old pages' dates were decided by the model as it was
-    page_dates = decide_dates(pages, dates, htmldate_again(job.raw, cfg.load), cfg.extract)
-    docs = [page_document(job.site, p, affixes, cfg, d) for p, d in zip(pages, page_dates, strict=True)]
+    again_ids = set(
+        pc.unique(old_blocks.filter(_in(old_blocks["cluster_id"], flipped))["doc_id"]).to_pylist()
+    )
+    if len(again_ids) > MAX_FINISHED_AGAIN * n_old:
+        log.info("%s: re-learning, %d old pages hold blocks that change sides", job.site, len(again_ids))
+        return None  # finishing that many pages again costs about what learning the site does
+    again = _old_pages_again(job, again_ids, old_blocks, renames, layout, template)
+    if again:
+        log.info("%s: %d old pages finished again, their blocks change sides", job.site, len(again))
+    fallback = htmldate_again(job.raw, cfg.load)
+    finished = sorted(pages + again, key=page_order)
+    page_dates = decide_dates(finished, dates, fallback, cfg.extract)
+    docs = [page_document(job.site, p, affixes, cfg, d) for p, d in zip(finished, page_dates, strict=True)]
+    if again_ids:
+        old_blocks = old_blocks.filter(pc.invert(_in(old_blocks["doc_id"], again_ids)))
     result = SiteResult(
         site=job.site,
         n_pages=n_all,
         documents=docs,
-        blocks=[(p.page.doc_id, b) for p in pages for b in p.blocks],
+        blocks=[(p.page.doc_id, b) for p in finished for b in p.blocks],
         boilerplate=clusters,
         model=SiteModel(merged, keys, sigs, n_all),
         layout=layout,
@@ -196,14 +219,14 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
         [stats_t.filter(pa.array(untouched)), state.stats_table(SiteModel(merged, keys, sigs, n_all))]
     )
 
-    docs_t = pa.concat_tables(
-        [
-            pq.read_table(old(files.documents)).cast(DOCUMENTS_SCHEMA),
-            documents_table(result.documents, job.now, job.run_id),
-        ]
-    )
+    old_docs = pq.read_table(old(files.documents)).cast(DOCUMENTS_SCHEMA)
+    if again_ids:
+        old_docs = old_docs.filter(pc.invert(_in(old_docs["doc_id"], again_ids)))
+    docs_t = pa.concat_tables([old_docs, documents_table(result.documents, job.now, job.run_id)])
     order = pc.sort_indices(docs_t, sort_keys=[("source", "ascending"), ("doc_id", "ascending")])
-    in_order = pc.all(pc.equal(order, pa.array(np.arange(len(order), dtype=np.uint64)))).as_py()
+    in_order = (
+        not again_ids and pc.all(pc.equal(order, pa.array(np.arange(len(order), dtype=np.uint64)))).as_py()
+    )
     if not in_order:  # new pages sort among the old ones (else they simply follow them)
         docs_t = docs_t.take(order)
     if renames:  # a new, smaller text became the key of old clusters (or joined two): new id
@@ -226,6 +249,8 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
     write_model(job, result, files, stats_out.sort_by([("cluster_id", "ascending")]))
 
     sig_of = read_doc_index(v.previous_path(files.doc_index))
+    for doc_id in again_ids:
+        sig_of.pop(doc_id, None)  # signed again below when it still has text
     fresh = [d for d in docs if d.text.strip()]
     for d, sig in zip(fresh, doc_signatures([d.text for d in fresh], cfg.minhash, cfg.dedup)):
         sig_of[d.doc_id] = (sig, text_hash(d.text))
@@ -241,21 +266,65 @@ def append_pages(job: SiteJob) -> SiteBuilt | None:
     )
 
 
+def _in(column: pa.ChunkedArray | pa.Array, values: set[str]) -> pa.ChunkedArray:
+    return pc.is_in(column, pa.array(sorted(values), pa.string()))
+
+
+def _old_pages_again(
+    job: SiteJob,
+    doc_ids: set[str],
+    old_blocks: pa.Table,
+    renames: dict[str, str],
+    layout: LayoutModel,
+    template: set[str],
+) -> list[ParsedPage]:
+    """The old pages that hold a block changing sides, read back from the run state with each block's
+    cluster as last run's blocks have it (renamed where the cluster was) and the new boilerplate
+    marks: finished again, they are what a re-learn gives them, since nothing else they depend on
+    moved."""
+    pages = state.pages_of(
+        [(job.version.staged(folder_pages(f)), job.version.staged(folder_blocks(f))) for f in job.folders],
+        job.site,
+        doc_ids,
+    )
+    rows = old_blocks.filter(_in(old_blocks["doc_id"], doc_ids)).select(["doc_id", "position", "cluster_id"])
+    cluster_of = {
+        (d, pos): renames.get(c, c) if c is not None else None
+        for d, pos, c in zip(*rows.to_pydict().values())
+    }
+    apply_layout(pages, layout)
+    for p in pages:
+        for b in p.blocks:
+            b.cluster_id = cluster_of[(p.page.doc_id, b.position)]
+    mark([b for p in pages for b in p.blocks], template)
+    return pages
+
+
+def _crosses_half(before: np.ndarray, after: np.ndarray, n_old: int, n_all: int) -> bool:
+    """Whether text that pages share (clusters on `before` pages of n_old, `after` pages of n_all)
+    moves across half the site's pages, where copy_groups tells shared text from the template."""
+    return bool(((before >= 2) & ((before * 2 <= n_old) != (after * 2 <= n_all))).any())
+
+
 def _may_be_copies(
     pages: list[ParsedPage], stats: dict[str, ClusterStats], n_pages: int, bp: BoilerplateConfig
 ) -> bool:
-    """Whether a new page has as much text that few pages share as copy_groups looks for: then it
-    may be a copy of another page, which only a whole re-count can tell."""
+    """Whether a new page is what copy_groups takes for a copy: as much text that few pages share,
+    and next to nothing of its own. Then only a whole re-count can tell. An old page can join a
+    group of copies only with such a new page (its own text becomes shared with that page) or
+    through shared text crossing half the site's pages (_crosses_half)."""
     for p in pages:
-        words = sum(
-            len(b.text.split())
-            for b in p.blocks
-            if not b.is_dateline
-            and (st := stats.get(b.cluster_id or "")) is not None
-            and st.n_pages >= 2
-            and st.n_pages * 2 <= n_pages
-        )
-        if words >= bp.copy_min_words:
+        shared = own = 0
+        for b in p.blocks:
+            st = stats.get(b.cluster_id or "")
+            if b.is_dateline or st is None:
+                continue
+            words = len(norm_tokens(b.text).split())  # as copy_groups counts them (text_words)
+            if st.n_pages == 1:
+                own += words
+            elif st.n_pages * 2 <= n_pages:
+                shared += words
+        if shared >= bp.copy_min_words and own <= max(5, 0.05 * shared):
             return True
     return False
 

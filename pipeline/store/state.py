@@ -327,6 +327,28 @@ class SitePages:
         return rows, counts
 
 
+def pages_of(folder_files: list[tuple[Path, Path]], site: str, doc_ids: set[str]) -> list[ParsedPage]:
+    """These pages of a site as ParsedPage objects, in page order, read without the rest of its pages
+    (a few old pages that a re-run finishes again)."""
+    if not doc_ids:
+        return []
+    wanted = pa.array(sorted(doc_ids), pa.string())
+    rows: list[dict] = []
+    parts = []
+    for pages_path, blocks_path in folder_files:
+        t = pq.read_table(pages_path, schema=PAGES_STATE, filters=pc.field("doc_id").isin(wanted))
+        t = t.filter(pc.and_(pc.equal(t["site"], site), pc.is_null(t["skip_reason"])))
+        if t.num_rows == 0:
+            continue
+        rows += t.to_pylist()
+        b = pq.read_table(blocks_path, filters=pc.field("doc_id").isin(t["doc_id"]))
+        parts.append(b.select(BLOCKS_STATE.names).cast(BLOCKS_STATE))
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (r["source"], r["doc_id"]))
+    return _page_objects(rows, pa.concat_tables(parts))
+
+
 def _page_objects(page_rows: list[dict], blocks_t: pa.Table) -> list[ParsedPage]:
     """ParsedPage objects of these page rows (in their order), with their blocks from blocks_t."""
     by_doc: dict[str, list[Block]] = {}

@@ -91,6 +91,58 @@ def test_pages_that_change_nothing_for_old_pages_are_appended(tmp_path):
     assert_same_as_fresh(raw, out, tmp_path)
 
 
+CROPS = [
+    "carrots",
+    "leeks",
+    "onions",
+    "beans",
+    "peas",
+    "kale",
+    "chard",
+    "beets",
+    "radishes",
+    "squash",
+    "garlic",
+]
+
+
+def crop_page(i: int, banner: bool) -> str:
+    crop = CROPS[i]
+    body = (
+        f"Our members grew {crop} on plot {i + 1} this season; the soil there was dug over twice and "
+        f"fed with compost from the club's own heaps, so the {crop} came up early and evenly."
+    )
+    return garden_page(INTRO, BULLET, MEMBERS, f"Growing {crop}", body, BANNER if banner else "", day=i + 1)
+
+
+def test_a_new_page_that_makes_old_blocks_template_finishes_only_those_pages_again(tmp_path):
+    raw = write_files(
+        tmp_path / "raw", {f"garden/p{i:02d}.txt": crop_page(i, i in (1, 2)) for i in range(10)}
+    )
+    out = tmp_path / "out"
+    run_incremental(raw, out)
+    docs = pd.read_parquet(out / "documents")
+    assert docs.text.str.contains("Join NAHT today").sum() == 2  # on two pages of ten: content
+
+    write_files(raw, {"garden/p10.txt": crop_page(10, True)})  # the banner's third page: template now
+    summary = run_incremental(raw, out)
+    assert summary["parsed"] == 1 and summary["sites_appended"] == ["garden"]
+    docs = pd.read_parquet(out / "documents").set_index("source")
+    assert not docs.text.str.contains("Join NAHT today").any()
+    assert docs.loc["garden/p03.txt", "title"] == "Growing beans"
+    blocks = pd.read_parquet(out / "blocks")
+    banner = blocks[blocks.text == BANNER]
+    assert len(banner) == 3 and banner.is_boilerplate.all() and (banner.removed_by == "boilerplate").all()
+    changes = pd.read_parquet(out / "changes")
+    latest = changes[changes.run_id == changes.run_id.max()].set_index("source").change.to_dict()
+    assert latest == {
+        "garden/p01.txt": "unchanged-but-rewritten",
+        "garden/p02.txt": "unchanged-but-rewritten",
+        "garden/p10.txt": "new",
+    }
+    assert_same_as_fresh(raw, out, tmp_path)
+
+
 def test_a_new_page_with_a_drifted_template_line_is_stripped_as_a_fresh_run_strips_it(tmp_path):
     files = drift_site()
     raw = write_files(tmp_path / "raw", files)
